@@ -1,0 +1,414 @@
+"""Turn sources of music into a data set of rolls, with a cache and an honest skip report.
+
+Sources are the Bach chorales bundled with music21 (``"bach"``), folders searched recursively,
+and single files. MIDI files are read with symusic, MusicXML with music21. Files are converted
+in worker processes, so that a parser crash costs one file and not the run; every file is
+either used or reported with the reason it was skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from collections import Counter
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .errors import BachganError, SkipFile
+from .files import atomic_write, write_json
+from .midi import read_midi_conversion
+from .roll import DEFAULT_PITCH_RANGE, Conversion, Roll
+from .scores import read_score_conversion
+
+__all__ = [
+    "BACH",
+    "PrepareReport",
+    "Settings",
+    "bach_chorale_paths",
+    "convert_file",
+    "find_files",
+    "load_rolls",
+    "prepare",
+    "save_rolls",
+]
+
+#: The name of the built-in source: the Bach works bundled with music21.
+BACH = "bach"
+MIDI_SUFFIXES = (".mid", ".midi")
+SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".krn")
+_CONVERTER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How files become rolls; part of every cache key."""
+
+    resolution: int = 4
+    pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE
+    voices: int = 4
+
+    def cache_key(self) -> str:
+        return json.dumps({**asdict(self), "version": _CONVERTER_VERSION}, sort_keys=True)
+
+
+@dataclass
+class PrepareReport:
+    """What ``prepare`` did: which files it kept and why it skipped the others."""
+
+    kept: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes_out_of_range: int = 0
+    drum_notes: int = 0
+    cached: int = 0
+
+    def reason_counts(self) -> Counter:
+        """Skip reasons, their detail after a colon left out, with how often each occurred."""
+        return Counter(reason.split(":")[0] for _, reason in self.skipped)
+
+    def summary(self) -> str:
+        """A small table for the terminal."""
+        lines = [f"kept {len(self.kept)} files, skipped {len(self.skipped)}"]
+        if self.cached:
+            lines[0] += f" ({self.cached} from cache)"
+        lines += [f"  {count:5d}  {reason}" for reason, count in self.reason_counts().most_common()]
+        if self.notes_out_of_range:
+            lines.append(f"  notes outside the pitch range left out: {self.notes_out_of_range}")
+        if self.drum_notes:
+            lines.append(f"  drum notes left out: {self.drum_notes}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {
+            "kept": len(self.kept),
+            "skipped_count": len(self.skipped),
+            "reasons": dict(self.reason_counts()),
+            "notes_out_of_range": self.notes_out_of_range,
+            "drum_notes": self.drum_notes,
+            "skipped": [{"file": name, "reason": reason} for name, reason in self.skipped],
+        }
+
+
+# --------------------------------------------------------------------------- finding files
+def bach_chorale_paths() -> list[Path]:
+    """Every Bach score bundled with music21 (about 430 files; four-part chorales are kept
+    by the converter, the rest are skipped with their reason)."""
+    from music21 import corpus
+
+    return sorted(Path(p) for p in corpus.getComposer("bach"))
+
+
+def find_files(sources: list[str]) -> list[Path]:
+    """Expand sources (``"bach"``, folders, files) into a sorted list of candidate files.
+
+    Hidden files are ignored. Raises :class:`BachganError` for a missing path or a source
+    that holds no MIDI or score file at all.
+    """
+    found: list[Path] = []
+    for source in sources or [BACH]:
+        if source == BACH:
+            found += bach_chorale_paths()
+            continue
+        path = Path(source)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if _is_candidate(p, path))
+            if not any(p.suffix.lower() in MIDI_SUFFIXES + SCORE_SUFFIXES for p in files):
+                raise BachganError(f"no MIDI or MusicXML files in folder {path}")
+            found += files
+        elif path.exists() or path.is_symlink():
+            found.append(path)
+        else:
+            raise BachganError(f"no such file or folder: {source}")
+    return found
+
+
+def _is_candidate(path: Path, root: Path) -> bool:
+    relative = path.relative_to(root).parts
+    return not any(part.startswith(".") for part in relative) and not path.is_dir()
+
+
+# --------------------------------------------------------------------------- converting
+def convert_file(path: Path, settings: Settings) -> Conversion:
+    """Convert one file by its suffix; raises :class:`SkipFile` with the reason."""
+    suffix = path.suffix.lower()
+    if suffix in MIDI_SUFFIXES:
+        return read_midi_conversion(path, settings.resolution, settings.pitch_range, settings.voices)
+    if suffix in SCORE_SUFFIXES:
+        if not path.is_file():
+            raise SkipFile("not a regular file")
+        return read_score_conversion(
+            path, settings.resolution, settings.pitch_range, settings.voices
+        )
+    raise SkipFile(f"not a MIDI or MusicXML file ({suffix or 'no suffix'})")
+
+
+def _convert_for_pool(path: Path, settings: Settings) -> Conversion | str:
+    """Worker entry: a conversion, or the skip reason as a string."""
+    try:
+        return convert_file(path, settings)
+    except SkipFile as skip:
+        return str(skip)
+    except MemoryError:
+        return "too large to convert"
+
+
+def prepare(
+    sources: list[str],
+    out: str | os.PathLike,
+    settings: Settings | None = None,
+    workers: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> PrepareReport:
+    """Convert ``sources`` into a data set at ``out`` (.npz) plus ``<out>.skipped.json``.
+
+    Conversions are cached in ``cache_dir`` (default ``$BACHGAN_CACHE`` or
+    ``~/.cache/bachgan``) under a hash of the file's bytes and the settings.
+    """
+    settings = settings or Settings()
+    out = Path(out)
+    files = find_files(sources)
+    cache = _Cache(Path(cache_dir) if cache_dir else default_cache_dir(), settings)
+    report = PrepareReport()
+    rolls: dict[Path, Roll] = {}
+    results = _convert_all(files, settings, cache, workers, progress, report)
+    seen: dict[str, Path] = {}
+    for path in files:
+        result, digest = results[path]
+        if isinstance(result, str):
+            report.skipped.append((_label(path), result))
+        elif digest in seen:
+            report.skipped.append((_label(path), f"duplicate of {_label(seen[digest])}"))
+        else:
+            seen[digest] = path
+            rolls[path] = result.roll
+            report.kept.append(_label(path))
+            report.notes_out_of_range += result.notes_out_of_range
+            report.drum_notes += result.drum_notes
+    if not rolls:
+        raise BachganError(f"no usable music among {len(files)} files:\n{report.summary()}")
+    save_rolls(list(rolls.values()), out, names=[_label(p) for p in rolls])
+    write_json(report.to_json(), skip_report_path(out))
+    return report
+
+
+def skip_report_path(out: Path) -> Path:
+    """Where ``prepare`` writes the skip report for data set ``out``."""
+    return out.with_name(out.stem + ".skipped.json")
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("BACHGAN_CACHE", Path.home() / ".cache" / "bachgan"))
+
+
+def _label(path: Path) -> str:
+    """A file's name in reports: corpus files by their corpus name, others as given."""
+    parts = path.parts
+    if "corpus" in parts and "music21" in parts:
+        return "music21:" + "/".join(parts[parts.index("corpus") + 1 :])
+    return str(path)
+
+
+def _convert_all(
+    files: list[Path],
+    settings: Settings,
+    cache: _Cache,
+    workers: int | None,
+    progress: bool,
+    report: PrepareReport,
+) -> dict[Path, tuple[Conversion | str, str]]:
+    results: dict[Path, tuple[Conversion | str, str]] = {}
+    pending: dict[Path, str] = {}
+    for path in files:
+        digest = _digest(path)
+        cached = cache.get(digest) if digest else None
+        if digest is None:
+            results[path] = ("unreadable (permission denied or not a regular file)", "")
+        elif cached is not None:
+            results[path] = (cached, digest)
+            report.cached += 1
+        else:
+            pending[path] = digest
+    with tqdm(total=len(files), initial=len(results), desc="converting", unit="file",
+              disable=not progress) as bar:
+        for path, result in _run_pool(list(pending), settings, workers):
+            digest = pending[path]
+            cache.put(digest, result)
+            results[path] = (result, digest)
+            bar.update()
+    return results
+
+
+def _run_pool(files: list[Path], settings: Settings, workers: int | None):
+    """Yield ``(path, result)``; if a worker dies, retry the rest one file per process."""
+    if not files:
+        return
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    workers = max(1, min(workers or os.cpu_count() or 1, len(files)))
+    done: set[Path] = set()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures: dict[Future, Path] = {
+                pool.submit(_convert_for_pool, p, settings): p for p in files
+            }
+            for future in as_completed(futures):
+                path = futures[future]
+                result = future.result()
+                done.add(path)
+                yield path, result
+    except BrokenProcessPool:
+        for path in files:
+            if path not in done:
+                yield path, _convert_isolated(path, settings, context)
+
+
+def _convert_isolated(path: Path, settings: Settings, context) -> Conversion | str:
+    try:
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            return pool.submit(_convert_for_pool, path, settings).result()
+    except BrokenProcessPool:
+        return "the MIDI parser crashed on it"
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        if not path.is_file():
+            return "not-a-file:" + str(path)
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
+class _Cache:
+    """Conversions on disk, keyed by file content and settings; skip reasons too."""
+
+    def __init__(self, folder: Path, settings: Settings) -> None:
+        self.folder = folder
+        self.settings_key = hashlib.sha256(settings.cache_key().encode()).hexdigest()[:16]
+
+    def _path(self, digest: str, suffix: str) -> Path:
+        key = hashlib.sha256((digest + self.settings_key).encode()).hexdigest()
+        return self.folder / key[:2] / f"{key}{suffix}"
+
+    def get(self, digest: str) -> Conversion | str | None:
+        skip = self._path(digest, ".skip.txt")
+        data = self._path(digest, ".npz")
+        try:
+            if skip.exists():
+                return skip.read_text()
+            if data.exists():
+                rolls, _ = load_rolls(data)
+                roll = rolls[0]
+                with np.load(data) as stored:
+                    counts = {k: int(stored[k]) for k in ("notes_out_of_range", "drum_notes")}
+                return Conversion(roll, **counts)
+        except (OSError, ValueError, KeyError, BachganError):
+            return None
+        return None
+
+    def put(self, digest: str, result: Conversion | str) -> None:
+        try:
+            if isinstance(result, str):
+                with atomic_write(self._path(digest, ".skip.txt")) as temporary:
+                    temporary.write_text(result)
+            else:
+                extra = {
+                    "notes_out_of_range": result.notes_out_of_range,
+                    "drum_notes": result.drum_notes,
+                }
+                save_rolls([result.roll], self._path(digest, ".npz"), extra=extra)
+        except (OSError, BachganError):
+            pass  # a cache that cannot be written only costs time
+
+
+# --------------------------------------------------------------------------- data set files
+def save_rolls(
+    rolls: list[Roll],
+    path: str | os.PathLike,
+    names: list[str] | None = None,
+    extra: dict[str, object] | None = None,
+) -> Path:
+    """Store rolls with one pitch range, resolution and track count in one compressed .npz.
+
+    The pieces are concatenated along time and bit-packed; per-piece metadata sits in arrays
+    beside them.
+    """
+    first = rolls[0]
+    for roll in rolls:
+        if (roll.n_tracks, roll.n_pitches, roll.lowest_pitch, roll.resolution) != (
+            first.n_tracks, first.n_pitches, first.lowest_pitch, first.resolution
+        ):
+            raise ValueError("all rolls of a data set need the same tracks, pitches and grid")
+    arrays = {
+        "format": np.array("bachgan-rolls-1"),
+        "sounding": np.packbits(np.concatenate([r.sounding for r in rolls], axis=1), axis=2),
+        "onsets": np.packbits(np.concatenate([r.onsets for r in rolls], axis=1), axis=2),
+        "n_pitches": np.array(first.n_pitches),
+        "lowest_pitch": np.array(first.lowest_pitch),
+        "resolution": np.array(first.resolution),
+        "piece_steps": np.array([r.n_steps for r in rolls], dtype=np.int64),
+        "time_signatures": np.array([r.time_signature for r in rolls], dtype=np.int64),
+        "tempos": np.array([r.tempo_bpm for r in rolls], dtype=np.float64),
+        "key_fifths": np.array([_or(r.key_fifths, 99) for r in rolls], dtype=np.int64),
+        "key_modes": np.array([r.key_mode or "" for r in rolls]),
+        "track_names": np.array([list(r.track_names) for r in rolls]),
+        "programs": np.array([list(r.programs) for r in rolls], dtype=np.int64),
+        "names": np.array(names or [""] * len(rolls)),
+        **{key: np.array(value) for key, value in (extra or {}).items()},
+    }
+    with atomic_write(path) as temporary:
+        np.savez_compressed(temporary, **arrays)
+    return Path(path)
+
+
+def load_rolls(path: str | os.PathLike) -> tuple[list[Roll], list[str]]:
+    """Read a data set written by :func:`save_rolls`: the rolls and their source names.
+
+    Raises :class:`BachganError` for a missing file or one that is not such a data set.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BachganError(f"no data set at {path} (make one with `bachgan prepare`)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["format"]) != "bachgan-rolls-1":
+                raise BachganError(f"{path} is not a bachgan data set")
+            return _unpack(data)
+    except (OSError, ValueError, KeyError, EOFError) as error:
+        raise BachganError(f"{path} is not a readable bachgan data set ({error})") from error
+
+
+def _unpack(data) -> tuple[list[Roll], list[str]]:
+    n_pitches = int(data["n_pitches"])
+    sounding = np.unpackbits(data["sounding"], axis=2, count=n_pitches).astype(bool)
+    onsets = np.unpackbits(data["onsets"], axis=2, count=n_pitches).astype(bool)
+    bounds = np.concatenate([[0], np.cumsum(data["piece_steps"])])
+    rolls = []
+    for i in range(len(data["piece_steps"])):
+        fifths = int(data["key_fifths"][i])
+        rolls.append(
+            Roll(
+                sounding[:, bounds[i] : bounds[i + 1]],
+                onsets[:, bounds[i] : bounds[i + 1]],
+                lowest_pitch=int(data["lowest_pitch"]),
+                resolution=int(data["resolution"]),
+                time_signature=tuple(int(x) for x in data["time_signatures"][i]),
+                tempo_bpm=float(data["tempos"][i]),
+                track_names=tuple(str(x) for x in data["track_names"][i]),
+                programs=tuple(int(x) for x in data["programs"][i]),
+                key_fifths=None if fifths == 99 else fifths,
+                key_mode=str(data["key_modes"][i]) or None,
+            )
+        )
+    return rolls, [str(x) for x in data["names"]]
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value

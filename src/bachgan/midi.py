@@ -1,0 +1,215 @@
+"""Read and write Standard MIDI Files with symusic; quantize them onto the roll's grid.
+
+symusic's C++ parser is fast but trusts its input: a truncated file or a chunk length past the
+end of the file can corrupt its heap. :func:`check_midi_bytes` therefore validates the chunk
+structure in Python first, and the corpus runs readers in worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import symusic
+
+from .errors import BadMidiError, SkipFile
+from .files import atomic_write
+from .roll import DEFAULT_PITCH_RANGE, Conversion, Notes, Roll, roll_from_notes, split_voices
+
+__all__ = [
+    "MAX_MIDI_BYTES",
+    "MAX_STEPS",
+    "check_midi_bytes",
+    "read_midi",
+    "read_midi_conversion",
+    "write_midi",
+]
+
+#: Larger files are skipped: a chorale is a few kB, a long symphony a few hundred.
+MAX_MIDI_BYTES = 16 * 1024 * 1024
+#: Longer pieces are skipped before allocating a roll (about 20 minutes at 100 bpm).
+MAX_STEPS = 8_000 * 4
+_TICKS_PER_STEP = 120
+_VELOCITY = 80
+
+
+def check_midi_bytes(data: bytes) -> None:
+    """Raise :class:`BadMidiError` unless ``data`` has a sound Standard MIDI File structure.
+
+    Checks the ``MThd`` header, format 0 or 1, a positive ticks-per-quarter division (SMPTE
+    time is refused) and that every chunk lies inside the file.
+    """
+    if len(data) == 0:
+        raise BadMidiError("empty file")
+    if len(data) > MAX_MIDI_BYTES:
+        raise BadMidiError(f"file larger than {MAX_MIDI_BYTES // 2**20} MB")
+    if len(data) < 14 or data[:4] != b"MThd":
+        raise BadMidiError("not a MIDI file (no MThd header)")
+    header_length, midi_format, _, division = struct.unpack(">IHHH", data[4:14])
+    if header_length < 6:
+        raise BadMidiError("corrupt MIDI header")
+    if midi_format == 2:
+        raise BadMidiError("MIDI format 2 (sequential patterns) is not supported")
+    if midi_format > 2:
+        raise BadMidiError(f"unknown MIDI format {midi_format}")
+    if division & 0x8000:
+        raise BadMidiError("SMPTE time division is not supported")
+    if division == 0:
+        raise BadMidiError("ticks per quarter note is 0")
+    _check_chunks(data, 8 + header_length)
+
+
+def _check_chunks(data: bytes, offset: int) -> None:
+    tracks = 0
+    while offset < len(data):
+        if offset + 8 > len(data):
+            raise BadMidiError("truncated file (incomplete chunk header)")
+        chunk_type = data[offset : offset + 4]
+        (length,) = struct.unpack(">I", data[offset + 4 : offset + 8])
+        if offset + 8 + length > len(data):
+            raise BadMidiError("truncated file (chunk runs past the end)")
+        tracks += chunk_type == b"MTrk"
+        offset += 8 + length
+    if tracks == 0:
+        raise BadMidiError("no track chunks")
+
+
+def read_midi(
+    path: str | os.PathLike,
+    resolution: int = 4,
+    pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE,
+    voices: int | None = None,
+) -> Roll:
+    """Read a MIDI file into a :class:`Roll`; see :func:`read_midi_conversion`."""
+    return read_midi_conversion(path, resolution, pitch_range, voices).roll
+
+
+def read_midi_conversion(
+    path: str | os.PathLike,
+    resolution: int = 4,
+    pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE,
+    voices: int | None = None,
+) -> Conversion:
+    """Read a MIDI file, quantized to ``resolution`` steps per quarter note.
+
+    Drum tracks are left out (and counted). Each other track with notes becomes a track of the
+    roll, unless ``voices`` is given and the file has another number of tracks: then all notes
+    are spread over ``voices`` tracks by pitch order (:func:`~bachgan.roll.split_voices`).
+    Step 0 is the file's time 0, taken as a downbeat, as MIDI's time signatures define.
+
+    Raises
+    ------
+    SkipFile
+        With the reason, when the file cannot be used.
+    """
+    score = _load_score(Path(path))
+    melodic = [t for t in score.tracks if not t.is_drum and t.note_num() > 0]
+    drum_notes = sum(t.note_num() for t in score.tracks if t.is_drum)
+    if not melodic:
+        raise SkipFile("drums only" if drum_notes else "no notes")
+    grid = score.resample(tpq=resolution, min_dur=1)
+    grid_melodic = [t for t in grid.tracks if not t.is_drum and t.note_num() > 0]
+    notes = _collect_notes(grid_melodic)
+    names = tuple(t.name or f"Track {i + 1}" for i, t in enumerate(grid_melodic))
+    programs = tuple(int(t.program) for t in grid_melodic)
+    n_tracks = len(grid_melodic)
+    if voices is not None and n_tracks != voices:
+        notes, n_tracks, names, programs = split_voices(notes, voices), voices, (), ()
+    meta = _score_meta(score, resolution)
+    roll, out_of_range = roll_from_notes(
+        notes, n_tracks, pitch_range, track_names=names, programs=programs, **meta
+    )
+    if roll.n_steps == 0:
+        raise SkipFile("no notes inside the pitch range")
+    return Conversion(roll, notes_out_of_range=out_of_range, drum_notes=drum_notes)
+
+
+def _load_score(path: Path) -> symusic.Score:
+    if not path.is_file():
+        raise SkipFile("not a regular file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SkipFile(f"unreadable ({error.strerror or error})") from error
+    check_midi_bytes(data)
+    try:
+        score = symusic.Score.from_midi(data)
+    except Exception as error:  # symusic raises RuntimeError, ValueError and others
+        raise BadMidiError(f"MIDI parser error: {error}") from error
+    _check_timing(score)
+    return score
+
+
+def _check_timing(score: symusic.Score) -> None:
+    """Refuse files that parse "successfully" into nonsense: negative times, zero tempo, huge."""
+    for tempo in score.tempos:
+        if not np.isfinite(tempo.qpm) or tempo.qpm <= 0:
+            raise BadMidiError("tempo of zero or not finite")
+    for track in score.tracks:
+        if track.note_num() and int(track.notes.numpy()["time"].min()) < 0:
+            raise BadMidiError("negative note time (corrupt delta time)")
+    end_steps = score.end() * 4 / max(score.ticks_per_quarter, 1)
+    if end_steps > MAX_STEPS:
+        raise SkipFile(f"longer than {MAX_STEPS // 16} bars of 4/4")
+
+
+def _collect_notes(tracks: list[symusic.core.TrackTick]) -> Notes:
+    parts = []
+    for index, track in enumerate(tracks):
+        array = track.notes.numpy()
+        columns = (
+            np.full(len(array["time"]), index),
+            array["pitch"].astype(np.int64) & 0x7F,
+            array["time"].astype(np.int64),
+            np.maximum(array["duration"].astype(np.int64), 1),
+        )
+        parts.append(np.stack(columns, axis=1))
+    stacked = np.concatenate(parts)
+    return Notes(*(stacked[:, i].copy() for i in range(4)))
+
+
+def _score_meta(score: symusic.Score, resolution: int) -> dict[str, object]:
+    meta: dict[str, object] = {"resolution": resolution}
+    if len(score.time_signatures):
+        signature = score.time_signatures[0]
+        meta["time_signature"] = (int(signature.numerator), int(signature.denominator))
+    if len(score.tempos):
+        meta["tempo_bpm"] = round(float(score.tempos[0].qpm), 3)
+    if len(score.key_signatures):
+        key = score.key_signatures[0]
+        meta["key_fifths"] = int(key.key)
+        meta["key_mode"] = "minor" if key.tonality else "major"
+    return meta
+
+
+def write_midi(roll: Roll, path: str | os.PathLike) -> Path:
+    """Write ``roll`` as a MIDI file: one named track per roll track, with its program,
+    the roll's tempo, time signature and key. The file appears whole or not at all."""
+    score = symusic.Score(roll.resolution * _TICKS_PER_STEP)
+    score.tempos.append(symusic.Tempo(0, float(roll.tempo_bpm)))
+    score.time_signatures.append(symusic.TimeSignature(0, *roll.time_signature))
+    if roll.key_fifths is not None:
+        minor = 1 if roll.key_mode == "minor" else 0
+        score.key_signatures.append(symusic.KeySignature(0, roll.key_fifths, minor))
+    notes = roll.notes()
+    for index, (name, program) in enumerate(zip(roll.track_names, roll.programs, strict=True)):
+        track = symusic.Track(name=name, program=int(program), is_drum=False)
+        mine = notes.select(notes.track == index)
+        order = np.lexsort((mine.pitch, mine.start))
+        for pitch, start, duration in zip(
+            mine.pitch[order], mine.start[order], mine.duration[order], strict=True
+        ):
+            track.notes.append(
+                symusic.Note(
+                    int(start) * _TICKS_PER_STEP,
+                    int(duration) * _TICKS_PER_STEP,
+                    int(pitch),
+                    _VELOCITY,
+                )
+            )
+        score.tracks.append(track)
+    with atomic_write(path) as temporary:
+        score.dump_midi(str(temporary))
+    return Path(path)

@@ -1,0 +1,107 @@
+"""Read notated scores (MusicXML, the music21 corpus) with music21 into a :class:`Roll`.
+
+Scores know what MIDI files do not: where the pickup bar is, which part is which voice, and
+the key. A pickup is padded with rests so that its downbeat falls on a bar line.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+
+import numpy as np
+
+from .errors import SkipFile
+from .roll import DEFAULT_PITCH_RANGE, VOICE_NAMES, Conversion, Notes, roll_from_notes
+
+__all__ = ["read_score_conversion"]
+
+_VOICE_INITIALS = tuple(name[0] for name in VOICE_NAMES)
+
+
+def read_score_conversion(
+    path: str | os.PathLike,
+    resolution: int = 4,
+    pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE,
+    voices: int = 4,
+) -> Conversion:
+    """Read a score whose parts are the voices, highest first (Soprano, Alto, Tenor, Bass).
+
+    Ties are merged into single notes, chords inside a part give one note per pitch, grace
+    notes are left out, and off-grid times are rounded to the nearest step.
+
+    Raises
+    ------
+    SkipFile
+        When the score does not have ``voices`` parts or cannot be parsed.
+    """
+    import music21  # imported here: it takes a second and only scores need it
+
+    try:
+        score = music21.converter.parse(str(path))
+    except Exception as error:  # music21 raises many types for unreadable scores
+        raise SkipFile(f"music21 cannot parse it: {type(error).__name__}") from error
+    parts = list(getattr(score, "parts", []))
+    if len(parts) != voices:
+        raise SkipFile(f"{len(parts)} parts, not {voices} voices")
+    names = tuple((part.partName or "").strip() for part in parts)
+    if voices == len(VOICE_NAMES) and tuple(n[:1].upper() for n in names) != _VOICE_INITIALS:
+        raise SkipFile("parts are not Soprano, Alto, Tenor, Bass")
+    time_signature = _time_signature(parts[0])
+    meta: dict[str, object] = {
+        "resolution": resolution,
+        "time_signature": time_signature,
+        "track_names": VOICE_NAMES if voices == len(VOICE_NAMES) else names,
+        **_key(score),
+    }
+    notes = _notes(parts, resolution)
+    lead_in = _lead_in_steps(parts[0], time_signature, resolution)
+    roll, out_of_range = roll_from_notes(notes, voices, pitch_range, lead_in, **meta)
+    if roll.n_steps == 0:
+        raise SkipFile("no notes inside the pitch range")
+    return Conversion(roll, notes_out_of_range=out_of_range)
+
+
+def _notes(parts: list, resolution: int) -> Notes:
+    rows = []
+    for voice, part in enumerate(parts):
+        for element in part.stripTies().flatten().notes:
+            length = Fraction(element.quarterLength)
+            if length == 0:
+                continue
+            start = round(Fraction(element.offset) * resolution)
+            duration = max(1, round(length * resolution))
+            rows.extend((voice, p.midi, start, duration) for p in element.pitches)
+    if not rows:
+        raise SkipFile("no notes")
+    array = np.asarray(rows, dtype=np.int64)
+    return Notes(*(array[:, i].copy() for i in range(4)))
+
+
+def _time_signature(part) -> tuple[int, int]:
+    signatures = list(part.recurse().getElementsByClass("TimeSignature"))
+    if not signatures:
+        return (4, 4)
+    return (int(signatures[0].numerator), int(signatures[0].denominator))
+
+
+def _lead_in_steps(part, time_signature: tuple[int, int], resolution: int) -> int:
+    """Rests to put before a pickup bar so that the first full bar starts on a bar line."""
+    measures = list(part.getElementsByClass("Measure"))
+    if not measures:
+        return 0
+    first = measures[0]
+    bar_quarters = Fraction(time_signature[0] * 4, time_signature[1])
+    padding = Fraction(first.paddingLeft or 0)
+    if padding == 0 and first.number == 0:
+        padding = bar_quarters - Fraction(first.duration.quarterLength)
+    return max(0, round(padding * resolution)) % round(bar_quarters * resolution)
+
+
+def _key(score) -> dict[str, object]:
+    keys = list(score.recurse().getElementsByClass("KeySignature"))
+    if not keys:
+        return {}
+    key = keys[0]
+    mode = getattr(key, "mode", None)
+    return {"key_fifths": int(key.sharps), "key_mode": mode if mode in ("major", "minor") else None}
