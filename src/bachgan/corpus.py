@@ -129,8 +129,11 @@ def find_files(sources: list[str]) -> list[Path]:
 
 
 def _is_candidate(path: Path, root: Path) -> bool:
+    """Visible files, plus folders named like MIDI files (reported, never silently dropped)."""
     relative = path.relative_to(root).parts
-    return not any(part.startswith(".") for part in relative) and not path.is_dir()
+    if any(part.startswith(".") for part in relative):
+        return False
+    return not path.is_dir() or path.suffix.lower() in MIDI_SUFFIXES
 
 
 # --------------------------------------------------------------------------- converting
@@ -138,7 +141,9 @@ def convert_file(path: Path, settings: Settings) -> Conversion:
     """Convert one file by its suffix; raises :class:`SkipFile` with the reason."""
     suffix = path.suffix.lower()
     if suffix in MIDI_SUFFIXES:
-        return read_midi_conversion(path, settings.resolution, settings.pitch_range, settings.voices)
+        return read_midi_conversion(
+            path, settings.resolution, settings.pitch_range, settings.voices
+        )
     if suffix in SCORE_SUFFIXES:
         if not path.is_file():
             raise SkipFile("not a regular file")
@@ -235,8 +240,9 @@ def _convert_all(
             report.cached += 1
         else:
             pending[path] = digest
-    with tqdm(total=len(files), initial=len(results), desc="converting", unit="file",
-              disable=not progress) as bar:
+    with tqdm(
+        total=len(files), initial=len(results), desc="converting", unit="file", disable=not progress
+    ) as bar:
         for path, result in _run_pool(list(pending), settings, workers):
             digest = pending[path]
             cache.put(digest, result)
@@ -343,7 +349,10 @@ def save_rolls(
     first = rolls[0]
     for roll in rolls:
         if (roll.n_tracks, roll.n_pitches, roll.lowest_pitch, roll.resolution) != (
-            first.n_tracks, first.n_pitches, first.lowest_pitch, first.resolution
+            first.n_tracks,
+            first.n_pitches,
+            first.lowest_pitch,
+            first.resolution,
         ):
             raise ValueError("all rolls of a data set need the same tracks, pitches and grid")
     arrays = {

@@ -9,7 +9,7 @@ class BachganError(Exception):
     """A problem with the user's input or environment; the message says what to do."""
 
 
-class SkipFile(Exception):  # noqa: N818 - it is a verdict on one file, not a crash
+class SkipFile(Exception):
     """One input file cannot be used; the message is the reason given in the skip report."""
 
 

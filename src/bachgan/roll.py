@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 __all__ = [
-    "Conversion",
     "DEFAULT_PITCH_RANGE",
     "VOICE_NAMES",
     "VOICE_PROGRAMS",
+    "Conversion",
     "Notes",
     "Roll",
     "roll_from_notes",
@@ -199,7 +199,7 @@ class Roll:
         starts = sounding & (onsets | ~previous)
         # A note ends at the first step after its start that does not continue it.
         continues = np.concatenate(
-            [sounding & ~starts, np.zeros(sounding.shape[:2] + (1,), dtype=bool)], axis=2
+            [sounding & ~starts, np.zeros((*sounding.shape[:2], 1), dtype=bool)], axis=2
         )
         n_steps = continues.shape[2]
         break_index = np.where(continues, n_steps, np.arange(n_steps))
@@ -262,22 +262,30 @@ def steps_per_bar(time_signature: tuple[int, int], resolution: int) -> int:
 def split_voices(notes: Notes, n_voices: int) -> Notes:
     """Spread the notes of one polyphonic track over ``n_voices`` tracks by pitch order.
 
-    A heuristic: the notes that start together form a chord; its highest note goes to voice 0
-    (soprano), its lowest to the last voice (bass), and the notes between are spread evenly
-    over the inner voices. Chords with more notes than voices share voices.
+    A heuristic: at each onset, the new notes are ranked among all pitches sounding then (held
+    notes included); the highest goes to voice 0 (soprano), the lowest to the last voice
+    (bass), and those between are spread evenly over the inner voices. More simultaneous
+    pitches than voices share voices.
     """
     if n_voices < 1:
         raise ValueError("need at least one voice")
     order = np.lexsort((-notes.pitch, notes.start))
-    start = notes.start[order]
-    chord_begins = np.r_[True, start[1:] != start[:-1]]
-    chord_id = np.cumsum(chord_begins) - 1
-    chord_size = np.bincount(chord_id)[chord_id]
-    first_of_chord = np.flatnonzero(chord_begins)[chord_id]
-    rank = np.arange(len(order)) - first_of_chord
-    spread = np.where(chord_size > 1, rank * (n_voices - 1) / np.maximum(chord_size - 1, 1), 0)
-    voice = np.empty_like(notes.track)
-    voice[order] = np.rint(spread).astype(np.int64)
+    voice = np.zeros_like(notes.track)
+    active: list[int] = []  # indices of notes still sounding
+    position = 0
+    while position < len(order):
+        onset = notes.start[order[position]]
+        group_end = position
+        while group_end < len(order) and notes.start[order[group_end]] == onset:
+            group_end += 1
+        group = [int(i) for i in order[position:group_end]]
+        active = [i for i in active if notes.start[i] + notes.duration[i] > onset] + group
+        ranked = sorted(active, key=lambda i: -notes.pitch[i])
+        last = max(len(ranked) - 1, 1)
+        for rank, index in enumerate(ranked):
+            if index in group:
+                voice[index] = round(rank * (n_voices - 1) / last) if len(ranked) > 1 else 0
+        position = group_end
     return Notes(voice, notes.pitch.copy(), notes.start.copy(), notes.duration.copy())
 
 

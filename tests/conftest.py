@@ -1,0 +1,60 @@
+"""Shared fixtures: small MIDI files the tests make themselves, good and broken."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from bachgan.midi import write_midi
+from bachgan.roll import Notes, Roll
+
+#: A two-bar, four-voice phrase with a repeated note (soprano) and a unison (alto = soprano).
+CHORALE_NOTES = [
+    (0, 72, 0, 4),
+    (0, 72, 4, 4),
+    (0, 74, 8, 8),
+    (0, 72, 16, 16),
+    (1, 72, 0, 8),
+    (1, 67, 8, 8),
+    (1, 67, 16, 16),
+    (2, 64, 0, 8),
+    (2, 62, 8, 4),
+    (2, 64, 12, 4),
+    (2, 64, 16, 16),
+    (3, 48, 0, 8),
+    (3, 43, 8, 8),
+    (3, 48, 16, 16),
+]
+
+
+def make_roll(notes=CHORALE_NOTES, n_steps: int = 32, **meta) -> Roll:
+    """A four-track roll drawn from ``(track, pitch, start, duration)`` tuples."""
+    return Roll.from_notes(Notes.from_tuples(notes), 4, n_steps, **meta)
+
+
+def raw_midi(
+    events: bytes = b"\x00\x90\x3c\x50\x60\x80\x3c\x00",
+    midi_format: int = 0,
+    division: int = 96,
+    track_length: int | None = None,
+    tracks: int = 1,
+) -> bytes:
+    """Bytes of a hand-built MIDI file; the defaults make one valid middle-C quarter note."""
+    body = events + b"\x00\xff\x2f\x00"
+    length = len(body) if track_length is None else track_length
+    header = b"MThd" + struct.pack(">IHHH", 6, midi_format, tracks, division)
+    return header + (b"MTrk" + struct.pack(">I", length) + body) * tracks
+
+
+@pytest.fixture
+def chorale_midi(tmp_path: Path) -> Path:
+    """A valid four-track MIDI file of :data:`CHORALE_NOTES`."""
+    return write_midi(make_roll(), tmp_path / "phrase.mid")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own conversion cache."""
+    monkeypatch.setenv("BACHGAN_CACHE", str(tmp_path_factory.mktemp("cache")))
