@@ -1,0 +1,182 @@
+"""The model's view of a roll: each voice a sequence of pitch choices plus onsets (numpy only).
+
+A four-voice roll becomes two arrays of shape ``(voices, steps)``:
+
+* ``pitch``: the index of the sounding pitch above ``lowest_pitch``, or ``REST``;
+* ``onset``: true where a note starts (a repeated pitch is a new onset).
+
+A voice sings one note at a time by construction; where a source voice is divided (two notes at
+once, rare in chorales) its highest note is kept. Pieces are normalised to C major / A minor
+(transposed by the fewest semitones) so that the model learns one key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .roll import Notes, Roll
+
+__all__ = [
+    "MAJOR_SCALE",
+    "Encoding",
+    "decode",
+    "encode",
+    "estimate_key_fifths",
+    "key_shift",
+    "make_windows",
+]
+
+MAJOR_SCALE = np.array([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1], dtype=bool)
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """The grid and pitch range a model works in.
+
+    ``voice_ranges`` holds each voice's lowest and highest pitch index (inclusive) seen in the
+    training data; the generator never leaves them.
+    """
+
+    lowest_pitch: int = 33
+    n_pitches: int = 54
+    steps_per_bar: int = 16
+    resolution: int = 4
+    voice_ranges: tuple[tuple[int, int], ...] = ((0, 53),) * 4
+
+    @property
+    def rest(self) -> int:
+        """The class index that means "this voice is silent"."""
+        return self.n_pitches
+
+    @property
+    def n_classes(self) -> int:
+        return self.n_pitches + 1
+
+    @property
+    def n_voices(self) -> int:
+        return len(self.voice_ranges)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "lowest_pitch": self.lowest_pitch,
+            "n_pitches": self.n_pitches,
+            "steps_per_bar": self.steps_per_bar,
+            "resolution": self.resolution,
+            "voice_ranges": [list(r) for r in self.voice_ranges],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Encoding:
+        return cls(
+            lowest_pitch=int(data["lowest_pitch"]),
+            n_pitches=int(data["n_pitches"]),
+            steps_per_bar=int(data["steps_per_bar"]),
+            resolution=int(data["resolution"]),
+            voice_ranges=tuple((int(lo), int(hi)) for lo, hi in data["voice_ranges"]),
+        )
+
+
+def key_shift(fifths: int) -> int:
+    """Semitones that move a key signature of ``fifths`` to C major / A minor, in -6..5."""
+    shift = -((7 * fifths) % 12)
+    return shift + 12 if shift < -6 else shift
+
+
+def estimate_key_fifths(roll: Roll) -> int:
+    """The key signature whose major scale holds the most sounding steps (a quick estimate for
+    files that carry no key)."""
+    weights = roll.sounding.sum(axis=(0, 1)).astype(float)
+    pitch_classes = (np.arange(roll.n_pitches) + roll.lowest_pitch) % 12
+    histogram = np.bincount(pitch_classes, weights=weights, minlength=12)
+    fits = [histogram[np.roll(MAJOR_SCALE, (7 * f) % 12)].sum() for f in range(-6, 6)]
+    return int(np.argmax(fits)) - 6
+
+
+def encode(roll: Roll, encoding: Encoding, normalize_key: bool = True) -> tuple[np.ndarray, ...]:
+    """Encode ``roll`` as ``(pitch, onset)`` arrays of shape ``(voices, steps)``.
+
+    Raises ValueError when a note falls outside the encoding's pitch range.
+    """
+    if normalize_key:
+        fifths = roll.key_fifths if roll.key_fifths is not None else estimate_key_fifths(roll)
+        roll = roll.transpose(key_shift(fifths))
+    notes = roll.notes()
+    index = notes.pitch - encoding.lowest_pitch
+    if len(notes) and (index.min() < 0 or index.max() >= encoding.n_pitches):
+        raise ValueError("a note lies outside the model's pitch range")
+    pitch = np.full((roll.n_tracks, roll.n_steps), encoding.rest, dtype=np.int64)
+    onset = np.zeros((roll.n_tracks, roll.n_steps), dtype=bool)
+    # Paint lower notes first so the highest of simultaneous notes in a voice wins.
+    for k in np.argsort(notes.pitch, kind="stable"):
+        track, start, stop = notes.track[k], notes.start[k], notes.start[k] + notes.duration[k]
+        pitch[track, start:stop] = index[k]
+        onset[track, start] = True
+    return pitch, _consistent_onsets(pitch, onset, encoding.rest)
+
+
+def _consistent_onsets(pitch: np.ndarray, onset: np.ndarray, rest: int) -> np.ndarray:
+    """Onsets wherever the pitch changes, none on rests."""
+    changed = np.ones_like(onset)
+    changed[:, 1:] = pitch[:, 1:] != pitch[:, :-1]
+    return (onset | changed) & (pitch != rest)
+
+
+def decode(
+    pitch: np.ndarray,
+    onset: np.ndarray,
+    encoding: Encoding,
+    track_names: tuple[str, ...] = (),
+    **meta: object,
+) -> Roll:
+    """Turn ``(voices, steps)`` pitch and onset arrays back into a roll (full MIDI range)."""
+    onset = _consistent_onsets(pitch, onset, encoding.rest)
+    voice, start = np.nonzero(onset)
+    order = np.lexsort((start, voice))
+    voice, start = voice[order], start[order]
+    sounding = pitch != encoding.rest
+    duration = np.empty_like(start)
+    for k in range(len(start)):
+        stop = start[k] + 1
+        row_sounding, row_onset = sounding[voice[k]], onset[voice[k]]
+        while stop < pitch.shape[1] and row_sounding[stop] and not row_onset[stop]:
+            stop += 1
+        duration[k] = stop - start[k]
+    notes = Notes(
+        voice.astype(np.int64),
+        pitch[voice, start].astype(np.int64) + encoding.lowest_pitch,
+        start.astype(np.int64),
+        duration.astype(np.int64),
+    )
+    return Roll.from_notes(
+        notes,
+        pitch.shape[0],
+        pitch.shape[1],
+        pitch_range=(0, 127),
+        resolution=encoding.resolution,
+        track_names=track_names,
+        **meta,
+    )
+
+
+def make_windows(
+    pieces: list[tuple[np.ndarray, np.ndarray]], steps_per_window: int, hop_steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut encoded pieces into windows: ``(pitch, onset)`` of shape ``(n, voices, steps)``.
+
+    Windows start on bar lines every ``hop_steps``; windows that are entirely silent in any
+    voice are left out.
+    """
+    pitches, onsets = [], []
+    for pitch, onset in pieces:
+        for start in range(0, pitch.shape[1] - steps_per_window + 1, hop_steps):
+            window = slice(start, start + steps_per_window)
+            if (onset[:, window].any(axis=1)).all():
+                pitches.append(pitch[:, window])
+                onsets.append(onset[:, window])
+    if not pitches:
+        return np.zeros((0, 0, steps_per_window), np.int64), np.zeros(
+            (0, 0, steps_per_window), bool
+        )
+    return np.stack(pitches), np.stack(onsets)

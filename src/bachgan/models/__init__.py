@@ -1,0 +1,14 @@
+"""The GAN models: the MuseGAN-class chorale model and the seed article's DCGAN baseline."""
+
+from .musegan import Critic, MuseGANConfig, MuseGANGenerator, Noise
+from .seed import SeedConfig, SeedDiscriminator, SeedGenerator
+
+__all__ = [
+    "Critic",
+    "MuseGANConfig",
+    "MuseGANGenerator",
+    "Noise",
+    "SeedConfig",
+    "SeedDiscriminator",
+    "SeedGenerator",
+]

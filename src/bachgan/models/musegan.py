@@ -1,0 +1,277 @@
+"""A MuseGAN-class multi-track GAN for four-voice music: temporal + bar generators, a critic
+that sees pitches, onsets, chroma and the intervals between voices. No file I/O here.
+
+Shapes: ``B`` batch, ``V`` voices, ``N`` bars, ``T = N * steps_per_bar`` steps, ``C`` pitch
+classes of the encoding (pitches + rest).
+
+The generator is convolutional over bars and over time, so a model trained on 4-bar windows
+writes pieces of any number of bars without seams: every bar line is generated the same way
+as the bar lines inside a training window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["Critic", "GeneratorOutput", "MuseGANConfig", "MuseGANGenerator", "Noise"]
+
+
+@dataclass(frozen=True)
+class MuseGANConfig:
+    """Sizes of the MuseGAN-class model; plain values, stored in checkpoints."""
+
+    n_voices: int = 4
+    n_classes: int = 55  # pitches + one rest class (the last)
+    steps_per_bar: int = 16
+    bars: int = 4
+    z_global: int = 32
+    z_bar: int = 32
+    z_voice: int = 16
+    z_voice_bar: int = 16
+    temporal_channels: int = 128
+    channels: int = 128
+    critic_channels: int = 128
+    pitch_embedding: int = 32
+    lowest_pitch: int = 33
+    voice_ranges: tuple[tuple[int, int], ...] = field(default=((0, 53),) * 4)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["voice_ranges"] = [list(r) for r in self.voice_ranges]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MuseGANConfig:
+        values = dict(data)
+        values["voice_ranges"] = tuple(tuple(int(x) for x in r) for r in data["voice_ranges"])
+        return cls(**values)
+
+
+@dataclass
+class Noise:
+    """The generator's latent inputs: shared and per-voice, global and per-bar."""
+
+    global_: torch.Tensor  # (B, z_global)
+    bars: torch.Tensor  # (B, N, z_bar)
+    voice: torch.Tensor  # (B, V, z_voice)
+    voice_bars: torch.Tensor  # (B, V, N, z_voice_bar)
+
+    @classmethod
+    def sample(
+        cls,
+        config: MuseGANConfig,
+        batch: int,
+        bars: int | None = None,
+        generator: torch.Generator | None = None,
+        device: torch.device | str = "cpu",
+    ) -> Noise:
+        bars = bars or config.bars
+
+        def draw(*shape: int) -> torch.Tensor:
+            return torch.randn(*shape, generator=generator, device=device)
+
+        return cls(
+            draw(batch, config.z_global),
+            draw(batch, bars, config.z_bar),
+            draw(batch, config.n_voices, config.z_voice),
+            draw(batch, config.n_voices, bars, config.z_voice_bar),
+        )
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.global_, self.bars, self.voice, self.voice_bars]
+
+    def to(self, device: torch.device | str) -> Noise:
+        return Noise(*(t.to(device) for t in self.parameters()))
+
+
+@dataclass
+class GeneratorOutput:
+    """Pitch logits ``(B, V, T, C)`` (out-of-range pitches masked) and onset logits
+    ``(B, V, T)``."""
+
+    pitch_logits: torch.Tensor
+    onset_logits: torch.Tensor
+
+
+class MuseGANGenerator(nn.Module):
+    """Temporal generators (shared and per voice) make one latent per bar; the bar generator
+    (a shared trunk with private per-voice heads) turns them into steps."""
+
+    def __init__(self, config: MuseGANConfig) -> None:
+        super().__init__()
+        self.config = config
+        c, t, v = config.channels, config.temporal_channels, config.n_voices
+        self.shared_temporal = _bar_convs(config.z_global + config.z_bar, t)
+        self.private_temporal = _bar_convs((config.z_voice + config.z_voice_bar) * v, t * v, v)
+        self.voice_embedding = nn.Embedding(v, 16)
+        upsample = config.steps_per_bar // 4
+        self.trunk = nn.Sequential(
+            nn.ConvTranspose1d(2 * t + 16, c, kernel_size=4, stride=4),
+            _GroupNormAct(c),
+            nn.Conv1d(c, c, 3, padding=1),
+            _GroupNormAct(c),
+            nn.ConvTranspose1d(c, c, kernel_size=upsample, stride=upsample),
+            _GroupNormAct(c),
+            nn.Conv1d(c, c, 5, padding=2),
+            _GroupNormAct(c),
+        )
+        self.heads = nn.Sequential(
+            nn.Conv1d(c * v, c * v, 3, padding=1, groups=v),
+            _GroupNormAct(c * v, groups=v * 8),
+            nn.Conv1d(c * v, (config.n_classes + 1) * v, 1, groups=v),
+        )
+        self.register_buffer("range_mask", _range_mask(config), persistent=False)
+
+    def forward(self, noise: Noise) -> GeneratorOutput:
+        cfg = self.config
+        batch, bars = noise.bars.shape[:2]
+        v = cfg.n_voices
+        shared_in = torch.cat([noise.global_[:, None].expand(-1, bars, -1), noise.bars], dim=2)
+        shared = self.shared_temporal(shared_in.transpose(1, 2))  # (B, t, N)
+        private_in = torch.cat(
+            [noise.voice[:, :, None].expand(-1, -1, bars, -1), noise.voice_bars], dim=3
+        )  # (B, V, N, zv)
+        private = self.private_temporal(private_in.permute(0, 1, 3, 2).reshape(batch, -1, bars))
+        private = private.reshape(batch, v, -1, bars)  # (B, V, t, N)
+        voices = torch.arange(v, device=shared.device)
+        embedding = self.voice_embedding(voices)[None, :, :, None].expand(batch, -1, -1, bars)
+        bar_in = torch.cat([shared[:, None].expand(-1, v, -1, -1), private, embedding], dim=2)
+        features = self.trunk(bar_in.reshape(batch * v, -1, bars))  # (B*V, c, T)
+        steps = features.shape[-1]
+        out = self.heads(features.reshape(batch, v * cfg.channels, steps))
+        out = out.reshape(batch, v, cfg.n_classes + 1, steps).transpose(2, 3)  # (B, V, T, C+1)
+        pitch_logits = out[..., :-1] + self.range_mask[None, :, None, :]
+        return GeneratorOutput(pitch_logits, out[..., -1])
+
+
+def straight_through(output: GeneratorOutput) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hard one-hot pitches and binary onsets in the forward pass, soft gradients backward
+    (deterministic binary neurons). Returns ``(pitch (B, V, T, C), onset (B, V, T))``."""
+    probs = output.pitch_logits.softmax(dim=-1)
+    hard = F.one_hot(probs.argmax(dim=-1), probs.shape[-1]).to(probs.dtype)
+    pitch = hard + probs - probs.detach()
+    onset_probs = torch.sigmoid(output.onset_logits)
+    onset_bits = (onset_probs > 0.5).to(probs.dtype) + onset_probs - onset_probs.detach()
+    return pitch, effective_onsets(pitch, onset_bits)
+
+
+def effective_onsets(pitch: torch.Tensor, onset_bits: torch.Tensor) -> torch.Tensor:
+    """A note starts where the pitch changes, or where an onset bit repeats the same pitch;
+    never on a rest. ``pitch`` is one-hot ``(B, V, T, C)`` with the rest class last."""
+    same_as_before = (pitch[:, :, 1:] * pitch[:, :, :-1]).sum(dim=-1)
+    changed = torch.cat([torch.ones_like(same_as_before[:, :, :1]), 1 - same_as_before], dim=2)
+    sounding = 1 - pitch[..., -1]
+    return sounding * (changed + onset_bits - changed * onset_bits)
+
+
+class Critic(nn.Module):
+    """Scores a window from per-step features: each voice's pitch embedding and height, its
+    onsets, the chroma of the whole texture, the interval classes between every pair of voices
+    and the position in the bar; then convolutions over time down to one value per bar."""
+
+    def __init__(self, config: MuseGANConfig) -> None:
+        super().__init__()
+        self.config = config
+        v, e, c = config.n_voices, config.pitch_embedding, config.critic_channels
+        self.pitch_embedding = nn.Linear(config.n_classes, e, bias=False)
+        self.voice_embedding = nn.Parameter(torch.zeros(v, e))
+        pairs = v * (v - 1) // 2
+        n_features = v * e + pairs * 12 + 12 + 3 * v + 4
+        self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
+        self.register_buffer("height", _heights(config), persistent=False)
+        self.register_buffer("meter", _meter_features(config.steps_per_bar), persistent=False)
+        self.register_buffer("pair_index", torch.triu_indices(v, v, offset=1), persistent=False)
+        layers: list[nn.Module] = [nn.Conv1d(n_features, c, 3, padding=1), nn.LeakyReLU(0.2)]
+        steps = config.steps_per_bar
+        while steps > 1:
+            layers += [nn.Conv1d(c, c, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            steps //= 2
+        layers += [nn.Conv1d(c, c, 3, padding=1), nn.LeakyReLU(0.2)]
+        self.body = nn.Sequential(*layers)
+        self.score = nn.Linear(c, 1)
+
+    def forward(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
+        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> scores ``(B,)``."""
+        batch, v, steps, _ = pitch.shape
+        embedded = self.pitch_embedding(pitch) + self.voice_embedding[None, :, None]
+        chroma = pitch @ self.chroma_matrix  # (B, V, T, 12)
+        intervals = _interval_classes(chroma, self.pair_index)  # (B, pairs, T, 12)
+        sounding = 1 - pitch[..., -1]
+        heights = pitch @ self.height
+        meter = self.meter.repeat(steps // self.config.steps_per_bar, 1)
+        per_step = [
+            embedded.permute(0, 2, 1, 3).reshape(batch, steps, -1),
+            intervals.permute(0, 2, 1, 3).reshape(batch, steps, -1),
+            chroma.sum(dim=1),
+            heights.transpose(1, 2),
+            onset.transpose(1, 2),
+            sounding.transpose(1, 2),
+            meter[None].expand(batch, -1, -1),
+        ]
+        features = self.body(torch.cat(per_step, dim=2).transpose(1, 2))  # (B, c, bars)
+        return self.score(features.transpose(1, 2)).mean(dim=(1, 2))
+
+
+def _interval_classes(chroma: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
+    """For each voice pair (i, j) and step, how much of each interval class (0..11 semitones,
+    i above j modulo the octave) sounds: the circular cross-correlation of the two chroma
+    vectors, computed with a 12-point FFT. ``chroma (B, V, T, 12)`` -> ``(B, pairs, T, 12)``."""
+    spectrum = torch.fft.rfft(chroma, dim=-1)
+    i, j = pairs
+    return torch.fft.irfft(spectrum[:, i] * spectrum[:, j].conj(), n=12, dim=-1)
+
+
+def _bar_convs(channels_in: int, channels_out: int, groups: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv1d(channels_in, channels_out, 3, padding=1, groups=groups),
+        nn.LeakyReLU(0.2),
+        nn.Conv1d(channels_out, channels_out, 3, padding=1, groups=groups),
+        nn.LeakyReLU(0.2),
+    )
+
+
+class _GroupNormAct(nn.Sequential):
+    def __init__(self, channels: int, groups: int = 8) -> None:
+        super().__init__(nn.GroupNorm(groups, channels), nn.LeakyReLU(0.2))
+
+
+def _range_mask(config: MuseGANConfig) -> torch.Tensor:
+    """``(V, C)``: 0 inside each voice's range (and for the rest class), -1e4 outside."""
+    mask = torch.full((config.n_voices, config.n_classes), -1e4)
+    for voice, (low, high) in enumerate(config.voice_ranges):
+        mask[voice, low : high + 1] = 0
+    mask[:, -1] = 0
+    return mask
+
+
+def _chroma_matrix(config: MuseGANConfig) -> torch.Tensor:
+    """``(C, 12)``: pitch class of each pitch index; the rest class has none."""
+    matrix = torch.zeros(config.n_classes, 12)
+    for index in range(config.n_classes - 1):
+        matrix[index, (config.lowest_pitch + index) % 12] = 1
+    return matrix
+
+
+def _heights(config: MuseGANConfig) -> torch.Tensor:
+    """``(C,)``: pitch height scaled to 0..1; the rest class sits at 0."""
+    heights = torch.linspace(0, 1, config.n_classes - 1)
+    return torch.cat([heights, torch.zeros(1)])
+
+
+def _meter_features(steps_per_bar: int) -> torch.Tensor:
+    """``(steps_per_bar, 4)``: downbeat, beat, eighth and sixteenth positions."""
+    steps = torch.arange(steps_per_bar)
+    quarter = steps_per_bar // 4
+    return torch.stack(
+        [
+            steps == 0,
+            steps % quarter == 0,
+            steps % max(quarter // 2, 1) == 0,
+            torch.ones_like(steps, dtype=torch.bool),
+        ],
+        dim=1,
+    ).float()

@@ -1,0 +1,258 @@
+"""One training step per architecture: the WGAN-GP MuseGAN-class model and the seed DCGAN.
+
+Each trainer owns its models, optimizers and data and exposes the same small interface to the
+loop in :mod:`bachgan.train`: ``step``, ``state_dict``, ``load_state_dict``, ``wrap`` (for
+DDP) and ``log_samples``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Protocol
+
+import torch
+from torch.nn import functional as F
+
+from .corpus import load_rolls
+from .dataset import load_windows, transpose_batch
+from .encoding import Encoding
+from .image import seed_training_images
+from .models import (
+    Critic,
+    MuseGANConfig,
+    MuseGANGenerator,
+    Noise,
+    SeedConfig,
+    SeedDiscriminator,
+    SeedGenerator,
+)
+from .models.musegan import straight_through
+from .plot import roll_rgb
+from .sample import decode_output
+
+if TYPE_CHECKING:
+    from .train import TrainConfig
+
+__all__ = ["ARCHITECTURES", "MODEL_ENCODING", "Trainer", "make_trainer"]
+
+#: The pitch grid of the chorale model: MIDI 28 (E1) to 87 (E♭6), wide enough for every
+#: voice of every chorale after key normalisation.
+MODEL_ENCODING = Encoding(lowest_pitch=28, n_pitches=60)
+
+
+class Trainer(Protocol):
+    data: object
+    shown: tuple[str, ...]
+
+    def step(self, batches) -> dict[str, float]: ...
+    def state_dict(self) -> dict: ...
+    def load_state_dict(self, state: dict) -> None: ...
+    def wrap(self, wrapper) -> None: ...
+    def log_samples(self, writer, step: int) -> None: ...
+
+
+class MuseGANTrainer:
+    """WGAN-GP: ``n_critic`` critic steps on fresh real batches, then one generator step;
+    an exponential moving average of the generator is kept for sampling."""
+
+    shown = ("critic", "generator", "wasserstein")
+
+    def __init__(self, config: TrainConfig, device: torch.device) -> None:
+        self.config, self.device = config, device
+        self.data = load_windows(
+            config.data, config.bars, config.normalize_key, config.transpose, base=MODEL_ENCODING
+        )
+        encoding = self.data.encoding
+        self.model_config = MuseGANConfig(
+            n_classes=encoding.n_classes,
+            steps_per_bar=encoding.steps_per_bar,
+            bars=config.bars,
+            lowest_pitch=encoding.lowest_pitch,
+            voice_ranges=encoding.voice_ranges,
+            **config.extra.get("model", {}),
+        )
+        self.generator = MuseGANGenerator(self.model_config).to(device)
+        self.critic = Critic(self.model_config).to(device)
+        self.ema = copy.deepcopy(self.generator).requires_grad_(False)
+        self.g, self.d = self.generator, self.critic
+        rate, betas = config.learning_rate, tuple(config.betas)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), rate, betas=betas)
+        self.opt_d = torch.optim.Adam(self.critic.parameters(), rate, betas=betas)
+        self.augment_rng = torch.Generator().manual_seed(config.seed)
+
+    def wrap(self, wrapper) -> None:
+        self.g, self.d = wrapper(self.generator), wrapper(self.critic)
+
+    def _real(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        pitch = transpose_batch(
+            self.data.pitch[indices], self.data.encoding, self.config.transpose, self.augment_rng
+        )
+        one_hot = F.one_hot(pitch, self.model_config.n_classes).float()
+        return one_hot.to(self.device), self.data.onset[indices].to(self.device)
+
+    def _fake(self, batch: int, module) -> tuple[torch.Tensor, torch.Tensor]:
+        noise = Noise.sample(self.model_config, batch, device=self.device)
+        return straight_through(module(noise))
+
+    def step(self, batches) -> dict[str, float]:
+        batch = self.config.batch_size
+        for _ in range(self.config.n_critic):
+            critic_losses = self._critic_step(batches.next(), batch)
+        self.critic.requires_grad_(False)
+        fake_pitch, fake_onset = self._fake(batch, self.g)
+        loss_g = -self.critic(fake_pitch, fake_onset).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.critic.requires_grad_(True)
+        self._update_ema()
+        return {**critic_losses, "generator": float(loss_g)}
+
+    def _critic_step(self, indices: torch.Tensor, batch: int) -> dict[str, float]:
+        real_pitch, real_onset = self._real(indices)
+        with torch.no_grad():
+            fake_pitch, fake_onset = self._fake(batch, self.generator)
+        mix = torch.rand(batch, 1, 1, device=self.device)
+        mixed_pitch = mix[..., None] * real_pitch + (1 - mix[..., None]) * fake_pitch
+        mixed_onset = mix * real_onset + (1 - mix) * fake_onset
+        mixed_pitch.requires_grad_(True)
+        mixed_onset.requires_grad_(True)
+        scores = self.d(
+            torch.cat([real_pitch, fake_pitch, mixed_pitch]),
+            torch.cat([real_onset, fake_onset, mixed_onset]),
+        )
+        real_score, fake_score, mixed_score = scores.split(batch)
+        grads = torch.autograd.grad(
+            mixed_score.sum(), [mixed_pitch, mixed_onset], create_graph=True
+        )
+        norm = grads[0].square().sum(dim=(1, 2, 3)) + grads[1].square().sum(dim=(1, 2)) + 1e-12
+        penalty = (norm.sqrt() - 1).square().mean()
+        wasserstein = real_score.mean() - fake_score.mean()
+        loss_d = -wasserstein + self.config.gp_lambda * penalty
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        return {
+            "critic": float(loss_d),
+            "wasserstein": float(wasserstein),
+            "gradient_penalty": float(penalty),
+        }
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = self.config.ema_decay
+        ema = list(self.ema.parameters())
+        torch._foreach_lerp_(ema, list(self.generator.parameters()), 1 - decay)
+
+    def state_dict(self) -> dict:
+        return {
+            "model_config": self.model_config.to_dict(),
+            "encoding": self.data.encoding.to_dict(),
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict(),
+            "ema": self.ema.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "augment_rng": self.augment_rng.get_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        if MuseGANConfig.from_dict(state["model_config"]) != self.model_config:
+            raise ValueError("the checkpoint's model sizes or voice ranges differ")
+        self.generator.load_state_dict(state["generator"])
+        self.critic.load_state_dict(state["critic"])
+        self.ema.load_state_dict(state["ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.augment_rng.set_state(state["augment_rng"].cpu())
+
+    def log_samples(self, writer, step: int) -> None:
+        noise = Noise.sample(self.model_config, 4, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            rolls = decode_output(self.ema(noise.to(self.device)), self.data.encoding)
+        for index, roll in enumerate(rolls):
+            writer.add_image(f"samples/{index}", roll_rgb(roll), step)
+
+
+class SeedTrainer:
+    """The article's loop: the discriminator on half a batch of real and half of generated
+    images, then the generator on a full batch labelled "real"; binary cross-entropy."""
+
+    shown = ("discriminator", "generator")
+
+    def __init__(self, config: TrainConfig, device: torch.device) -> None:
+        self.config, self.device = config, device
+        rolls, _ = load_rolls(config.data)
+        self.data = torch.from_numpy(seed_training_images(rolls))[:, None]
+        self.model_config = SeedConfig()
+        self.generator = SeedGenerator(self.model_config).to(device)
+        self.critic = SeedDiscriminator(self.model_config).to(device)
+        self.g, self.d = self.generator, self.critic
+        betas = tuple(config.betas)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), config.learning_rate, betas)
+        self.opt_d = torch.optim.Adam(self.critic.parameters(), config.learning_rate, betas)
+
+    def wrap(self, wrapper) -> None:
+        self.g, self.d = wrapper(self.generator), wrapper(self.critic)
+
+    def step(self, batches) -> dict[str, float]:
+        batch = self.config.batch_size
+        half = batch // 2
+        real = self.data[batches.next()[:half]].to(self.device)
+        with torch.no_grad():
+            fake = self.generator(
+                torch.randn(batch - half, self.model_config.latent, device=self.device)
+            )
+        images = torch.cat([real, fake])
+        labels = torch.cat([torch.ones(half), torch.zeros(batch - half)]).to(self.device)
+        loss_d = F.binary_cross_entropy(self.d(images), labels)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        self.critic.requires_grad_(False)
+        generated = self.g(torch.randn(batch, self.model_config.latent, device=self.device))
+        loss_g = F.binary_cross_entropy(
+            self.critic(generated), torch.ones(batch, device=self.device)
+        )
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.critic.requires_grad_(True)
+        return {"discriminator": float(loss_d), "generator": float(loss_g)}
+
+    def state_dict(self) -> dict:
+        return {
+            "model_config": self.model_config.to_dict(),
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.load_state_dict(state["generator"])
+        self.critic.load_state_dict(state["critic"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+
+    def log_samples(self, writer, step: int) -> None:
+        z = torch.randn(2, self.model_config.latent, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            images = self.generator.eval()(z.to(self.device))
+        self.generator.train()
+        for index, image in enumerate(images):
+            writer.add_image(f"samples/{index}", image.cpu(), step)
+
+
+ARCHITECTURES = {"musegan": MuseGANTrainer, "seed": SeedTrainer}
+
+#: Per-architecture defaults for settings the user leaves out.
+ARCH_DEFAULTS = {
+    "musegan": {"batch_size": 64, "learning_rate": 1e-3, "betas": (0.5, 0.9)},
+    "seed": {"batch_size": 10, "learning_rate": 2e-4, "betas": (0.5, 0.999)},
+}
+
+
+def make_trainer(config: TrainConfig, device: torch.device) -> Trainer:
+    """The trainer for ``config.arch``."""
+    return ARCHITECTURES[config.arch](config, device)
