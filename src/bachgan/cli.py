@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     _add_prepare(commands)
+    _add_train(commands)
+    _add_generate(commands)
     _add_midi2image(commands)
     _add_image2midi(commands)
     return parser
@@ -73,6 +75,107 @@ def _run_prepare(args: argparse.Namespace) -> None:
         report = prepare(args.sources, args.out, settings, args.workers, cache)
     print(report.summary())
     print(f"wrote {args.out} and {skip_report_path(args.out)}")
+
+
+# --------------------------------------------------------------------------- train
+def _add_train(commands) -> None:
+    command = commands.add_parser(
+        "train",
+        help="train a GAN on a prepared data set (progress bar, TensorBoard, checkpoints)",
+        description=(
+            "Train the MuseGAN-class chorale model (default) or the seed article's DCGAN. "
+            "Writes RUN/config.json, RUN/checkpoint.pt (every --checkpoint-every steps, at the "
+            "end and on Ctrl-C) and TensorBoard logs in RUN/tensorboard. For several processes "
+            "or machines, start it with torchrun."
+        ),
+    )
+    command.add_argument("--data", required=True, help="data set from `bachgan prepare`")
+    command.add_argument("--out", required=True, help="run folder")
+    command.add_argument("--arch", default="musegan", help="musegan (default) or seed")
+    length = command.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="generator steps to train")
+    length.add_argument("--minutes", type=float, help="wall-clock minutes to train")
+    command.add_argument("--batch-size", type=int, help="windows per batch (musegan 64, seed 10)")
+    command.add_argument("--learning-rate", type=float, help="Adam learning rate")
+    command.add_argument("--n-critic", type=int, default=5, help="critic steps per generator step")
+    command.add_argument(
+        "--transpose", type=int, default=0, help="random transposition of up to this many semitones"
+    )
+    command.add_argument(
+        "--no-key-normalization",
+        action="store_true",
+        help="keep pieces in their own keys instead of C major / A minor",
+    )
+    command.add_argument("--seed", type=int, default=0, help="random seed")
+    command.add_argument("--device", default="cpu", help="cpu or cuda")
+    command.add_argument("--checkpoint-every", type=int, default=200, help="steps")
+    command.add_argument("--resume", action="store_true", help="continue the run in --out")
+    command.set_defaults(run=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    from .train import TrainConfig, train
+
+    if args.steps is None and args.minutes is None:
+        args.steps = 2000
+    config = TrainConfig(
+        data=args.data,
+        out=args.out,
+        arch=args.arch,
+        steps=args.steps,
+        minutes=args.minutes,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        n_critic=args.n_critic,
+        transpose=args.transpose,
+        normalize_key=not args.no_key_normalization,
+        seed=args.seed,
+        device=args.device,
+        checkpoint_every=args.checkpoint_every,
+    )
+    print(f"wrote {train(config, resume=args.resume)}")
+
+
+# --------------------------------------------------------------------------- generate
+def _add_generate(commands) -> None:
+    command = commands.add_parser(
+        "generate",
+        help="write new chorales as MIDI, WAV and a piano-roll picture",
+        description=(
+            "Generate pieces with the pretrained chorale model shipped with bachgan (or "
+            "--model, a run folder or checkpoint from `bachgan train`). Writes NAME.mid, "
+            "NAME.wav and NAME.png per piece in --out."
+        ),
+    )
+    command.add_argument("--model", help="run folder or .pt checkpoint (default: shipped model)")
+    command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    command.add_argument("-n", type=int, default=1, help="number of pieces")
+    command.add_argument("--bars", type=int, default=8, help="bars per piece (any number)")
+    command.add_argument("--seed", type=int, default=0, help="same seed, same music")
+    command.add_argument("--tempo", type=float, default=80.0, help="quarter notes per minute")
+    command.add_argument(
+        "--sampling",
+        default="argmax",
+        choices=("argmax", "sample"),
+        help="binarization of the generator's output",
+    )
+    command.add_argument("--temperature", type=float, default=1.0, help="for --sampling sample")
+    command.add_argument("--soundfont", type=Path, help="a .sf2 file (default: TimGM6mb)")
+    command.add_argument("--no-audio", action="store_true", help="skip the WAV")
+    command.set_defaults(run=_run_generate)
+
+
+def _run_generate(args: argparse.Namespace) -> None:
+    from .outputs import write_outputs
+    from .sample import generate
+
+    rolls = generate(
+        args.n, args.bars, args.seed, args.model, args.sampling, args.temperature, args.tempo
+    )
+    for index, roll in enumerate(rolls):
+        name = f"chorale_{args.seed}_{index + 1}"
+        for path in write_outputs(roll, args.out, name, not args.no_audio, args.soundfont):
+            print(path)
 
 
 # --------------------------------------------------------------------------- seed images

@@ -24,6 +24,7 @@ __all__ = [
     "check_midi_bytes",
     "read_midi",
     "read_midi_conversion",
+    "to_score",
     "write_midi",
 ]
 
@@ -187,6 +188,13 @@ def _score_meta(score: symusic.Score, resolution: int) -> dict[str, object]:
 def write_midi(roll: Roll, path: str | os.PathLike) -> Path:
     """Write ``roll`` as a MIDI file: one named track per roll track, with its program,
     the roll's tempo, time signature and key. The file appears whole or not at all."""
+    with atomic_write(path) as temporary:
+        to_score(roll).dump_midi(str(temporary))
+    return Path(path)
+
+
+def to_score(roll: Roll) -> symusic.Score:
+    """The roll as a symusic score (ticks: ``resolution * 120`` per quarter note)."""
     score = symusic.Score(roll.resolution * _TICKS_PER_STEP)
     score.tempos.append(symusic.Tempo(0, float(roll.tempo_bpm)))
     score.time_signatures.append(symusic.TimeSignature(0, *roll.time_signature))
@@ -210,6 +218,4 @@ def write_midi(roll: Roll, path: str | os.PathLike) -> Path:
                 )
             )
         score.tracks.append(track)
-    with atomic_write(path) as temporary:
-        score.dump_midi(str(temporary))
-    return Path(path)
+    return score

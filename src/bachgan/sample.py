@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
 import torch
 
 from .encoding import Encoding, decode
-from .models.musegan import GeneratorOutput
+from .errors import BachganError
+from .models.musegan import GeneratorOutput, MuseGANConfig, MuseGANGenerator, Noise
 from .roll import VOICE_NAMES, Roll
 
-__all__ = ["BINARIZATIONS", "binarize", "decode_output"]
+__all__ = [
+    "BINARIZATIONS",
+    "LoadedModel",
+    "binarize",
+    "decode_output",
+    "generate",
+    "hold_final_chord",
+    "load_model",
+    "pretrained_path",
+]
 
 #: ``argmax`` takes each step's most likely pitch (deterministic); ``sample`` draws it from the
 #: softmax at a temperature. Onsets are thresholded at 0.5 or drawn alike.
@@ -49,3 +63,78 @@ def decode_output(
         decode(p.cpu().numpy(), o.cpu().numpy(), encoding, track_names=names, **meta)
         for p, o in zip(pitch, onset, strict=True)
     ]
+
+
+@dataclass
+class LoadedModel:
+    """A trained chorale generator ready to sample: EMA weights, its encoding and sizes."""
+
+    generator: MuseGANGenerator
+    encoding: Encoding
+    config: MuseGANConfig
+    step: int
+    source: str
+
+
+def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> LoadedModel:
+    """Load the generator of a ``musegan`` checkpoint (a .pt file or a run folder); without a
+    path, the pretrained chorale model shipped with the package."""
+    from .train import load_checkpoint
+
+    path = Path(path) if path is not None else pretrained_path()
+    checkpoint = load_checkpoint(path, device)
+    if checkpoint.get("arch") != "musegan":
+        raise BachganError(f"{path} holds a {checkpoint.get('arch')!r} model, not 'musegan'")
+    try:
+        config = MuseGANConfig.from_dict(checkpoint["model_config"])
+        generator = MuseGANGenerator(config)
+        generator.load_state_dict(checkpoint["ema"])
+        encoding = Encoding.from_dict(checkpoint["encoding"])
+    except (KeyError, TypeError, RuntimeError) as error:
+        raise BachganError(f"{path} is not a compatible bachgan model ({error})") from error
+    return LoadedModel(
+        generator.eval().to(device), encoding, config, int(checkpoint["step"]), str(path)
+    )
+
+
+def pretrained_path() -> Path:
+    """The chorale model shipped inside the package."""
+    return Path(__file__).parent / "pretrained" / "chorales.pt"
+
+
+def generate(
+    n: int = 1,
+    bars: int = 4,
+    seed: int = 0,
+    model: LoadedModel | str | os.PathLike | None = None,
+    mode: str = "argmax",
+    temperature: float = 1.0,
+    tempo_bpm: float = 80.0,
+    final_chord: bool = True,
+) -> list[Roll]:
+    """Generate ``n`` new four-voice pieces of ``bars`` bars (any number: the model is
+    convolutional over bars). The same ``seed`` gives the same pieces. With ``final_chord``
+    the last bar holds the chord of its downbeat, so a piece ends instead of stopping."""
+    if n < 1 or bars < 1:
+        raise BachganError("need at least one piece of at least one bar")
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    rng = torch.Generator().manual_seed(seed)
+    noise = Noise.sample(loaded.config, n, bars, generator=rng)
+    with torch.no_grad():
+        output = loaded.generator(noise.to(next(loaded.generator.parameters()).device))
+    meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0}
+    rolls = decode_output(output, loaded.encoding, mode, temperature, rng, **meta)
+    return [hold_final_chord(roll) if final_chord else roll for roll in rolls]
+
+
+def hold_final_chord(roll: Roll) -> Roll:
+    """Replace the last bar by the chord sounding at its downbeat, held for the whole bar."""
+    start = roll.n_steps - roll.steps_per_bar
+    if start < 0:
+        return roll
+    sounding, onsets = roll.sounding.copy(), roll.onsets.copy()
+    chord = sounding[:, start]
+    sounding[:, start:] = chord[:, None]
+    onsets[:, start:] = False
+    onsets[:, start] = chord
+    return roll.with_arrays(sounding, onsets)

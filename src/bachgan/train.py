@@ -8,6 +8,7 @@ end, and when the process is asked to stop (SIGINT/SIGTERM).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -298,10 +299,8 @@ class _StopSignal:
         self.requested = False
         self._previous = {}
         for number in (signal.SIGINT, signal.SIGTERM):
-            try:
+            with contextlib.suppress(ValueError):  # signals can only be caught in the main thread
                 self._previous[number] = signal.signal(number, self._handle)
-            except ValueError:  # not the main thread
-                pass
 
     def _handle(self, number, frame) -> None:
         self.requested = True

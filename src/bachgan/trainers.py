@@ -79,6 +79,7 @@ class MuseGANTrainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), rate, betas=betas)
         self.opt_d = torch.optim.Adam(self.critic.parameters(), rate, betas=betas)
         self.augment_rng = torch.Generator().manual_seed(config.seed)
+        self.steps_done = 0
 
     def wrap(self, wrapper) -> None:
         self.g, self.d = wrapper(self.generator), wrapper(self.critic)
@@ -105,8 +106,9 @@ class MuseGANTrainer:
         loss_g.backward()
         self.opt_g.step()
         self.critic.requires_grad_(True)
+        self.steps_done += 1
         self._update_ema()
-        return {**critic_losses, "generator": float(loss_g)}
+        return {**critic_losses, "generator": loss_g.item()}
 
     def _critic_step(self, indices: torch.Tensor, batch: int) -> dict[str, float]:
         real_pitch, real_onset = self._real(indices)
@@ -140,7 +142,9 @@ class MuseGANTrainer:
 
     @torch.no_grad()
     def _update_ema(self) -> None:
-        decay = self.config.ema_decay
+        """Average with a warm-up, so that short runs are not dominated by the initial
+        weights: the decay grows as (1 + n) / (10 + n) up to ``ema_decay``."""
+        decay = min(self.config.ema_decay, (1 + self.steps_done) / (10 + self.steps_done))
         ema = list(self.ema.parameters())
         torch._foreach_lerp_(ema, list(self.generator.parameters()), 1 - decay)
 
@@ -154,6 +158,7 @@ class MuseGANTrainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "augment_rng": self.augment_rng.get_state(),
+            "steps_done": self.steps_done,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -165,6 +170,7 @@ class MuseGANTrainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.augment_rng.set_state(state["augment_rng"].cpu())
+        self.steps_done = int(state["steps_done"])
 
     def log_samples(self, writer, step: int) -> None:
         noise = Noise.sample(self.model_config, 4, generator=torch.Generator().manual_seed(0))
@@ -218,7 +224,7 @@ class SeedTrainer:
         loss_g.backward()
         self.opt_g.step()
         self.critic.requires_grad_(True)
-        return {"discriminator": float(loss_d), "generator": float(loss_g)}
+        return {"discriminator": loss_d.item(), "generator": loss_g.item()}
 
     def state_dict(self) -> dict:
         return {

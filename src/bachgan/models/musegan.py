@@ -196,7 +196,7 @@ class Critic(nn.Module):
 
     def forward(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
         """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> scores ``(B,)``."""
-        batch, v, steps, _ = pitch.shape
+        batch, _, steps, _ = pitch.shape
         embedded = self.pitch_embedding(pitch) + self.voice_embedding[None, :, None]
         chroma = pitch @ self.chroma_matrix  # (B, V, T, 12)
         intervals = _interval_classes(chroma, self.pair_index)  # (B, pairs, T, 12)

@@ -63,7 +63,7 @@ class SeedDiscriminator(nn.Module):
     def __init__(self, config: SeedConfig | None = None) -> None:
         super().__init__()
         self.config = config or SeedConfig()
-        side = -(-(-(-self.config.image_size // 2)) // 2)
+        side = _halved(_halved(self.config.image_size))  # two stride-2 'same' convolutions
         self.body = nn.Sequential(
             nn.Conv2d(1, 64, 3, stride=2, padding=1),
             nn.LeakyReLU(0.2),
@@ -80,3 +80,8 @@ class SeedDiscriminator(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """``(B, 1, 106, 106)`` -> probability of "real", ``(B,)``."""
         return self.body(images).squeeze(1)
+
+
+def _halved(size: int) -> int:
+    """Output size of a stride-2 convolution with Keras' ``padding='same'``."""
+    return (size + 1) // 2
