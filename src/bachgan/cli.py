@@ -106,6 +106,9 @@ def _add_train(commands) -> None:
         action="store_true",
         help="keep pieces in their own keys instead of C major / A minor",
     )
+    command.add_argument("--model-size", default="default", choices=("default", "tiny"),
+                         help="tiny is for quick smoke runs")
+    command.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     command.add_argument("--seed", type=int, default=0, help="random seed")
     command.add_argument("--device", default="cpu", help="cpu or cuda")
     command.add_argument("--checkpoint-every", type=int, default=200, help="steps")
@@ -132,6 +135,8 @@ def _run_train(args: argparse.Namespace) -> None:
         seed=args.seed,
         device=args.device,
         checkpoint_every=args.checkpoint_every,
+        model_size=args.model_size,
+        threads=args.threads,
     )
     print(f"wrote {train(config, resume=args.resume)}")
 

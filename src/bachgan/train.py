@@ -14,7 +14,7 @@ import math
 import os
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from .errors import BachganError
 from .files import atomic_write, write_json
-from .trainers import ARCH_DEFAULTS, ARCHITECTURES, Trainer, make_trainer
+from .trainers import ARCH_DEFAULTS, ARCHITECTURES, MODEL_SIZES, Trainer, make_trainer
 
 __all__ = ["CHECKPOINT_NAME", "TrainConfig", "load_checkpoint", "train"]
 
@@ -57,7 +57,7 @@ class TrainConfig:
     log_every: int = 10
     sample_every: int = 250
     threads: int | None = None
-    extra: dict = field(default_factory=dict)
+    model_size: str = "default"
 
     def __post_init__(self) -> None:
         for name, value in ARCH_DEFAULTS.get(self.arch, {}).items():
@@ -72,7 +72,7 @@ class TrainConfig:
             "bars": self.bars,
             "normalize_key": self.normalize_key,
             "transpose": self.transpose,
-            "extra": self.extra,
+            "model_size": self.model_size,
         }
 
 
@@ -81,6 +81,8 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     runs this; rank 0 alone writes files."""
     if config.arch not in ARCHITECTURES:
         raise BachganError(f"unknown arch {config.arch!r}; choose from {', '.join(ARCHITECTURES)}")
+    if config.model_size not in MODEL_SIZES:
+        raise BachganError(f"unknown model size {config.model_size!r}")
     if config.threads:
         torch.set_num_threads(config.threads)
     rank, world = _start_distributed(config.device)
@@ -153,7 +155,9 @@ def _train(config: TrainConfig, resume: bool, progress: bool, rank: int, world: 
         bar.close()
         stopper.restore()
     state["elapsed"] = time.monotonic() - started
-    if state["step"] != last_saved or not checkpoint_path.exists():
+    if world > 1:
+        state["rank_checksums"] = _rank_checksums(trainer)
+    if state["step"] != last_saved or not checkpoint_path.exists() or world > 1:
         _save(trainer, config, state, checkpoint_path, rank)
     if writer:
         trainer.log_samples(writer, state["step"])
@@ -209,6 +213,7 @@ def _save(trainer: Trainer, config: TrainConfig, state: dict, path: Path, rank: 
         "batches": state["batches"],
         "elapsed_seconds": state["elapsed"],
         "rng": torch.get_rng_state(),
+        "rank_checksums": state.get("rank_checksums", []),
         **trainer.state_dict(),
     }
     with atomic_write(path) as temporary:
@@ -254,6 +259,17 @@ def _resume(trainer: Trainer, path: Path, config: TrainConfig, device: torch.dev
         "batches": int(checkpoint["batches"]),
         "elapsed": float(checkpoint["elapsed_seconds"]),
     }
+
+
+def _rank_checksums(trainer: Trainer) -> list[float]:
+    """Every rank's sum of generator and critic weights, gathered: equal when DDP kept the
+    replicas in step (a run records them so that this can be checked)."""
+    own = sum(p.double().sum() for p in trainer.generator.parameters())
+    own = own + sum(p.double().sum() for p in trainer.critic.parameters())
+    own = own.detach().reshape(1)
+    gathered = [torch.zeros_like(own) for _ in range(dist.get_world_size())]
+    dist.all_gather(gathered, own)
+    return [float(x) for x in gathered]
 
 
 # --------------------------------------------------------------------------- plumbing

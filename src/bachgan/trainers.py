@@ -33,11 +33,19 @@ from .sample import decode_output
 if TYPE_CHECKING:
     from .train import TrainConfig
 
-__all__ = ["ARCHITECTURES", "MODEL_ENCODING", "Trainer", "make_trainer"]
+__all__ = ["ARCHITECTURES", "MODEL_ENCODING", "MODEL_SIZES", "Trainer", "make_trainer"]
 
 #: The pitch grid of the chorale model: MIDI 28 (E1) to 87 (E♭6), wide enough for every
 #: voice of every chorale after key normalisation.
 MODEL_ENCODING = Encoding(lowest_pitch=28, n_pitches=60)
+
+
+#: Model sizes by name: ``default`` is the shipped chorale model; ``tiny`` is for smoke tests.
+MODEL_SIZES = {
+    "default": {},
+    "tiny": {"channels": 16, "temporal_channels": 16, "critic_channels": 16,
+             "pitch_embedding": 8, "z_global": 8, "z_bar": 8, "z_voice": 4, "z_voice_bar": 4},
+}
 
 
 class Trainer(Protocol):
@@ -69,7 +77,7 @@ class MuseGANTrainer:
             bars=config.bars,
             lowest_pitch=encoding.lowest_pitch,
             voice_ranges=encoding.voice_ranges,
-            **config.extra.get("model", {}),
+            **MODEL_SIZES[config.model_size],
         )
         self.generator = MuseGANGenerator(self.model_config).to(device)
         self.critic = Critic(self.model_config).to(device)
@@ -135,9 +143,9 @@ class MuseGANTrainer:
         loss_d.backward()
         self.opt_d.step()
         return {
-            "critic": float(loss_d),
-            "wasserstein": float(wasserstein),
-            "gradient_penalty": float(penalty),
+            "critic": loss_d.item(),
+            "wasserstein": wasserstein.item(),
+            "gradient_penalty": penalty.item(),
         }
 
     @torch.no_grad()

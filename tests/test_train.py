@@ -1,0 +1,118 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from bachgan.cli import main
+from bachgan.corpus import bach_chorale_paths, prepare
+from bachgan.errors import BachganError
+from bachgan.train import TrainConfig, load_checkpoint, train
+
+
+@pytest.fixture(scope="module")
+def chorales(tmp_path_factory):
+    """A small data set: 16 Bach chorales from the music21 corpus."""
+    folder = tmp_path_factory.mktemp("chorales")
+    paths = [str(p) for p in bach_chorale_paths() if p.name.startswith("bwv2")][:16]
+    prepare(paths, folder / "data.npz", workers=2, cache_dir=folder / "cache", progress=False)
+    return folder / "data.npz"
+
+
+def tiny(data, out, **overrides) -> TrainConfig:
+    settings = dict(data=str(data), out=str(out), steps=4, batch_size=8, n_critic=2,
+                    model_size="tiny", checkpoint_every=2, threads=1, sample_every=2)
+    return TrainConfig(**{**settings, **overrides})
+
+
+def weights(path):
+    checkpoint = load_checkpoint(path)
+    return {**checkpoint["generator"], **{f"d.{k}": v for k, v in checkpoint["critic"].items()}}
+
+
+def test_training_writes_checkpoint_config_and_tensorboard(chorales, tmp_path):
+    path = train(tiny(chorales, tmp_path / "run"), progress=False)
+    checkpoint = torch.load(path, weights_only=True)  # plain tensors and values only
+    assert checkpoint["step"] == 4 and checkpoint["arch"] == "musegan"
+    assert (tmp_path / "run" / "config.json").exists()
+    assert any((tmp_path / "run" / "tensorboard").iterdir())
+
+
+def test_resume_after_sigkill_is_exact(chorales, tmp_path):
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "bachgan", "train", "--data", str(chorales), "--out",
+               str(killed), "--steps", "1000", "--batch-size", "8", "--n-critic", "2",
+               "--model-size", "tiny", "--checkpoint-every", "2", "--threads", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (killed / "checkpoint.pt").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    reached = load_checkpoint(killed)["step"]
+    assert 2 <= reached < 1000
+    total = reached + 3
+    train(tiny(chorales, killed, steps=total), resume=True, progress=False)
+    train(tiny(chorales, tmp_path / "straight", steps=total), progress=False)
+    resumed, straight = weights(killed), weights(tmp_path / "straight")
+    assert load_checkpoint(killed)["step"] == total
+    for name, tensor in straight.items():
+        assert torch.equal(tensor, resumed[name]), name
+
+
+def test_bad_inputs_are_clear_errors(chorales, tmp_path, capsys):
+    with pytest.raises(BachganError, match="no data set"):
+        train(tiny(tmp_path / "missing.npz", tmp_path / "a"))
+    (tmp_path / "corrupt.npz").write_bytes(b"not a zip")
+    with pytest.raises(BachganError, match="not a readable"):
+        train(tiny(tmp_path / "corrupt.npz", tmp_path / "b"))
+    with pytest.raises(BachganError, match="fewer than one batch"):
+        train(tiny(chorales, tmp_path / "c", batch_size=100_000))
+    with pytest.raises(BachganError, match="unknown arch"):
+        train(tiny(chorales, tmp_path / "d", arch="transformer"))
+    train(tiny(chorales, tmp_path / "e", steps=2), progress=False)
+    with pytest.raises(BachganError, match="other settings"):
+        train(tiny(chorales, tmp_path / "e", steps=4, transpose=2), resume=True)
+    with pytest.raises(BachganError, match="already holds a run"):
+        train(tiny(chorales, tmp_path / "e"))
+    assert main(["train", "--data", str(tmp_path / "missing.npz"), "--out", "x"]) == 2
+    assert capsys.readouterr().err.startswith("bachgan: error: no data set")
+
+
+def test_diverging_training_stops_and_keeps_the_last_good_checkpoint(
+    chorales, tmp_path, monkeypatch
+):
+    from bachgan.trainers import MuseGANTrainer
+
+    real_step = MuseGANTrainer.step
+
+    def step_then_diverge(self, batches):
+        losses = real_step(self, batches)
+        return {**losses, "critic": float("nan")} if self.steps_done > 2 else losses
+
+    monkeypatch.setattr(MuseGANTrainer, "step", step_then_diverge)
+    with pytest.raises(BachganError, match="diverged at step 3.*last good checkpoint"):
+        train(tiny(chorales, tmp_path / "nan"), progress=False)
+    assert load_checkpoint(tmp_path / "nan")["step"] == 2
+
+
+def test_seed_dcgan_trains_a_step(chorales, tmp_path):
+    path = train(tiny(chorales, tmp_path / "seed", arch="seed", steps=1, batch_size=4),
+                 progress=False)
+    assert load_checkpoint(path)["arch"] == "seed"
+
+
+def test_ddp_two_processes_keep_identical_weights(chorales, tmp_path):
+    out = tmp_path / "ddp"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+               "--master_port", str(29500 + os.getpid() % 1000), "-m", "bachgan", "train",
+               "--data", str(chorales), "--out", str(out), "--steps", "3", "--batch-size", "4",
+               "--n-critic", "2", "--model-size", "tiny", "--threads", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    checksums = load_checkpoint(out)["rank_checksums"]
+    assert len(checksums) == 2 and checksums[0] == checksums[1]
