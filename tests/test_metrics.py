@@ -56,8 +56,15 @@ def test_parallel_fifths_and_octaves_are_found():
     # Soprano G4 -> A4 over tenor C4 -> D4: a parallel fifth. Alto holds: no parallel with it.
     # Bass C3 -> D3: parallel octave with the tenor, parallel 12th (= fifth) with the soprano.
     roll = roll_of(
-        [(0, 67, 0, 8), (0, 69, 8, 8), (1, 64, 0, 16), (2, 60, 0, 8), (2, 62, 8, 8),
-         (3, 48, 0, 8), (3, 50, 8, 8)]
+        [
+            (0, 67, 0, 8),
+            (0, 69, 8, 8),
+            (1, 64, 0, 16),
+            (2, 60, 0, 8),
+            (2, 62, 8, 8),
+            (3, 48, 0, 8),
+            (3, 50, 8, 8),
+        ]
     )
     assert metrics.parallel_per_bar(roll) == 3.0
 

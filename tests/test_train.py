@@ -23,8 +23,17 @@ def chorales(tmp_path_factory):
 
 
 def tiny(data, out, **overrides) -> TrainConfig:
-    settings = dict(data=str(data), out=str(out), steps=4, batch_size=8, n_critic=2,
-                    model_size="tiny", checkpoint_every=2, threads=1, sample_every=2)
+    settings = dict(
+        data=str(data),
+        out=str(out),
+        steps=4,
+        batch_size=8,
+        n_critic=2,
+        model_size="tiny",
+        checkpoint_every=2,
+        threads=1,
+        sample_every=2,
+    )
     return TrainConfig(**{**settings, **overrides})
 
 
@@ -43,9 +52,28 @@ def test_training_writes_checkpoint_config_and_tensorboard(chorales, tmp_path):
 
 def test_resume_after_sigkill_is_exact(chorales, tmp_path):
     killed = tmp_path / "killed"
-    command = [sys.executable, "-m", "bachgan", "train", "--data", str(chorales), "--out",
-               str(killed), "--steps", "1000", "--batch-size", "8", "--n-critic", "2",
-               "--model-size", "tiny", "--checkpoint-every", "2", "--threads", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "bachgan",
+        "train",
+        "--data",
+        str(chorales),
+        "--out",
+        str(killed),
+        "--steps",
+        "1000",
+        "--batch-size",
+        "8",
+        "--n-critic",
+        "2",
+        "--model-size",
+        "tiny",
+        "--checkpoint-every",
+        "2",
+        "--threads",
+        "1",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not (killed / "checkpoint.pt").exists() and time.monotonic() < deadline:
@@ -101,17 +129,39 @@ def test_diverging_training_stops_and_keeps_the_last_good_checkpoint(
 
 
 def test_seed_dcgan_trains_a_step(chorales, tmp_path):
-    path = train(tiny(chorales, tmp_path / "seed", arch="seed", steps=1, batch_size=4),
-                 progress=False)
+    path = train(
+        tiny(chorales, tmp_path / "seed", arch="seed", steps=1, batch_size=4), progress=False
+    )
     assert load_checkpoint(path)["arch"] == "seed"
 
 
 def test_ddp_two_processes_keep_identical_weights(chorales, tmp_path):
     out = tmp_path / "ddp"
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-               "--master_port", str(29500 + os.getpid() % 1000), "-m", "bachgan", "train",
-               "--data", str(chorales), "--out", str(out), "--steps", "3", "--batch-size", "4",
-               "--n-critic", "2", "--model-size", "tiny", "--threads", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port",
+        str(29500 + os.getpid() % 1000),
+        "-m",
+        "bachgan",
+        "train",
+        "--data",
+        str(chorales),
+        "--out",
+        str(out),
+        "--steps",
+        "3",
+        "--batch-size",
+        "4",
+        "--n-critic",
+        "2",
+        "--model-size",
+        "tiny",
+        "--threads",
+        "1",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     checksums = load_checkpoint(out)["rank_checksums"]

@@ -15,11 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for a user error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "run", None):
+    if not getattr(args, "handler", None):
         parser.print_help()
         return 2
     try:
-        args.run(args)
+        args.handler(args)
     except BachganError as error:
         print(f"bachgan: error: {error}", file=sys.stderr)
         return 2
@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prepare(commands)
     _add_train(commands)
     _add_generate(commands)
+    _add_harmonize(commands)
+    _add_export(commands)
     _add_midi2image(commands)
     _add_image2midi(commands)
     return parser
@@ -61,7 +63,7 @@ def _add_prepare(commands) -> None:
     command.add_argument("--voices", type=int, default=4, help="tracks per piece")
     command.add_argument("--workers", type=int, default=None, help="worker processes")
     command.add_argument("--no-cache", action="store_true", help="convert every file again")
-    command.set_defaults(run=_run_prepare)
+    command.set_defaults(handler=_run_prepare)
 
 
 def _run_prepare(args: argparse.Namespace) -> None:
@@ -106,14 +108,18 @@ def _add_train(commands) -> None:
         action="store_true",
         help="keep pieces in their own keys instead of C major / A minor",
     )
-    command.add_argument("--model-size", default="default", choices=("default", "tiny"),
-                         help="tiny is for quick smoke runs")
+    command.add_argument(
+        "--model-size",
+        default="default",
+        choices=("default", "eighths", "tiny"),
+        help="tiny is for quick smoke runs",
+    )
     command.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     command.add_argument("--seed", type=int, default=0, help="random seed")
     command.add_argument("--device", default="cpu", help="cpu or cuda")
     command.add_argument("--checkpoint-every", type=int, default=200, help="steps")
     command.add_argument("--resume", action="store_true", help="continue the run in --out")
-    command.set_defaults(run=_run_train)
+    command.set_defaults(handler=_run_train)
 
 
 def _run_train(args: argparse.Namespace) -> None:
@@ -167,7 +173,7 @@ def _add_generate(commands) -> None:
     command.add_argument("--temperature", type=float, default=1.0, help="for --sampling sample")
     command.add_argument("--soundfont", type=Path, help="a .sf2 file (default: TimGM6mb)")
     command.add_argument("--no-audio", action="store_true", help="skip the WAV")
-    command.set_defaults(run=_run_generate)
+    command.set_defaults(handler=_run_generate)
 
 
 def _run_generate(args: argparse.Namespace) -> None:
@@ -183,6 +189,55 @@ def _run_generate(args: argparse.Namespace) -> None:
             print(path)
 
 
+def _add_harmonize(commands) -> None:
+    command = commands.add_parser(
+        "harmonize",
+        help="write alto, tenor and bass around a melody (MIDI + WAV + PNG)",
+        description=(
+            "Harmonize a melody in four voices. MELODY is a MIDI file with one track, or the "
+            "first track of a multi-track file, in 4/4; it becomes the soprano, unchanged."
+        ),
+    )
+    command.add_argument("melody", type=Path, help="MIDI file with the melody")
+    command.add_argument("--model", help="run folder or .pt checkpoint (default: shipped model)")
+    command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    command.add_argument("--seed", type=int, default=0, help="same seed, same harmony")
+    command.add_argument("--soundfont", type=Path, help="a .sf2 file (default: TimGM6mb)")
+    command.add_argument("--no-audio", action="store_true", help="skip the WAV")
+    command.set_defaults(handler=_run_harmonize)
+
+
+def _run_harmonize(args: argparse.Namespace) -> None:
+    from .errors import SkipFile
+    from .harmonize import harmonize
+    from .midi import read_midi
+    from .outputs import write_outputs
+
+    try:
+        melody = read_midi(args.melody)
+    except SkipFile as skip:
+        raise BachganError(f"cannot read {args.melody}: {skip}") from skip
+    roll = harmonize(melody, args.model, args.seed)
+    name = f"{args.melody.stem}_harmonized"
+    for path in write_outputs(roll, args.out, name, not args.no_audio, args.soundfont):
+        print(path)
+
+
+def _add_export(commands) -> None:
+    command = commands.add_parser(
+        "export", help="keep only what generation needs from a training run (a few MB)"
+    )
+    command.add_argument("run", help="run folder or checkpoint from `bachgan train`")
+    command.add_argument("out", type=Path, help="output .pt file, usable as --model")
+    command.set_defaults(handler=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> None:
+    from .train import export_model
+
+    print(export_model(args.run, args.out))
+
+
 # --------------------------------------------------------------------------- seed images
 def _add_midi2image(commands) -> None:
     command = commands.add_parser(
@@ -191,7 +246,7 @@ def _add_midi2image(commands) -> None:
     )
     command.add_argument("midi", type=Path, help="input MIDI file")
     command.add_argument("out_dir", type=Path, help="folder for NAME_0.png, NAME_1.png, ...")
-    command.set_defaults(run=_run_midi2image)
+    command.set_defaults(handler=_run_midi2image)
 
 
 def _run_midi2image(args: argparse.Namespace) -> None:
@@ -215,7 +270,7 @@ def _add_image2midi(commands) -> None:
     command.add_argument("image", type=Path, help="input PNG")
     command.add_argument("midi", type=Path, help="output MIDI file")
     command.add_argument("--tempo", type=float, default=100.0, help="quarter notes per minute")
-    command.set_defaults(run=_run_image2midi)
+    command.set_defaults(handler=_run_image2midi)
 
 
 def _run_image2midi(args: argparse.Namespace) -> None:

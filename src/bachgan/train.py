@@ -27,7 +27,7 @@ from .errors import BachganError
 from .files import atomic_write, write_json
 from .trainers import ARCH_DEFAULTS, ARCHITECTURES, MODEL_SIZES, Trainer, make_trainer
 
-__all__ = ["CHECKPOINT_NAME", "TrainConfig", "load_checkpoint", "train"]
+__all__ = ["CHECKPOINT_NAME", "TrainConfig", "export_model", "load_checkpoint", "train"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 CHECKPOINT_FORMAT = "bachgan-checkpoint-1"
@@ -239,6 +239,28 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise BachganError(f"{path} is not a bachgan checkpoint")
     return checkpoint
+
+
+def export_model(run: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Write the part of a checkpoint that generation needs (EMA generator, configs): a few MB
+    instead of the full training state."""
+    checkpoint = load_checkpoint(run)
+    keep = (
+        "format",
+        "arch",
+        "train_config",
+        "step",
+        "elapsed_seconds",
+        "model_config",
+        "encoding",
+        "ema",
+    )
+    missing = [key for key in keep if key not in checkpoint]
+    if missing:
+        raise BachganError(f"{run} cannot be exported (missing {', '.join(missing)})")
+    with atomic_write(out) as temporary:
+        torch.save({key: checkpoint[key] for key in keep}, temporary)
+    return Path(out)
 
 
 def _resume(trainer: Trainer, path: Path, config: TrainConfig, device: torch.device) -> dict:

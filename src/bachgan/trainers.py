@@ -43,8 +43,17 @@ MODEL_ENCODING = Encoding(lowest_pitch=28, n_pitches=60)
 #: Model sizes by name: ``default`` is the shipped chorale model; ``tiny`` is for smoke tests.
 MODEL_SIZES = {
     "default": {},
-    "tiny": {"channels": 16, "temporal_channels": 16, "critic_channels": 16,
-             "pitch_embedding": 8, "z_global": 8, "z_bar": 8, "z_voice": 4, "z_voice_bar": 4},
+    "eighths": {"generated_steps_per_bar": 8},
+    "tiny": {
+        "channels": 16,
+        "temporal_channels": 16,
+        "critic_channels": 16,
+        "pitch_embedding": 8,
+        "z_global": 8,
+        "z_bar": 8,
+        "z_voice": 4,
+        "z_voice_bar": 4,
+    },
 }
 
 

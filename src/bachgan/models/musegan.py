@@ -27,6 +27,8 @@ class MuseGANConfig:
     n_voices: int = 4
     n_classes: int = 55  # pitches + one rest class (the last)
     steps_per_bar: int = 16
+    #: Steps per bar the generator decides; each is held for steps_per_bar / this many steps.
+    generated_steps_per_bar: int = 16
     bars: int = 4
     z_global: int = 32
     z_bar: int = 32
@@ -108,7 +110,7 @@ class MuseGANGenerator(nn.Module):
         self.shared_temporal = _bar_convs(config.z_global + config.z_bar, t)
         self.private_temporal = _bar_convs((config.z_voice + config.z_voice_bar) * v, t * v, v)
         self.voice_embedding = nn.Embedding(v, 16)
-        upsample = config.steps_per_bar // 4
+        upsample = config.generated_steps_per_bar // 4
         self.trunk = nn.Sequential(
             nn.ConvTranspose1d(2 * t + 16, c, kernel_size=4, stride=4),
             _GroupNormAct(c),
@@ -145,7 +147,14 @@ class MuseGANGenerator(nn.Module):
         out = self.heads(features.reshape(batch, v * cfg.channels, steps))
         out = out.reshape(batch, v, cfg.n_classes + 1, steps).transpose(2, 3)  # (B, V, T, C+1)
         pitch_logits = out[..., :-1] + self.range_mask[None, :, None, :]
-        return GeneratorOutput(pitch_logits, out[..., -1])
+        onset_logits = out[..., -1]
+        hold = cfg.steps_per_bar // cfg.generated_steps_per_bar
+        if hold > 1:  # each decision lasts `hold` steps; only its first step may start a note
+            pitch_logits = pitch_logits.repeat_interleave(hold, dim=2)
+            silent = torch.full_like(onset_logits, -1e4)
+            onset_logits = torch.stack([onset_logits] + [silent] * (hold - 1), dim=3)
+            onset_logits = onset_logits.flatten(2)
+        return GeneratorOutput(pitch_logits, onset_logits)
 
 
 def straight_through(output: GeneratorOutput) -> tuple[torch.Tensor, torch.Tensor]:

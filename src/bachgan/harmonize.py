@@ -1,0 +1,123 @@
+"""Write the other three voices around a given melody with the trained generator.
+
+The method is latent optimisation (GAN inversion): a batch of latent points is optimised with
+Adam so that the generator's soprano matches the melody (cross-entropy on its pitch logits);
+the best candidate's alto, tenor and bass are kept, and the melody itself is written back
+unchanged. No separate conditional model is needed, and since the generator is convolutional
+over bars, melodies of any length work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .encoding import Encoding, decode, encode, estimate_key_fifths, key_shift
+from .errors import BachganError
+from .models.musegan import Noise
+from .roll import VOICE_NAMES, Roll
+from .sample import LoadedModel, hold_final_chord, load_model
+
+__all__ = ["harmonize", "melody_line"]
+
+
+def melody_line(roll: Roll) -> Roll:
+    """The melody to harmonize: the only track, or the first track of a multi-track roll.
+
+    Raises :class:`BachganError` if it has no notes or holds chords.
+    """
+    track = roll.sounding[:1]
+    if not track.any():
+        raise BachganError("the melody has no notes")
+    if (track.sum(axis=2) > 1).any():
+        raise BachganError("the melody has chords; give one line (one note at a time)")
+    return Roll(
+        track,
+        roll.onsets[:1],
+        roll.lowest_pitch,
+        roll.resolution,
+        roll.time_signature,
+        roll.tempo_bpm,
+        ("Soprano",),
+        (roll.programs[0],),
+        roll.key_fifths,
+        roll.key_mode,
+    )
+
+
+def harmonize(
+    melody: Roll,
+    model: LoadedModel | str | None = None,
+    seed: int = 0,
+    steps: int = 150,
+    candidates: int = 8,
+) -> Roll:
+    """Harmonize ``melody`` (see :func:`melody_line`) in four voices; the melody is the
+    soprano, unchanged, in its own key."""
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    line = melody_line(melody)
+    encoding = loaded.encoding
+    if line.steps_per_bar != encoding.steps_per_bar or line.resolution != encoding.resolution:
+        raise BachganError("only melodies in 4/4 can be harmonized (the model's meter)")
+    fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
+    shift = _fit_soprano(line, key_shift(fifths), encoding)
+    target_pitch, target_onset = _encode_line(line, shift, encoding)
+    noise = _optimise(loaded, target_pitch, seed, steps, candidates)
+    with torch.no_grad():
+        output = loaded.generator(noise)
+    pitch = output.pitch_logits.argmax(dim=-1)[0].numpy()
+    onset = (output.onset_logits > 0)[0].numpy()
+    pitch[0], onset[0] = target_pitch, target_onset
+    roll = decode(pitch, onset, encoding, track_names=VOICE_NAMES, tempo_bpm=line.tempo_bpm)
+    roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
+    return roll.transpose(-shift)
+
+
+def _fit_soprano(line: Roll, shift: int, encoding: Encoding) -> int:
+    """The transposition into C major / A minor (trying octaves too) that puts the melody in
+    the model's soprano range."""
+    used = np.flatnonzero(line.sounding.any(axis=(0, 1))) + line.lowest_pitch
+    low, high = (r + encoding.lowest_pitch for r in encoding.voice_ranges[0])
+    for octave in (0, 12, -12, 24, -24):
+        if used.min() + shift + octave >= low and used.max() + shift + octave <= high:
+            return shift + octave
+    raise BachganError(
+        f"the melody spans MIDI {used.min()}-{used.max()}, wider than the soprano range the "
+        f"model knows ({low - shift}-{high - shift} in this key)"
+    )
+
+
+def _encode_line(line: Roll, shift: int, encoding: Encoding) -> tuple[np.ndarray, np.ndarray]:
+    """The melody as the model's soprano: pitch classes and onsets, ``(steps,)`` each."""
+    shifted = replace(line, lowest_pitch=line.lowest_pitch + shift)
+    pitch, onset = encode(shifted, encoding, normalize_key=False)
+    return pitch[0], onset[0]
+
+
+def _optimise(
+    loaded: LoadedModel, target: np.ndarray, seed: int, steps: int, candidates: int
+) -> Noise:
+    bars = len(target) // loaded.encoding.steps_per_bar
+    generator = torch.Generator().manual_seed(seed)
+    noise = Noise.sample(loaded.config, candidates, bars, generator=generator)
+    variables = [t.requires_grad_(True) for t in noise.parameters()]
+    optimiser = torch.optim.Adam(variables, lr=0.1)
+    labels = torch.from_numpy(target)[None].expand(candidates, -1)
+    loaded.generator.requires_grad_(False)
+    for _ in range(steps):
+        logits = loaded.generator(noise).pitch_logits[:, 0]  # (K, T, C)
+        loss = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none").mean(dim=1)
+        prior = sum(t.square().flatten(1).mean(dim=1) for t in variables)  # stay near N(0, 1)
+        optimiser.zero_grad()
+        (loss + 0.01 * prior).sum().backward()
+        optimiser.step()
+    best = int(loss.argmin())
+    return Noise(*(t.detach()[best : best + 1] for t in variables))
+
+
+def _ends_on_held_note(pitch: np.ndarray, encoding: Encoding) -> bool:
+    last_bar = pitch[-encoding.steps_per_bar :]
+    return bool((last_bar == last_bar[0]).all() and last_bar[0] != encoding.rest)

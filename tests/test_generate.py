@@ -1,0 +1,139 @@
+import wave
+
+import numpy as np
+import pytest
+from conftest import make_roll
+from PIL import Image
+
+from bachgan.cli import main
+from bachgan.corpus import bach_chorale_paths, prepare
+from bachgan.errors import BachganError
+from bachgan.harmonize import harmonize
+from bachgan.midi import read_midi, write_midi
+from bachgan.roll import Notes, Roll
+from bachgan.sample import generate, load_model, pretrained_path
+from bachgan.train import TrainConfig, train
+
+#: "Twinkle, twinkle" in G major, two bars of 4/4 plus a held final note: a folk tune the model
+#: never saw.
+FOLK_TUNE = [(0, p, i * 4, 4) for i, p in enumerate([67, 67, 74, 74, 76, 76, 74])] + [
+    (0, 72, 32, 16)
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model")
+    paths = [str(p) for p in bach_chorale_paths() if p.name.startswith("bwv2")][:12]
+    prepare(paths, folder / "data.npz", workers=2, cache_dir=folder / "cache", progress=False)
+    config = TrainConfig(
+        data=str(folder / "data.npz"),
+        out=str(folder / "run"),
+        steps=2,
+        batch_size=8,
+        n_critic=1,
+        model_size="tiny",
+        threads=1,
+    )
+    return train(config, progress=False)
+
+
+def test_shipped_model_is_inside_the_package_and_small():
+    path = pretrained_path()
+    assert path.is_file() and path.stat().st_size < 8 * 2**20
+    assert load_model().encoding.n_voices == 4
+
+
+def test_generate_is_deterministic_and_four_voices():
+    first = generate(n=2, bars=4, seed=3)
+    again = generate(n=2, bars=4, seed=3)
+    other = generate(n=2, bars=4, seed=4)
+    assert [r.n_tracks for r in first] == [4, 4]
+    assert first[0].track_names == ("Soprano", "Alto", "Tenor", "Bass")
+    assert all(
+        a.notes().to_tuples() == b.notes().to_tuples() for a, b in zip(first, again, strict=True)
+    )
+    assert first[0].notes().to_tuples() != other[0].notes().to_tuples()
+
+
+def test_long_pieces_have_the_asked_length_and_end_on_a_held_chord():
+    (piece,) = generate(n=1, bars=16, seed=0)
+    assert piece.n_steps == 16 * 16
+    last_bar = piece.sounding[:, -16:]
+    assert (last_bar == last_bar[:, :1]).all() and last_bar.any()
+    assert (piece.onsets[:, -15:] == False).all()  # noqa: E712 - held, not repeated
+
+
+def test_generate_command_writes_valid_midi_wav_png(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "generate",
+                "--out",
+                str(tmp_path),
+                "-n",
+                "1",
+                "--bars",
+                "4",
+                "--seed",
+                "1",
+                "--tempo",
+                "90",
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out.split()
+    midi, png, wav = (tmp_path / f"chorale_1_1.{s}" for s in ("mid", "png", "wav"))
+    assert sorted(printed) == sorted(str(p) for p in (midi, png, wav))
+    roll = read_midi(midi)
+    assert roll.track_names == ("Soprano", "Alto", "Tenor", "Bass") and roll.tempo_bpm == 90
+    with Image.open(png) as image:
+        assert image.size[0] > 300
+    with wave.open(str(wav)) as audio:
+        assert audio.getframerate() == 44100 and audio.getnchannels() == 2
+        seconds = audio.getnframes() / 44100
+        samples = np.frombuffer(audio.readframes(audio.getnframes()), dtype="<i2")
+    assert seconds >= 4 * 4 * 60 / 90  # four bars of four beats at 90 bpm
+    assert np.abs(samples).max() > 1000  # not silent
+
+
+def test_generate_errors(tmp_path, tiny_model, capsys):
+    assert main(["generate", "--model", str(tmp_path / "nothing"), "--out", str(tmp_path)]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    (tmp_path / "bad.pt").write_bytes(b"garbage")
+    assert main(["generate", "--model", str(tmp_path / "bad.pt"), "--out", str(tmp_path)]) == 2
+    assert "not a readable checkpoint" in capsys.readouterr().err
+    with pytest.raises(BachganError, match="at least one"):
+        generate(n=0, model=tiny_model)
+    assert generate(n=1, bars=2, model=tiny_model)[0].n_steps == 32
+
+
+def test_harmonize_keeps_the_melody_and_adds_three_voices(tmp_path):
+    melody = Roll.from_notes(
+        Notes.from_tuples(FOLK_TUNE), 1, 48, track_names=("Melody",), programs=(0,)
+    )
+    path = write_midi(melody, tmp_path / "twinkle.mid")
+    assert main(["harmonize", str(path), "--out", str(tmp_path), "--no-audio"]) == 0
+    result = read_midi(tmp_path / "twinkle_harmonized.mid")
+    assert result.n_tracks == 4
+    soprano = result.notes().select(result.notes().track == 0)
+    assert soprano.to_tuples() == sorted(FOLK_TUNE)
+    for voice in (1, 2, 3):
+        assert (result.notes().track == voice).sum() > 0
+    # The other voices lie below the melody most of the time.
+    lines = result.sounding.argmax(axis=2)
+    both = result.sounding[:2].any(axis=2).all(axis=0)
+    assert (lines[1] <= lines[0])[both].mean() > 0.8
+
+
+def test_harmonize_bad_melodies(tmp_path, tiny_model):
+    chord = make_roll([(0, 60, 0, 4), (0, 64, 0, 4)], n_steps=16)
+    with pytest.raises(BachganError, match="chords"):
+        harmonize(chord, tiny_model)
+    silent = make_roll([], n_steps=16)
+    with pytest.raises(BachganError, match="no notes"):
+        harmonize(silent, tiny_model)
+    wide = Roll.from_notes(Notes.from_tuples([(0, 30, 0, 4), (0, 100, 4, 4)]), 1, 16)
+    with pytest.raises(BachganError, match="wider than the soprano range"):
+        harmonize(wide, tiny_model)
