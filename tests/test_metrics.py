@@ -47,7 +47,7 @@ def test_onsets_per_beat():
 
 def test_in_key_ratio_and_best_key():
     c_major = [(0, p, i * 2, 2) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72])]
-    roll = roll_of(c_major + [(1, 61, 0, 1)])  # one C sharp among nine notes
+    roll = roll_of([*c_major, (1, 61, 0, 1)])  # one C sharp among nine notes
     assert metrics.best_key(roll) == (0, "major")
     assert metrics.in_key_ratio(roll) == pytest.approx(8 / 9)
 
@@ -100,7 +100,7 @@ def test_frechet_distance_of_shifted_gaussians():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(4000, 2))
     assert metrics.frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
-    assert metrics.frechet_distance(a, a + [3, 4]) == pytest.approx(25, rel=1e-6)
+    assert metrics.frechet_distance(a, a + np.array([3.0, 4.0])) == pytest.approx(25, rel=1e-6)
 
 
 def test_classifier_accuracy_separates_only_different_sets():

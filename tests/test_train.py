@@ -123,7 +123,7 @@ def test_diverging_training_stops_and_keeps_the_last_good_checkpoint(
         return {**losses, "critic": float("nan")} if self.steps_done > 2 else losses
 
     monkeypatch.setattr(MuseGANTrainer, "step", step_then_diverge)
-    with pytest.raises(BachganError, match="diverged at step 3.*last good checkpoint"):
+    with pytest.raises(BachganError, match=r"diverged at step 3.*last good checkpoint"):
         train(tiny(chorales, tmp_path / "nan"), progress=False)
     assert load_checkpoint(tmp_path / "nan")["step"] == 2
 
