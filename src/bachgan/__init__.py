@@ -1,4 +1,10 @@
-"""bachgan: learn music from MIDI with GANs and write original four-voice pieces."""
+"""bachgan: learn music from MIDI with GANs and write original four-voice pieces.
+
+The names that need torch or matplotlib (``generate``, ``harmonize``, ``render_wav``,
+``plot_roll``) are imported on first use, so that ``import bachgan`` stays quick.
+"""
+
+from importlib import import_module
 
 from .corpus import Settings, load_rolls, prepare, save_rolls
 from .errors import BachganError, SkipFile
@@ -11,10 +17,27 @@ __all__ = [
     "Roll",
     "Settings",
     "SkipFile",
+    "generate",
+    "harmonize",
     "load_rolls",
+    "plot_roll",
     "prepare",
     "read_midi",
+    "render_wav",
     "save_rolls",
     "write_midi",
 ]
 __version__ = "0.1.0"
+
+_LAZY = {
+    "generate": "sample",
+    "harmonize": "harmonize",
+    "render_wav": "audio",
+    "plot_roll": "plot",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'bachgan' has no attribute {name!r}")

@@ -63,6 +63,12 @@ def _add_prepare(commands) -> None:
     command.add_argument("--voices", type=int, default=4, help="tracks per piece")
     command.add_argument("--workers", type=int, default=None, help="worker processes")
     command.add_argument("--no-cache", action="store_true", help="convert every file again")
+    command.add_argument(
+        "--split",
+        default="all",
+        choices=("all", "train", "heldout"),
+        help="with 'bach': all chorales, or the training or held-out side of the fixed split",
+    )
     command.set_defaults(handler=_run_prepare)
 
 
@@ -74,7 +80,7 @@ def _run_prepare(args: argparse.Namespace) -> None:
     settings = Settings(resolution=args.resolution, voices=args.voices)
     with tempfile.TemporaryDirectory() as scratch:
         cache = scratch if args.no_cache else None
-        report = prepare(args.sources, args.out, settings, args.workers, cache)
+        report = prepare(args.sources, args.out, settings, args.workers, cache, split=args.split)
     print(report.summary())
     print(f"wrote {args.out} and {skip_report_path(args.out)}")
 

@@ -170,15 +170,18 @@ def prepare(
     workers: int | None = None,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = True,
+    split: str = "all",
 ) -> PrepareReport:
     """Convert ``sources`` into a data set at ``out`` (.npz) plus ``<out>.skipped.json``.
 
     Conversions are cached in ``cache_dir`` (default ``$BACHGAN_CACHE`` or
-    ``~/.cache/bachgan``) under a hash of the file's bytes and the settings.
+    ``~/.cache/bachgan``) under a hash of the file's bytes and the settings. ``split`` keeps
+    ``"all"`` files, or only the ``"train"`` or ``"heldout"`` side of the shipped Bach split
+    (files outside the Bach corpus count as training files).
     """
     settings = settings or Settings()
     out = Path(out)
-    files = find_files(sources)
+    files = _select_split(find_files(sources), split)
     cache = _Cache(Path(cache_dir) if cache_dir else default_cache_dir(), settings)
     report = PrepareReport()
     rolls: dict[Path, Roll] = {}
@@ -201,6 +204,17 @@ def prepare(
     save_rolls(list(rolls.values()), out, names=[_label(p) for p in rolls])
     write_json(report.to_json(), skip_report_path(out))
     return report
+
+
+def _select_split(files: list[Path], split: str) -> list[Path]:
+    if split == "all":
+        return files
+    if split not in ("train", "heldout"):
+        raise BachganError(f"unknown split {split!r}; choose all, train or heldout")
+    from .split import heldout_names
+
+    heldout = heldout_names()
+    return [p for p in files if (_label(p) in heldout) == (split == "heldout")]
 
 
 def skip_report_path(out: Path) -> Path:

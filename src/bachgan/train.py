@@ -51,6 +51,7 @@ class TrainConfig:
     bars: int = 4
     normalize_key: bool = True
     transpose: int = 0
+    binary_neurons: bool = True
     seed: int = 0
     device: str = "cpu"
     checkpoint_every: int = 200

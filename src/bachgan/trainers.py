@@ -26,7 +26,7 @@ from .models import (
     SeedDiscriminator,
     SeedGenerator,
 )
-from .models.musegan import straight_through
+from .models.musegan import critic_input
 from .plot import roll_rgb
 from .sample import decode_output
 
@@ -110,7 +110,7 @@ class MuseGANTrainer:
 
     def _fake(self, batch: int, module) -> tuple[torch.Tensor, torch.Tensor]:
         noise = Noise.sample(self.model_config, batch, device=self.device)
-        return straight_through(module(noise))
+        return critic_input(module(noise), self.config.binary_neurons)
 
     def step(self, batches) -> dict[str, float]:
         batch = self.config.batch_size

@@ -157,13 +157,19 @@ class MuseGANGenerator(nn.Module):
         return GeneratorOutput(pitch_logits, onset_logits)
 
 
-def straight_through(output: GeneratorOutput) -> tuple[torch.Tensor, torch.Tensor]:
-    """Hard one-hot pitches and binary onsets in the forward pass, soft gradients backward
-    (deterministic binary neurons). Returns ``(pitch (B, V, T, C), onset (B, V, T))``."""
+def critic_input(output: GeneratorOutput, binary: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the critic sees of the generator's output: ``(pitch (B, V, T, C), onset (B, V, T))``.
+
+    With ``binary``, deterministic binary neurons: hard one-hot pitches and 0/1 onsets in the
+    forward pass, softmax/sigmoid gradients backward (straight-through). Without, the
+    probabilities themselves.
+    """
     probs = output.pitch_logits.softmax(dim=-1)
+    onset_probs = torch.sigmoid(output.onset_logits)
+    if not binary:
+        return probs, effective_onsets(probs, onset_probs)
     hard = F.one_hot(probs.argmax(dim=-1), probs.shape[-1]).to(probs.dtype)
     pitch = hard + probs - probs.detach()
-    onset_probs = torch.sigmoid(output.onset_logits)
     onset_bits = (onset_probs > 0.5).to(probs.dtype) + onset_probs - onset_probs.detach()
     return pitch, effective_onsets(pitch, onset_bits)
 

@@ -1,0 +1,56 @@
+"""Benchmark: generation speed of the shipped chorale model (batched and one piece at a time),
+the seed DCGAN generator's time per sample in the same run, audio rendering speed and peak RSS.
+
+    python benchmarks/bench_generate.py [--pieces 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import torch
+
+from bachgan.audio import SAMPLE_RATE, render_audio
+from bachgan.models import SeedGenerator
+from bachgan.sample import generate, load_model
+
+
+def per_call(function, repeats: int) -> float:
+    function()  # warm-up
+    started = time.perf_counter()
+    for _ in range(repeats):
+        function()
+    return (time.perf_counter() - started) / repeats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pieces", type=int, default=200)
+    args = parser.parse_args()
+    model = load_model()
+    batched = per_call(lambda: generate(args.pieces, 4, seed=1, model=model), 3) / args.pieces
+    single = per_call(lambda: generate(1, 4, seed=1, model=model), 20)
+    seed_generator = SeedGenerator().eval()
+    with torch.no_grad():
+        seed_single = per_call(lambda: seed_generator(torch.randn(1, 100)), 3)
+    (piece,) = generate(1, 16, seed=2, model=model)
+    seconds_of_music = piece.n_steps / piece.resolution * 60 / piece.tempo_bpm
+    render = per_call(lambda: render_audio(piece), 3)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("| measurement | value |")
+    print("|---|---|")
+    print(f"| chorale model, 4-bar piece, batched ({args.pieces}) | {batched * 1000:.2f} ms |")
+    print(f"| chorale model, 4-bar piece, one at a time | {single * 1000:.2f} ms |")
+    print(f"| seed DCGAN generator, one sample | {seed_single * 1000:.0f} ms |")
+    print(f"| seed / chorale model (one at a time) | {seed_single / single:.0f}x |")
+    print(
+        f"| audio rendering, 16 bars ({seconds_of_music:.1f} s of music, {SAMPLE_RATE} Hz) | "
+        f"{seconds_of_music / render:.0f}x real time |"
+    )
+    print(f"| peak RSS | {rss:.0f} MiB |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Benchmark: MIDI -> representation, bachgan against the seed article's music21 midi2image.
+
+Makes a folder of Bach chorale MIDI files from the music21 corpus (music21's own MIDI writer),
+then converts each file with both pipelines, interleaved file by file in one process, and
+prints files/s, the ratio, peak traced memory per file and how many of the file's notes each
+representation keeps exactly. Finally times `bachgan prepare bach` cold and cached.
+
+    python benchmarks/bench_prepare.py [--files 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import symusic
+from seed_pipeline import LOWEST, WINDOW, seed_midi2image, seed_resize
+
+from bachgan.corpus import bach_chorale_paths
+from bachgan.midi import read_midi_conversion
+
+
+def make_midi_folder(folder: Path, count: int) -> list[Path]:
+    from music21 import corpus
+
+    paths = []
+    for source in bach_chorale_paths():
+        if len(paths) == count:
+            break
+        score = corpus.parse(str(source))
+        if len(score.parts) != 4:
+            continue
+        target = folder / (source.stem + ".mid")
+        score.write("midi", fp=str(target))
+        paths.append(target)
+    return paths
+
+
+def source_notes(path: Path) -> list[tuple[int, int, int, int]]:
+    """(track, pitch, start, duration) of every note, in sixteenths (exact when on the grid)."""
+    score = symusic.Score(str(path))
+    step = score.ticks_per_quarter / 4
+    notes = []
+    for track_index, track in enumerate(t for t in score.tracks if t.note_num()):
+        for note in track.notes:
+            notes.append((track_index, note.pitch, note.time / step, note.duration / step))
+    return notes
+
+
+def kept_by_bachgan(notes, roll) -> int:
+    ours = set(roll.notes().to_tuples())
+    return sum((t, p, s, d) in ours for t, p, s, d in notes)
+
+
+def kept_by_seed(notes, images: dict[str, np.ndarray]) -> tuple[int, int]:
+    """(kept exactly, merged into a longer run) among ``notes``, from the union of images."""
+    canvas = np.zeros((106, WINDOW + 1), dtype=bool)
+    for image in images.values():
+        canvas[: image.shape[0], :WINDOW] |= image > 0
+    kept = merged = 0
+    for _, pitch, start, duration in notes:
+        if start != int(start) or duration != int(duration) or start + duration > WINDOW:
+            continue
+        row, begin, end = canvas[pitch - LOWEST], int(start), int(start + duration)
+        if not row[begin:end].all():
+            continue
+        exact = (begin == 0 or not row[begin - 1]) and not row[end]
+        kept += exact
+        merged += not exact
+    return kept, merged
+
+
+def timed(function, *args):
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = function(*args)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return result, seconds, peak
+
+
+def seed_conversion(path: Path):
+    images = seed_midi2image(path)
+    for matrix in images.values():
+        seed_resize(matrix)
+    return images
+
+
+def prepare_wall_times() -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as scratch:
+        environment = {**os.environ, "BACHGAN_CACHE": str(Path(scratch) / "cache")}
+        times = []
+        for _ in range(2):
+            started = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bachgan",
+                    "prepare",
+                    "bach",
+                    "--out",
+                    str(Path(scratch) / "bach.npz"),
+                ],
+                check=True,
+                env=environment,
+                capture_output=True,
+            )
+            times.append(time.perf_counter() - started)
+    return times[0], times[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=60)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = make_midi_folder(Path(scratch), args.files)
+        totals = {name: [0.0, 0, 0] for name in ("bachgan", "seed")}
+        notes_total = kept = seed_kept = seed_merged = 0
+        seed_conversion(paths[0])  # warm music21's imports outside the timing
+        for path in paths:
+            notes = source_notes(path)
+            notes_total += len(notes)
+            conversion, seconds, peak = timed(read_midi_conversion, path, 4, (21, 108), 4)
+            _add(totals["bachgan"], seconds, peak)
+            kept += kept_by_bachgan(notes, conversion.roll)
+            images, seconds, peak = timed(seed_conversion, path)
+            _add(totals["seed"], seconds, peak)
+            exact, joined = kept_by_seed(notes, images)
+            seed_kept, seed_merged = seed_kept + exact, seed_merged + joined
+    rate = {name: len(paths) / t[0] for name, t in totals.items()}
+    print(f"{len(paths)} Bach chorale MIDI files, {notes_total} notes, interleaved file by file\n")
+    print("| pipeline | files/s | peak traced memory per file | notes kept exactly | merged |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| bachgan (symusic) | {rate['bachgan']:.1f} | {totals['bachgan'][1] / 2**20:.2f} MiB "
+        f"| {kept / notes_total:.1%} | 0 |"
+    )
+    print(
+        f"| seed (music21 midi2image + resize) | {rate['seed']:.2f} | "
+        f"{totals['seed'][1] / 2**20:.2f} MiB | {seed_kept / notes_total:.1%} | "
+        f"{seed_merged / notes_total:.1%} |"
+    )
+    print(f"\nspeed ratio bachgan / seed: {rate['bachgan'] / rate['seed']:.0f}x")
+    cold, cached = prepare_wall_times()
+    print(f"`bachgan prepare bach`: cold {cold:.1f} s, cached {cached:.1f} s")
+
+
+def _add(total: list, seconds: float, peak: int) -> None:
+    total[0] += seconds
+    total[1] = max(total[1], peak)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Benchmark: training speed and memory of the chorale model against the seed DCGAN, and one
+process against two DDP processes (gloo) on this machine.
+
+Each configuration runs in its own process (its own peak RSS), one after another in one run:
+
+    python benchmarks/bench_train.py [--steps 20] [--seed-steps 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+
+
+def worker(arch: str, data: str, steps: int, threads: int) -> None:
+    """Train ``steps`` steps and print one JSON line (rank 0 only under torchrun)."""
+    import torch
+
+    from bachgan.train import TrainConfig, load_checkpoint, train
+
+    out = tempfile.mkdtemp()
+    config = TrainConfig(
+        data=data,
+        out=out,
+        arch=arch,
+        steps=steps,
+        threads=threads,
+        checkpoint_every=10**9,
+        sample_every=10**9,
+        log_every=10**9,
+    )
+    train(config, progress=False)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    checkpoint = load_checkpoint(out)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    real_per_step = (
+        config.batch_size * config.n_critic if arch == "musegan" else config.batch_size // 2
+    ) * world
+    seconds = checkpoint["elapsed_seconds"] / steps
+    parameters = sum(
+        t.numel()
+        for k in ("generator", "critic")
+        for t in checkpoint[k].values()
+        if t.is_floating_point()
+    )
+    del torch
+    print(
+        json.dumps(
+            {
+                "seconds_per_step": seconds,
+                "samples_per_second": real_per_step / seconds,
+                "parameters": parameters,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+def run(command: list[str]) -> dict:
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--seed-steps", type=int, default=2)
+    parser.add_argument("--worker", nargs=4, metavar=("ARCH", "DATA", "STEPS", "THREADS"))
+    args = parser.parse_args()
+    if args.worker:
+        arch, data, steps, threads = args.worker
+        worker(arch, data, int(steps), int(threads))
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        data = str(Path(scratch) / "bach.npz")
+        subprocess.run(
+            [sys.executable, "-m", "bachgan", "prepare", "bach", "--out", data],
+            check=True,
+            capture_output=True,
+        )
+        me = [sys.executable, str(HERE), "--worker"]
+        rows = {
+            "musegan, 1 process": run(me + ["musegan", data, str(args.steps), "2"]),
+            "seed DCGAN, 1 process": run(me + ["seed", data, str(args.seed_steps), "2"]),
+            "musegan, 2 processes (DDP, gloo)": run(
+                [
+                    sys.executable,
+                    "-m",
+                    "torch.distributed.run",
+                    "--nproc_per_node=2",
+                    str(HERE),
+                    "--worker",
+                    "musegan",
+                    data,
+                    str(args.steps),
+                    "1",
+                ]
+            ),
+        }
+    print("| configuration | s/step | training samples/s | parameters (G+D) | peak RSS |")
+    print("|---|---|---|---|---|")
+    for name, row in rows.items():
+        print(
+            f"| {name} | {row['seconds_per_step']:.3f} | {row['samples_per_second']:.1f} | "
+            f"{row['parameters']:,} | {row['peak_rss_mib']:.0f} MiB |"
+        )
+    musegan, seed = rows["musegan, 1 process"], rows["seed DCGAN, 1 process"]
+    ddp = rows["musegan, 2 processes (DDP, gloo)"]
+    print(
+        f"\nmusegan / seed training samples per second: "
+        f"{musegan['samples_per_second'] / seed['samples_per_second']:.0f}x"
+    )
+    print(
+        f"2 DDP processes / 1 process: "
+        f"{ddp['samples_per_second'] / musegan['samples_per_second']:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
