@@ -89,8 +89,8 @@ def main() -> None:
         )
         me = [sys.executable, str(HERE), "--worker"]
         rows = {
-            "musegan, 1 process": run(me + ["musegan", data, str(args.steps), "2"]),
-            "seed DCGAN, 1 process": run(me + ["seed", data, str(args.seed_steps), "2"]),
+            "musegan, 1 process": run([*me, "musegan", data, str(args.steps), "2"]),
+            "seed DCGAN, 1 process": run([*me, "seed", data, str(args.seed_steps), "2"]),
             "musegan, 2 processes (DDP, gloo)": run(
                 [
                     sys.executable,
