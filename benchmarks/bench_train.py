@@ -34,7 +34,7 @@ def worker(arch: str, data: str, steps: int, threads: int) -> None:
         steps=steps,
         threads=threads,
         checkpoint_every=10**9,
-        sample_every=10**9,
+        eval_every=10**9,
         log_every=10**9,
     )
     train(config, progress=False)

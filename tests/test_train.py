@@ -32,7 +32,7 @@ def tiny(data, out, **overrides) -> TrainConfig:
         model_size="tiny",
         checkpoint_every=2,
         threads=1,
-        sample_every=2,
+        eval_every=2,
     )
     return TrainConfig(**{**settings, **overrides})
 
@@ -47,6 +47,7 @@ def test_training_writes_checkpoint_config_and_tensorboard(chorales, tmp_path):
     checkpoint = torch.load(path, weights_only=True)  # plain tensors and values only
     assert checkpoint["step"] == 4 and checkpoint["arch"] == "musegan"
     assert (tmp_path / "run" / "config.json").exists()
+    assert load_checkpoint(tmp_path / "run" / "best.pt")["step"] in (2, 4)
     assert any((tmp_path / "run" / "tensorboard").iterdir())
 
 

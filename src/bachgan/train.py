@@ -30,6 +30,8 @@ from .trainers import ARCH_DEFAULTS, ARCHITECTURES, MODEL_SIZES, Trainer, make_t
 __all__ = ["CHECKPOINT_NAME", "TrainConfig", "export_model", "load_checkpoint", "train"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
+#: The checkpoint whose samples scored best on the music metrics during training.
+BEST_NAME = "best.pt"
 CHECKPOINT_FORMAT = "bachgan-checkpoint-1"
 
 
@@ -56,7 +58,7 @@ class TrainConfig:
     device: str = "cpu"
     checkpoint_every: int = 200
     log_every: int = 10
-    sample_every: int = 250
+    eval_every: int = 100
     threads: int | None = None
     model_size: str = "default"
 
@@ -126,6 +128,7 @@ def _train(config: TrainConfig, resume: bool, progress: bool, rank: int, world: 
         write_json(asdict(config), out / "config.json")
     stopper = _StopSignal()
     started = time.monotonic() - state["elapsed"]
+    state["started"] = started
     bar = tqdm(
         total=config.steps,
         initial=state["step"],
@@ -146,8 +149,8 @@ def _train(config: TrainConfig, resume: bool, progress: bool, rank: int, world: 
             if writer and state["step"] % config.log_every == 0:
                 for name, value in losses.items():
                     writer.add_scalar(f"train/{name}", value, state["step"])
-            if writer and state["step"] % config.sample_every == 0:
-                trainer.log_samples(writer, state["step"])
+            if rank == 0 and state["step"] % config.eval_every == 0:
+                _evaluate(trainer, writer, config, state, out, rank)
             if state["step"] % config.checkpoint_every == 0:
                 state["elapsed"] = time.monotonic() - started
                 _save(trainer, config, state, checkpoint_path, rank)
@@ -161,11 +164,20 @@ def _train(config: TrainConfig, resume: bool, progress: bool, rank: int, world: 
     if state["step"] != last_saved or not checkpoint_path.exists() or world > 1:
         _save(trainer, config, state, checkpoint_path, rank)
     if writer:
-        trainer.log_samples(writer, state["step"])
         writer.close()
     if stopper.requested and rank == 0:
         print(f"stopped at step {state['step']}; continue with --resume")
     return checkpoint_path
+
+
+def _evaluate(trainer: Trainer, writer, config: TrainConfig, state: dict, out: Path,
+              rank: int) -> None:
+    """Log music metrics; keep the checkpoint with the best score as ``best.pt``."""
+    score = trainer.evaluate(writer, state["step"])
+    if score is not None and score < state.get("best_score", math.inf):
+        state["best_score"] = score
+        state["elapsed"] = time.monotonic() - state["started"]
+        _save(trainer, config, state, out / BEST_NAME, rank)
 
 
 def _finished(config: TrainConfig, state: dict, started: float) -> bool:
@@ -213,6 +225,7 @@ def _save(trainer: Trainer, config: TrainConfig, state: dict, path: Path, rank: 
         "step": state["step"],
         "batches": state["batches"],
         "elapsed_seconds": state["elapsed"],
+        "best_score": state.get("best_score", math.inf),
         "rng": torch.get_rng_state(),
         "rank_checksums": state.get("rank_checksums", []),
         **trainer.state_dict(),
@@ -281,6 +294,7 @@ def _resume(trainer: Trainer, path: Path, config: TrainConfig, device: torch.dev
         "step": int(checkpoint["step"]),
         "batches": int(checkpoint["batches"]),
         "elapsed": float(checkpoint["elapsed_seconds"]),
+        "best_score": float(checkpoint["best_score"]),
     }
 
 

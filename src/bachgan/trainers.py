@@ -2,7 +2,7 @@
 
 Each trainer owns its models, optimizers and data and exposes the same small interface to the
 loop in :mod:`bachgan.train`: ``step``, ``state_dict``, ``load_state_dict``, ``wrap`` (for
-DDP) and ``log_samples``.
+DDP) and ``evaluate``.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
 from .corpus import load_rolls
 from .dataset import load_windows, transpose_batch
-from .encoding import Encoding
+from .encoding import Encoding, decode
+from .metrics import FEATURES, classifier_accuracy, frechet_distance, piece_features
 from .image import seed_training_images
 from .models import (
     Critic,
@@ -57,6 +59,9 @@ MODEL_SIZES = {
 }
 
 
+_EVAL_PIECES = 128
+
+
 class Trainer(Protocol):
     data: object
     shown: tuple[str, ...]
@@ -65,7 +70,7 @@ class Trainer(Protocol):
     def state_dict(self) -> dict: ...
     def load_state_dict(self, state: dict) -> None: ...
     def wrap(self, wrapper) -> None: ...
-    def log_samples(self, writer, step: int) -> None: ...
+    def evaluate(self, writer, step: int) -> float | None: ...
 
 
 class MuseGANTrainer:
@@ -97,6 +102,7 @@ class MuseGANTrainer:
         self.opt_d = torch.optim.Adam(self.critic.parameters(), rate, betas=betas)
         self.augment_rng = torch.Generator().manual_seed(config.seed)
         self.steps_done = 0
+        self._reference: np.ndarray | None = None
 
     def wrap(self, wrapper) -> None:
         self.g, self.d = wrapper(self.generator), wrapper(self.critic)
@@ -189,12 +195,35 @@ class MuseGANTrainer:
         self.augment_rng.set_state(state["augment_rng"].cpu())
         self.steps_done = int(state["steps_done"])
 
-    def log_samples(self, writer, step: int) -> None:
-        noise = Noise.sample(self.model_config, 4, generator=torch.Generator().manual_seed(0))
+    def evaluate(self, writer, step: int) -> float:
+        """Music metrics of 128 samples of the EMA generator against 128 training windows,
+        logged to TensorBoard with four piano-roll pictures. Returns the Fréchet distance of
+        the standardised per-piece features (lower is closer to the data)."""
+        noise = Noise.sample(self.model_config, _EVAL_PIECES,
+                             generator=torch.Generator().manual_seed(0))
         with torch.no_grad():
             rolls = decode_output(self.ema(noise.to(self.device)), self.data.encoding)
-        for index, roll in enumerate(rolls):
-            writer.add_image(f"samples/{index}", roll_rgb(roll), step)
+        generated = np.array([piece_features(roll) for roll in rolls])
+        reference = self._reference_features()
+        scale = reference.std(axis=0) + 1e-6
+        distance = frechet_distance(reference / scale, generated / scale)
+        if writer:
+            for name, value in zip(FEATURES, generated.mean(axis=0), strict=True):
+                writer.add_scalar(f"music/{name}", value, step)
+            writer.add_scalar("music/frechet_distance", distance, step)
+            writer.add_scalar("music/classifier_accuracy",
+                              classifier_accuracy(reference, generated), step)
+            for index, roll in enumerate(rolls[:4]):
+                writer.add_image(f"samples/{index}", roll_rgb(roll), step)
+        return distance
+
+    def _reference_features(self) -> np.ndarray:
+        if self._reference is None:
+            chosen = np.random.default_rng(0).choice(len(self.data), _EVAL_PIECES, replace=False)
+            rolls = [decode(self.data.pitch[i].numpy(), self.data.onset[i].numpy() > 0,
+                            self.data.encoding) for i in chosen]
+            self._reference = np.array([piece_features(roll) for roll in rolls])
+        return self._reference
 
 
 class SeedTrainer:
@@ -258,7 +287,10 @@ class SeedTrainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
 
-    def log_samples(self, writer, step: int) -> None:
+    def evaluate(self, writer, step: int) -> None:
+        """Pictures of two samples; the seed model has no music metrics of its own."""
+        if not writer:
+            return None
         z = torch.randn(2, self.model_config.latent, generator=torch.Generator().manual_seed(0))
         with torch.no_grad():
             images = self.generator.eval()(z.to(self.device))
