@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_generate(commands)
     _add_harmonize(commands)
+    _add_evaluate(commands)
     _add_export(commands)
     _add_midi2image(commands)
     _add_image2midi(commands)
@@ -227,6 +228,61 @@ def _run_harmonize(args: argparse.Namespace) -> None:
     name = f"{args.melody.stem}_harmonized"
     for path in write_outputs(roll, args.out, name, not args.no_audio, args.soundfont):
         print(path)
+
+
+def _add_evaluate(commands) -> None:
+    command = commands.add_parser(
+        "evaluate",
+        help="compare generated music with Bach: metrics, classifier test, originality, plots",
+        description=(
+            "Evaluate GENERATED MIDI files or folders (or --model, sampled -n times) against "
+            "--reference music. Both sides are key-normalised and cut into windows of "
+            "--window-bars bars. Writes report.json, report.md and report.png in --out."
+        ),
+    )
+    command.add_argument("generated", nargs="*", help="MIDI files or folders")
+    command.add_argument("--model", help="sample this model (run folder, .pt, or 'shipped')")
+    command.add_argument("-n", type=int, default=200, help="pieces to sample from --model")
+    command.add_argument("--bars", type=int, default=4, help="bars per sampled piece")
+    command.add_argument("--seed", type=int, default=0, help="seed for sampling")
+    command.add_argument("--reference", default="heldout",
+                         help="'heldout' (held-out Bach chorales, default), 'bach', a .npz "
+                              "data set or a folder")
+    command.add_argument("--training", default="train",
+                         help="training music for originality: 'train' (the Bach training "
+                              "split, default), a .npz, a folder, or 'none'")
+    command.add_argument("--window-bars", type=int, default=4, help="bars per compared window")
+    command.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder")
+    command.set_defaults(handler=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> None:
+    from .evaluate import evaluate, load_music, summary_table, write_report
+
+    if args.model:
+        from .sample import generate
+
+        model = None if args.model == "shipped" else args.model
+        generated = generate(args.n, args.bars, args.seed, model)
+    elif args.generated:
+        generated = [roll for source in args.generated for roll in load_music(source)]
+    else:
+        raise BachganError("give GENERATED files or folders, or --model")
+    reference = _bach_or(args.reference)
+    training = None if args.training == "none" else _bach_or(args.training)
+    result = evaluate(generated, reference, training, args.window_bars)
+    paths = write_report(result, args.out)
+    print(summary_table({k: v for k, v in result.items() if not k.startswith("_")}))
+    for path in paths:
+        print(f"wrote {path}")
+
+
+def _bach_or(source: str):
+    from .evaluate import load_music
+
+    if source in ("heldout", "train"):
+        return load_music("bach", split=source)
+    return load_music(source)
 
 
 def _add_export(commands) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from .roll import Notes, Roll
 
 __all__ = [
+    "CHORALE_ENCODING",
     "MAJOR_SCALE",
     "Encoding",
     "decode",
@@ -76,6 +77,11 @@ class Encoding:
             resolution=int(data["resolution"]),
             voice_ranges=tuple((int(lo), int(hi)) for lo, hi in data["voice_ranges"]),
         )
+
+
+#: The pitch grid of the chorale model: MIDI 28 (E1) to 87 (E♭6), wide enough for every voice
+#: of every chorale after key normalisation.
+CHORALE_ENCODING = Encoding(lowest_pitch=28, n_pitches=60)
 
 
 def key_shift(fifths: int) -> int:

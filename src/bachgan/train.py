@@ -46,6 +46,8 @@ class TrainConfig:
     minutes: float | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
+    #: The critic's learning rate when it should differ from the generator's (TTUR).
+    critic_learning_rate: float | None = None
     betas: tuple[float, float] | None = None
     n_critic: int = 5
     gp_lambda: float = 10.0

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from .corpus import load_rolls
 from .dataset import load_windows, transpose_batch
-from .encoding import Encoding, decode
+from .encoding import CHORALE_ENCODING, decode
 from .metrics import FEATURES, classifier_accuracy, frechet_distance, piece_features
 from .image import seed_training_images
 from .models import (
@@ -35,11 +35,8 @@ from .sample import decode_output
 if TYPE_CHECKING:
     from .train import TrainConfig
 
-__all__ = ["ARCHITECTURES", "MODEL_ENCODING", "MODEL_SIZES", "Trainer", "make_trainer"]
+__all__ = ["ARCHITECTURES", "MODEL_SIZES", "Trainer", "make_trainer"]
 
-#: The pitch grid of the chorale model: MIDI 28 (E1) to 87 (E♭6), wide enough for every
-#: voice of every chorale after key normalisation.
-MODEL_ENCODING = Encoding(lowest_pitch=28, n_pitches=60)
 
 
 #: Model sizes by name: ``default`` is the shipped chorale model; ``tiny`` is for smoke tests.
@@ -82,7 +79,7 @@ class MuseGANTrainer:
     def __init__(self, config: TrainConfig, device: torch.device) -> None:
         self.config, self.device = config, device
         self.data = load_windows(
-            config.data, config.bars, config.normalize_key, config.transpose, base=MODEL_ENCODING
+            config.data, config.bars, config.normalize_key, config.transpose, base=CHORALE_ENCODING
         )
         encoding = self.data.encoding
         self.model_config = MuseGANConfig(
@@ -99,7 +96,8 @@ class MuseGANTrainer:
         self.g, self.d = self.generator, self.critic
         rate, betas = config.learning_rate, tuple(config.betas)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), rate, betas=betas)
-        self.opt_d = torch.optim.Adam(self.critic.parameters(), rate, betas=betas)
+        critic_rate = config.critic_learning_rate or rate
+        self.opt_d = torch.optim.Adam(self.critic.parameters(), critic_rate, betas=betas)
         self.augment_rng = torch.Generator().manual_seed(config.seed)
         self.steps_done = 0
         self._reference: np.ndarray | None = None

@@ -37,6 +37,9 @@ class MuseGANConfig:
     temporal_channels: int = 128
     channels: int = 128
     critic_channels: int = 128
+    #: Windows per group for the critic's minibatch standard deviation; the trainer keeps real,
+    #: generated and interpolated windows in separate groups.
+    critic_group: int = 4
     pitch_embedding: int = 32
     lowest_pitch: int = 33
     voice_ranges: tuple[tuple[int, int], ...] = field(default=((0, 53),) * 4)
@@ -205,8 +208,10 @@ class Critic(nn.Module):
         while steps > 1:
             layers += [nn.Conv1d(c, c, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]
             steps //= 2
-        layers += [nn.Conv1d(c, c, 3, padding=1), nn.LeakyReLU(0.2)]
         self.body = nn.Sequential(*layers)
+        # One more channel: how much the windows of a small group differ (minibatch standard
+        # deviation), so that a generator that writes the same thing every time is caught.
+        self.bars = nn.Sequential(nn.Conv1d(c + 1, c, 3, padding=1), nn.LeakyReLU(0.2))
         self.score = nn.Linear(c, 1)
 
     def forward(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
@@ -228,7 +233,19 @@ class Critic(nn.Module):
             meter[None].expand(batch, -1, -1),
         ]
         features = self.body(torch.cat(per_step, dim=2).transpose(1, 2))  # (B, c, bars)
+        features = self.bars(_with_group_spread(features, self.config.critic_group))
         return self.score(features.transpose(1, 2)).mean(dim=(1, 2))
+
+
+def _with_group_spread(features: torch.Tensor, group: int) -> torch.Tensor:
+    """Append the minibatch standard deviation over consecutive groups of ``group`` windows
+    (the whole batch when it does not divide): ``(N, C, L)`` -> ``(N, C + 1, L)``."""
+    n, channels, length = features.shape
+    size = group if n % group == 0 else n
+    grouped = features.reshape(n // size, size, channels, length)
+    spread = (grouped.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=1, keepdim=True)
+    spread = spread[:, None].expand(-1, size, -1, -1).reshape(n, 1, length)
+    return torch.cat([features, spread], dim=1)
 
 
 def _interval_classes(chroma: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
