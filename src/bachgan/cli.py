@@ -245,12 +245,17 @@ def _add_evaluate(commands) -> None:
     command.add_argument("-n", type=int, default=200, help="pieces to sample from --model")
     command.add_argument("--bars", type=int, default=4, help="bars per sampled piece")
     command.add_argument("--seed", type=int, default=0, help="seed for sampling")
-    command.add_argument("--reference", default="heldout",
-                         help="'heldout' (held-out Bach chorales, default), 'bach', a .npz "
-                              "data set or a folder")
-    command.add_argument("--training", default="train",
-                         help="training music for originality: 'train' (the Bach training "
-                              "split, default), a .npz, a folder, or 'none'")
+    command.add_argument(
+        "--reference",
+        default="heldout",
+        help="'heldout' (held-out Bach chorales, default), 'bach', a .npz data set or a folder",
+    )
+    command.add_argument(
+        "--training",
+        default="train",
+        help="training music for originality: 'train' (the Bach training "
+        "split, default), a .npz, a folder, or 'none'",
+    )
     command.add_argument("--window-bars", type=int, default=4, help="bars per compared window")
     command.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder")
     command.set_defaults(handler=_run_evaluate)
@@ -263,7 +268,8 @@ def _run_evaluate(args: argparse.Namespace) -> None:
         from .sample import generate
 
         model = None if args.model == "shipped" else args.model
-        generated = generate(args.n, args.bars, args.seed, model)
+        # The model's own output: no held final chord, which would flatter some metrics.
+        generated = generate(args.n, args.bars, args.seed, model, final_chord=False)
     elif args.generated:
         generated = [roll for source in args.generated for roll in load_music(source)]
     else:

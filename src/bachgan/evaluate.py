@@ -57,8 +57,12 @@ def as_windows(rolls: list[Roll], window_bars: int = 4) -> list[Roll]:
         except ValueError:
             continue
         for start in range(0, pitch.shape[1] - window + 1, window):
-            piece = decode(pitch[:, start : start + window], onset[:, start : start + window],
-                           encoding, track_names=VOICE_NAMES)
+            piece = decode(
+                pitch[:, start : start + window],
+                onset[:, start : start + window],
+                encoding,
+                track_names=VOICE_NAMES,
+            )
             if len(piece.notes()):
                 windows.append(piece)
     return windows
@@ -89,8 +93,9 @@ def evaluate(
         },
         "classifier_accuracy": classifier_accuracy(ref, gen),
         "frechet_distance": frechet_distance(ref / scale, gen / scale),
-        "pitch_class_js": jensen_shannon(_mean_histogram(reference_windows),
-                                         _mean_histogram(generated_windows)),
+        "pitch_class_js": jensen_shannon(
+            _mean_histogram(reference_windows), _mean_histogram(generated_windows)
+        ),
     }
     if training is not None:
         result["originality"] = _originality(generated, reference, training)
@@ -111,10 +116,10 @@ def _originality(generated: list[Roll], reference: list[Roll], training: list[Ro
     return {
         "generated_copied_bar_fraction": float(np.mean([o.copied_bar_fraction for o in gen])),
         "generated_longest_copied_run": int(max(o.longest_copied_run for o in gen)),
-        "generated_pieces_with_copied_run_over_2": int(sum(o.longest_copied_run > 2
-                                                           for o in gen)),
+        "generated_pieces_with_copied_run_over_2": int(sum(o.longest_copied_run > 2 for o in gen)),
         "reference_copied_bar_fraction": float(np.mean([o.copied_bar_fraction for o in ref]))
-        if ref else None,
+        if ref
+        else None,
     }
 
 
@@ -172,36 +177,60 @@ def _plot(data, path: Path) -> Path:
     for label, rolls, colour in sides:
         axes[0, 0].plot(_mean_histogram(rolls), marker="o", label=label, color=colour)
         durations = np.concatenate([r.notes().duration for r in rolls])
-        axes[0, 1].hist(durations, bins=np.arange(1, 18) - 0.5, density=True, alpha=0.5,
-                        label=label, color=colour)
+        axes[0, 1].hist(
+            durations,
+            bins=np.arange(1, 18) - 0.5,
+            density=True,
+            alpha=0.5,
+            label=label,
+            color=colour,
+        )
         poly = np.concatenate([r.sounding.any(axis=0).sum(axis=1) for r in rolls])
-        axes[0, 2].hist(poly, bins=np.arange(0, 7) - 0.5, density=True, alpha=0.5, label=label,
-                        color=colour)
+        axes[0, 2].hist(
+            poly, bins=np.arange(0, 7) - 0.5, density=True, alpha=0.5, label=label, color=colour
+        )
     axes[0, 0].set(title="pitch classes (C = 0)", xticks=range(12))
     axes[0, 1].set(title="note durations (sixteenths)")
     axes[0, 2].set(title="sounding pitches per step")
     for voice in range(4):
         for offset, (_, rolls, colour) in zip((-0.15, 0.15), sides, strict=True):
-            pitches = np.concatenate([r.notes().select(r.notes().track == voice).pitch
-                                      for r in rolls])
+            pitches = np.concatenate(
+                [r.notes().select(r.notes().track == voice).pitch for r in rolls]
+            )
             if pitches.size:
-                axes[1, 0].boxplot(pitches, positions=[voice + offset], widths=0.25,
-                                   patch_artist=True, boxprops={"facecolor": colour})
+                axes[1, 0].boxplot(
+                    pitches,
+                    positions=[voice + offset],
+                    widths=0.25,
+                    patch_artist=True,
+                    boxprops={"facecolor": colour},
+                )
     axes[1, 0].set(title="pitch range per voice", xticks=range(4), xticklabels=VOICE_NAMES)
     names = list(FEATURES)
     picks = [names.index(n) for n in ("onsets_per_beat", "pitch_classes_per_bar", "polyphony")]
     axes[1, 1].boxplot([f[:, k] for k in picks for f in (ref_features, gen_features)])
-    axes[1, 1].set(title="per-window metrics (R reference, G generated)", xticks=range(1, 7),
-                   xticklabels=["onsets/beat R", "G", "classes/bar R", "G", "polyphony R", "G"])
-    voice_leading = [names.index(n) for n in ("parallel_per_bar", "voice_crossing_rate",
-                                              "large_leap_rate")]
+    axes[1, 1].set(
+        title="per-window metrics (R reference, G generated)",
+        xticks=range(1, 7),
+        xticklabels=["onsets/beat R", "G", "classes/bar R", "G", "polyphony R", "G"],
+    )
+    voice_leading = [
+        names.index(n) for n in ("parallel_per_bar", "voice_crossing_rate", "large_leap_rate")
+    ]
     x = np.arange(len(voice_leading))
-    axes[1, 2].bar(x - 0.2, ref_features[:, voice_leading].mean(axis=0), 0.4, label="reference",
-                   color="0.4")
-    axes[1, 2].bar(x + 0.2, gen_features[:, voice_leading].mean(axis=0), 0.4, label="generated",
-                   color="tab:red")
-    axes[1, 2].set(title="voice leading", xticks=x,
-                   xticklabels=["parallels/bar", "crossing", "leaps > octave"])
+    axes[1, 2].bar(
+        x - 0.2, ref_features[:, voice_leading].mean(axis=0), 0.4, label="reference", color="0.4"
+    )
+    axes[1, 2].bar(
+        x + 0.2,
+        gen_features[:, voice_leading].mean(axis=0),
+        0.4,
+        label="generated",
+        color="tab:red",
+    )
+    axes[1, 2].set(
+        title="voice leading", xticks=x, xticklabels=["parallels/bar", "crossing", "leaps > octave"]
+    )
     for axis in (axes[0, 0], axes[0, 1], axes[0, 2], axes[1, 2]):
         axis.legend()
     figure.tight_layout()

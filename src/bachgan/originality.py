@@ -22,6 +22,8 @@ def bar_fingerprints(roll: Roll) -> list[bytes | None]:
     prints: list[bytes | None] = []
     for start in range(0, roll.n_steps - bar + 1, bar):
         sounding = roll.sounding[:, start : start + bar]
+        onsets = roll.onsets[:, start : start + bar].copy()
+        onsets[:, 0] |= sounding[:, 0]  # a note tied into the bar counts as starting there
         used = np.flatnonzero(sounding.any(axis=(0, 1)))
         if used.size == 0:
             prints.append(None)
@@ -29,7 +31,7 @@ def bar_fingerprints(roll: Roll) -> list[bytes | None]:
         window = slice(used[0] + roll.lowest_pitch, used[-1] + roll.lowest_pitch + 1)
         pitches = np.arange(roll.n_pitches) + roll.lowest_pitch
         keep = (pitches >= window.start) & (pitches < window.stop)
-        cells = np.stack([sounding[..., keep], roll.onsets[:, start : start + bar][..., keep]])
+        cells = np.stack([sounding[..., keep], onsets[..., keep]])
         prints.append(np.packbits(cells).tobytes() + bytes([int(keep.sum())]))
     return prints
 

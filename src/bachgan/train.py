@@ -172,8 +172,9 @@ def _train(config: TrainConfig, resume: bool, progress: bool, rank: int, world: 
     return checkpoint_path
 
 
-def _evaluate(trainer: Trainer, writer, config: TrainConfig, state: dict, out: Path,
-              rank: int) -> None:
+def _evaluate(
+    trainer: Trainer, writer, config: TrainConfig, state: dict, out: Path, rank: int
+) -> None:
     """Log music metrics; keep the checkpoint with the best score as ``best.pt``."""
     score = trainer.evaluate(writer, state["step"])
     if score is not None and score < state.get("best_score", math.inf):

@@ -17,8 +17,8 @@ from torch.nn import functional as F
 from .corpus import load_rolls
 from .dataset import load_windows, transpose_batch
 from .encoding import CHORALE_ENCODING, decode
-from .metrics import FEATURES, classifier_accuracy, frechet_distance, piece_features
 from .image import seed_training_images
+from .metrics import FEATURES, classifier_accuracy, frechet_distance, piece_features
 from .models import (
     Critic,
     MuseGANConfig,
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from .train import TrainConfig
 
 __all__ = ["ARCHITECTURES", "MODEL_SIZES", "Trainer", "make_trainer"]
-
 
 
 #: Model sizes by name: ``default`` is the shipped chorale model; ``tiny`` is for smoke tests.
@@ -197,8 +196,9 @@ class MuseGANTrainer:
         """Music metrics of 128 samples of the EMA generator against 128 training windows,
         logged to TensorBoard with four piano-roll pictures. Returns the Fréchet distance of
         the standardised per-piece features (lower is closer to the data)."""
-        noise = Noise.sample(self.model_config, _EVAL_PIECES,
-                             generator=torch.Generator().manual_seed(0))
+        noise = Noise.sample(
+            self.model_config, _EVAL_PIECES, generator=torch.Generator().manual_seed(0)
+        )
         with torch.no_grad():
             rolls = decode_output(self.ema(noise.to(self.device)), self.data.encoding)
         generated = np.array([piece_features(roll) for roll in rolls])
@@ -209,8 +209,9 @@ class MuseGANTrainer:
             for name, value in zip(FEATURES, generated.mean(axis=0), strict=True):
                 writer.add_scalar(f"music/{name}", value, step)
             writer.add_scalar("music/frechet_distance", distance, step)
-            writer.add_scalar("music/classifier_accuracy",
-                              classifier_accuracy(reference, generated), step)
+            writer.add_scalar(
+                "music/classifier_accuracy", classifier_accuracy(reference, generated), step
+            )
             for index, roll in enumerate(rolls[:4]):
                 writer.add_image(f"samples/{index}", roll_rgb(roll), step)
         return distance
@@ -218,8 +219,12 @@ class MuseGANTrainer:
     def _reference_features(self) -> np.ndarray:
         if self._reference is None:
             chosen = np.random.default_rng(0).choice(len(self.data), _EVAL_PIECES, replace=False)
-            rolls = [decode(self.data.pitch[i].numpy(), self.data.onset[i].numpy() > 0,
-                            self.data.encoding) for i in chosen]
+            rolls = [
+                decode(
+                    self.data.pitch[i].numpy(), self.data.onset[i].numpy() > 0, self.data.encoding
+                )
+                for i in chosen
+            ]
             self._reference = np.array([piece_features(roll) for roll in rolls])
         return self._reference
 
