@@ -178,6 +178,12 @@ def _add_generate(commands) -> None:
         help="binarization of the generator's output",
     )
     command.add_argument("--temperature", type=float, default=1.0, help="for --sampling sample")
+    command.add_argument(
+        "--candidates",
+        type=int,
+        default=1,
+        help="keep the critic's favourite of this many samples per piece",
+    )
     command.add_argument("--soundfont", type=Path, help="a .sf2 file (default: TimGM6mb)")
     command.add_argument("--no-audio", action="store_true", help="skip the WAV")
     command.set_defaults(handler=_run_generate)
@@ -188,7 +194,14 @@ def _run_generate(args: argparse.Namespace) -> None:
     from .sample import generate
 
     rolls = generate(
-        args.n, args.bars, args.seed, args.model, args.sampling, args.temperature, args.tempo
+        args.n,
+        args.bars,
+        args.seed,
+        args.model,
+        args.sampling,
+        args.temperature,
+        args.tempo,
+        candidates=args.candidates,
     )
     for index, roll in enumerate(rolls):
         name = f"chorale_{args.seed}_{index + 1}"

@@ -10,7 +10,14 @@ import torch
 
 from .encoding import Encoding, decode
 from .errors import BachganError
-from .models.musegan import GeneratorOutput, MuseGANConfig, MuseGANGenerator, Noise
+from .models.musegan import (
+    Critic,
+    GeneratorOutput,
+    MuseGANConfig,
+    MuseGANGenerator,
+    Noise,
+    critic_input,
+)
 from .roll import VOICE_NAMES, Roll
 
 __all__ = [
@@ -74,6 +81,7 @@ class LoadedModel:
     config: MuseGANConfig
     step: int
     source: str
+    critic: Critic | None = None
 
 
 def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> LoadedModel:
@@ -90,10 +98,15 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Lo
         generator = MuseGANGenerator(config)
         generator.load_state_dict(checkpoint["ema"])
         encoding = Encoding.from_dict(checkpoint["encoding"])
+        critic = None
+        if "critic" in checkpoint:
+            critic = Critic(config)
+            critic.load_state_dict(checkpoint["critic"])
+            critic = critic.eval().to(device)
     except (KeyError, TypeError, RuntimeError) as error:
         raise BachganError(f"{path} is not a compatible bachgan model ({error})") from error
     return LoadedModel(
-        generator.eval().to(device), encoding, config, int(checkpoint["step"]), str(path)
+        generator.eval().to(device), encoding, config, int(checkpoint["step"]), str(path), critic
     )
 
 
@@ -111,20 +124,39 @@ def generate(
     temperature: float = 1.0,
     tempo_bpm: float = 80.0,
     final_chord: bool = True,
+    candidates: int = 1,
 ) -> list[Roll]:
     """Generate ``n`` new four-voice pieces of ``bars`` bars (any number: the model is
-    convolutional over bars). The same ``seed`` gives the same pieces. With ``final_chord``
-    the last bar holds the chord of its downbeat, so a piece ends instead of stopping."""
-    if n < 1 or bars < 1:
-        raise BachganError("need at least one piece of at least one bar")
+    convolutional over bars). The same ``seed`` gives the same pieces.
+
+    With ``final_chord`` the last bar holds the chord of its downbeat, so a piece ends instead
+    of stopping. With ``candidates`` > 1 and a model that carries its critic, each piece is the
+    one the critic scores highest among that many samples (discriminator rejection sampling).
+    """
+    if n < 1 or bars < 1 or candidates < 1:
+        raise BachganError("need at least one piece of at least one bar, and one candidate")
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     rng = torch.Generator().manual_seed(seed)
-    noise = Noise.sample(loaded.config, n, bars, generator=rng)
+    device = next(loaded.generator.parameters()).device
+    noise = Noise.sample(loaded.config, n * candidates, bars, generator=rng).to(device)
     with torch.no_grad():
-        output = loaded.generator(noise.to(next(loaded.generator.parameters()).device))
+        output = loaded.generator(noise)
+        if candidates > 1 and loaded.critic is not None:
+            output = _best_candidates(output, loaded.critic, n, candidates)
+        elif candidates > 1:
+            output = GeneratorOutput(output.pitch_logits[:n], output.onset_logits[:n])
     meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0}
     rolls = decode_output(output, loaded.encoding, mode, temperature, rng, **meta)
     return [hold_final_chord(roll) if final_chord else roll for roll in rolls]
+
+
+def _best_candidates(
+    output: GeneratorOutput, critic: Critic, n: int, candidates: int
+) -> GeneratorOutput:
+    """Keep, for each of the ``n`` pieces, the candidate with the highest critic score."""
+    scores = critic(*critic_input(output)).view(n, candidates)
+    best = scores.argmax(dim=1) + torch.arange(n, device=scores.device) * candidates
+    return GeneratorOutput(output.pitch_logits[best], output.onset_logits[best])
 
 
 def hold_final_chord(roll: Roll) -> Roll:

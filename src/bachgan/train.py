@@ -259,8 +259,8 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
 
 
 def export_model(run: str | os.PathLike, out: str | os.PathLike) -> Path:
-    """Write the part of a checkpoint that generation needs (EMA generator, configs): a few MB
-    instead of the full training state."""
+    """Write the part of a checkpoint that generation needs (EMA generator, critic for
+    rejection sampling, configs): a few MB instead of the full training state."""
     checkpoint = load_checkpoint(run)
     keep = (
         "format",
@@ -271,6 +271,7 @@ def export_model(run: str | os.PathLike, out: str | os.PathLike) -> Path:
         "model_config",
         "encoding",
         "ema",
+        "critic",
     )
     missing = [key for key in keep if key not in checkpoint]
     if missing:

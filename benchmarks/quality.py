@@ -1,0 +1,160 @@
+"""The quality protocol of docs/RESULTS.md, reproduced by one command.
+
+1. `bachgan prepare bach --split train` and `--split heldout` (the fixed split in the package).
+2. Optionally train the chorale model for --minutes on the training split (the shipped model's
+   preset) and time it; otherwise evaluate --model (default: the shipped model).
+3. Sample 200 pieces of 4 bars and 200 of 16 bars (raw model output, no held final chord).
+4. Evaluate each against the held-out chorales in 4-bar windows, beside the floor (held-out
+   Bach against training Bach), a random baseline and, with --seed-model, the seed DCGAN.
+
+    python benchmarks/quality.py [--train-minutes 20] [--model PATH] [--seed-model RUN]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bachgan.corpus import load_rolls, prepare
+from bachgan.encoding import CHORALE_ENCODING, decode
+from bachgan.evaluate import evaluate
+from bachgan.image import image_to_roll
+from bachgan.roll import VOICE_NAMES, Roll, split_voices
+from bachgan.sample import generate
+from bachgan.train import TrainConfig, load_checkpoint, train
+
+PIECES = 200
+
+
+def shipped_preset(data: str, out: str, minutes: float) -> TrainConfig:
+    """The settings of the shipped model (docs/MODEL_CARD.md)."""
+    return TrainConfig(
+        data=data,
+        out=out,
+        minutes=minutes,
+        model_size="eighths",
+        learning_rate=3e-4,
+        n_critic=3,
+        batch_size=32,
+        checkpoint_every=100,
+    )
+
+
+def random_pieces(count: int, bars: int, seed: int = 0) -> list[Roll]:
+    """Uniformly random pitches inside each voice's usual range, random onsets."""
+    rng = np.random.default_rng(seed)
+    steps = bars * CHORALE_ENCODING.steps_per_bar
+    low = CHORALE_ENCODING.lowest_pitch
+    ranges = ((60, 81), (53, 74), (48, 69), (40, 64))
+    pieces = []
+    for _ in range(count):
+        pitch = np.stack([rng.integers(a - low, b - low + 1, steps) for a, b in ranges])
+        onset = rng.random((4, steps)) < 0.25
+        pieces.append(decode(pitch, onset, CHORALE_ENCODING, track_names=VOICE_NAMES))
+    return pieces
+
+
+def seed_pieces(run: str, count: int) -> list[Roll]:
+    """Samples of a seed DCGAN run, read back the article's way and split into four voices by
+    pitch order."""
+    from bachgan.models import SeedGenerator
+
+    checkpoint = load_checkpoint(run)
+    generator = SeedGenerator().eval()
+    generator.load_state_dict(checkpoint["generator"])
+    with torch.no_grad():
+        images = generator(torch.randn(count, 100, generator=torch.Generator().manual_seed(0)))
+    pieces = []
+    for image in images[:, 0].numpy():
+        columns = ((np.arange(100) + 0.5) * 106 / 100).astype(int)
+        one_track = image_to_roll(image[:, columns] > 0.5)
+        notes = split_voices(one_track.notes(), 4)
+        if len(notes):
+            pieces.append(Roll.from_notes(notes, 4, one_track.n_steps, pitch_range=(21, 126)))
+    return pieces
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train-minutes", type=float, default=0.0)
+    parser.add_argument("--model", help="checkpoint to evaluate (default: the shipped model)")
+    parser.add_argument("--seed-model", help="a `bachgan train --arch seed` run to include")
+    parser.add_argument("--out", default="quality.json", help="all numbers as JSON")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp())
+    prepare(["bach"], scratch / "train.npz", split="train", progress=False)
+    prepare(["bach"], scratch / "heldout.npz", split="heldout", progress=False)
+    training, _ = load_rolls(scratch / "train.npz")
+    heldout, _ = load_rolls(scratch / "heldout.npz")
+    model = args.model
+    if args.train_minutes:
+        started = time.perf_counter()
+        model = str(
+            train(
+                shipped_preset(str(scratch / "train.npz"), str(scratch / "run"), args.train_minutes)
+            )
+        )
+        print(f"trained {time.perf_counter() - started:.0f} s -> {model}")
+    rows = {
+        "held-out Bach vs training Bach (floor)": evaluate(heldout, training, training),
+        "shipped model, 4 bars": evaluate(
+            generate(PIECES, 4, 1, model, final_chord=False), heldout, training
+        ),
+        "shipped model, 16 bars": evaluate(
+            generate(PIECES, 16, 2, model, final_chord=False), heldout, training
+        ),
+        "random baseline": evaluate(random_pieces(PIECES, 4), heldout, training),
+    }
+    if args.seed_model:
+        rows["seed DCGAN"] = evaluate(seed_pieces(args.seed_model, PIECES), heldout, training)
+    numbers = {
+        name: {k: v for k, v in row.items() if not k.startswith("_")} for name, row in rows.items()
+    }
+    Path(args.out).write_text(json.dumps(numbers, indent=2))
+    print_table(numbers)
+
+
+def print_table(numbers: dict) -> None:
+    names = list(numbers)
+    print("| metric | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    metrics = next(iter(numbers.values()))["metrics"]
+    print(
+        "| windows (generated side) | "
+        + " | ".join(str(numbers[n]["windows"]["generated"]) for n in names)
+        + " |"
+    )
+    for metric in metrics:
+        print(
+            f"| {metric} | "
+            + " | ".join(f"{numbers[n]['metrics'][metric]['generated']:.3f}" for n in names)
+            + " |"
+        )
+    for key, label in (
+        ("classifier_accuracy", "classifier accuracy vs held-out"),
+        ("frechet_distance", "Fréchet distance"),
+        ("pitch_class_js", "pitch-class JS (bits)"),
+    ):
+        print(f"| {label} | " + " | ".join(f"{numbers[n][key]:.3f}" for n in names) + " |")
+    for key, label in (
+        ("generated_copied_bar_fraction", "bars found in training data"),
+        ("generated_longest_copied_run", "longest copied run (bars)"),
+    ):
+        print(
+            f"| {label} | " + " | ".join(f"{numbers[n]['originality'][key]}" for n in names) + " |"
+        )
+    reference = next(iter(numbers.values()))["metrics"]
+    print(
+        "\nheld-out Bach (reference side): "
+        + ", ".join(f"{m} {reference[m]['reference']:.3f}" for m in reference)
+    )
+
+
+if __name__ == "__main__":
+    main()
