@@ -104,9 +104,9 @@ def _add_train(commands) -> None:
     length = command.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="generator steps to train")
     length.add_argument("--minutes", type=float, help="wall-clock minutes to train")
-    command.add_argument("--batch-size", type=int, help="windows per batch (musegan 64, seed 10)")
+    command.add_argument("--batch-size", type=int, help="windows per batch (musegan 32, seed 10)")
     command.add_argument("--learning-rate", type=float, help="Adam learning rate")
-    command.add_argument("--n-critic", type=int, default=5, help="critic steps per generator step")
+    command.add_argument("--n-critic", type=int, default=3, help="critic steps per generator step")
     command.add_argument(
         "--transpose", type=int, default=0, help="random transposition of up to this many semitones"
     )
@@ -118,8 +118,9 @@ def _add_train(commands) -> None:
     command.add_argument(
         "--model-size",
         default="default",
-        choices=("default", "eighths", "tiny"),
-        help="tiny is for quick smoke runs",
+        choices=("default", "sixteenths", "tiny"),
+        help="default decides pitches per eighth note, sixteenths per sixteenth; "
+        "tiny is for quick smoke runs",
     )
     command.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     command.add_argument("--seed", type=int, default=0, help="random seed")

@@ -49,7 +49,7 @@ class TrainConfig:
     #: The critic's learning rate when it should differ from the generator's (TTUR).
     critic_learning_rate: float | None = None
     betas: tuple[float, float] | None = None
-    n_critic: int = 5
+    n_critic: int = 3
     gp_lambda: float = 10.0
     ema_decay: float = 0.999
     bars: int = 4
