@@ -9,7 +9,7 @@ over bars, melodies of any length work.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -21,7 +21,7 @@ from .models.musegan import Noise
 from .roll import VOICE_NAMES, Roll
 from .sample import LoadedModel, hold_final_chord, load_model
 
-__all__ = ["harmonize", "melody_line"]
+__all__ = ["Harmonization", "harmonize", "harmonize_with_fit", "melody_line"]
 
 
 def melody_line(roll: Roll) -> Roll:
@@ -48,6 +48,15 @@ def melody_line(roll: Roll) -> Roll:
     )
 
 
+@dataclass(frozen=True)
+class Harmonization:
+    """A harmonized melody and how closely the generator's own soprano followed the melody
+    (fraction of steps) before the melody was written back."""
+
+    roll: Roll
+    soprano_fit: float
+
+
 def harmonize(
     melody: Roll,
     model: LoadedModel | str | None = None,
@@ -57,6 +66,17 @@ def harmonize(
 ) -> Roll:
     """Harmonize ``melody`` (see :func:`melody_line`) in four voices; the melody is the
     soprano, unchanged, in its own key."""
+    return harmonize_with_fit(melody, model, seed, steps, candidates).roll
+
+
+def harmonize_with_fit(
+    melody: Roll,
+    model: LoadedModel | str | None = None,
+    seed: int = 0,
+    steps: int = 150,
+    candidates: int = 8,
+) -> Harmonization:
+    """:func:`harmonize`, also reporting how well the latent optimisation fitted the melody."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     line = melody_line(melody)
     encoding = loaded.encoding
@@ -70,10 +90,11 @@ def harmonize(
         output = loaded.generator(noise)
     pitch = output.pitch_logits.argmax(dim=-1)[0].numpy()
     onset = (output.onset_logits > 0)[0].numpy()
+    fit = float((pitch[0] == target_pitch).mean())
     pitch[0], onset[0] = target_pitch, target_onset
     roll = decode(pitch, onset, encoding, track_names=VOICE_NAMES, tempo_bpm=line.tempo_bpm)
     roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
-    return roll.transpose(-shift)
+    return Harmonization(roll.transpose(-shift), fit)
 
 
 def _fit_soprano(line: Roll, shift: int, encoding: Encoding) -> int:
