@@ -191,9 +191,15 @@ def _add_generate(commands) -> None:
 
 
 def _run_generate(args: argparse.Namespace) -> None:
-    from .outputs import write_outputs
-    from .sample import generate
+    from .outputs import write_outputs, write_seed_composition
+    from .sample import generate, model_arch, seed_compositions
 
+    if args.model and model_arch(args.model) == "seed":
+        for index, image in enumerate(seed_compositions(args.model, args.n, args.seed)):
+            name = "composition" if args.n == 1 else f"composition_{index + 1}"
+            for path in write_seed_composition(image, args.out, name, args.tempo):
+                print(path)
+        return
     rolls = generate(
         args.n,
         args.bars,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from .audio import render_wav
+from .image import image_to_roll, read_png, write_png
 from .midi import write_midi
 from .plot import plot_roll
 from .roll import Roll
 
-__all__ = ["write_outputs"]
+__all__ = ["write_outputs", "write_seed_composition"]
 
 
 def write_outputs(
@@ -26,3 +29,14 @@ def write_outputs(
     if audio:
         written.append(render_wav(roll, folder / f"{name}.wav", soundfont))
     return written
+
+
+def write_seed_composition(
+    image: np.ndarray, folder: str | os.PathLike, name: str, tempo_bpm: float = 100.0
+) -> list[Path]:
+    """The seed article's outputs: ``name.png`` (the 106 x 106 image) and ``name.mid``, read
+    back from that image as the article's image2midi does."""
+    folder = Path(folder)
+    png = write_png(image, folder / f"{name}.png")
+    midi = write_midi(image_to_roll(read_png(png), tempo_bpm), folder / f"{name}.mid")
+    return [png, midi]

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .encoding import Encoding, decode
@@ -28,7 +29,9 @@ __all__ = [
     "generate",
     "hold_final_chord",
     "load_model",
+    "model_arch",
     "pretrained_path",
+    "seed_compositions",
 ]
 
 #: ``argmax`` takes each step's most likely pitch (deterministic); ``sample`` draws it from the
@@ -108,6 +111,28 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Lo
     return LoadedModel(
         generator.eval().to(device), encoding, config, int(checkpoint["step"]), str(path), critic
     )
+
+
+def model_arch(path: str | os.PathLike) -> str:
+    """The architecture a checkpoint was trained with (``musegan`` or ``seed``)."""
+    from .train import load_checkpoint
+
+    return str(load_checkpoint(path).get("arch"))
+
+
+def seed_compositions(path: str | os.PathLike, n: int = 1, seed: int = 0) -> np.ndarray:
+    """Images from a seed-DCGAN checkpoint, the article's way: ``(n, 106, 106)`` uint8, the
+    generator's output times 255."""
+    from .models import SeedConfig, SeedGenerator
+    from .train import load_checkpoint
+
+    checkpoint = load_checkpoint(path)
+    generator = SeedGenerator(SeedConfig.from_dict(checkpoint["model_config"]))
+    generator.load_state_dict(checkpoint["generator"])
+    latent = torch.randn(n, generator.config.latent, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        images = generator.eval()(latent)[:, 0]
+    return (images.numpy() * 255).astype(np.uint8)
 
 
 def pretrained_path() -> Path:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .audio import SAMPLE_RATE, render_audio
 from .corpus import load_rolls
 from .dataset import load_windows, transpose_batch
 from .encoding import CHORALE_ENCODING, decode
@@ -195,7 +196,7 @@ class MuseGANTrainer:
 
     def evaluate(self, writer, step: int) -> float:
         """Music metrics of 128 samples of the EMA generator against 128 training windows,
-        logged to TensorBoard with four piano-roll pictures. Returns the Fréchet distance of
+        logged to TensorBoard with four piano-roll pictures and one sample's audio. Returns the Fréchet distance of
         the standardised per-piece features (lower is closer to the data)."""
         noise = Noise.sample(
             self.model_config, _EVAL_PIECES, generator=torch.Generator().manual_seed(0)
@@ -215,6 +216,8 @@ class MuseGANTrainer:
             )
             for index, roll in enumerate(rolls[:4]):
                 writer.add_image(f"samples/{index}", roll_rgb(roll), step)
+            audio = render_audio(rolls[0]).mean(axis=1)
+            writer.add_audio("samples/0", torch.from_numpy(audio)[None], step, SAMPLE_RATE)
         return distance
 
     def _reference_features(self) -> np.ndarray:
