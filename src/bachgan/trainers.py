@@ -196,8 +196,8 @@ class MuseGANTrainer:
 
     def evaluate(self, writer, step: int) -> float:
         """Music metrics of 128 samples of the EMA generator against 128 training windows,
-        logged to TensorBoard with four piano-roll pictures and one sample's audio. Returns the Fréchet distance of
-        the standardised per-piece features (lower is closer to the data)."""
+        logged to TensorBoard with four piano-roll pictures and one sample's audio. Returns the
+        Fréchet distance of the standardised per-piece features (lower is closer to the data)."""
         noise = Noise.sample(
             self.model_config, _EVAL_PIECES, generator=torch.Generator().manual_seed(0)
         )
