@@ -42,7 +42,7 @@ __all__ = ["ARCHITECTURES", "MODEL_SIZES", "Trainer", "make_trainer"]
 #: Model sizes by name: ``default`` (the shipped chorale model) decides pitches per eighth note,
 #: ``sixteenths`` per sixteenth; ``tiny`` is for smoke tests.
 MODEL_SIZES = {
-    "default": {"generated_steps_per_bar": 8},
+    "default": {"generated_steps_per_bar": 8, "critic_motion_features": True},
     "sixteenths": {},
     "tiny": {
         "channels": 16,

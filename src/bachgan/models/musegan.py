@@ -40,6 +40,9 @@ class MuseGANConfig:
     #: Windows per group for the critic's minibatch standard deviation; the trainer keeps real,
     #: generated and interpolated windows in separate groups.
     critic_group: int = 4
+    #: Give the critic, per voice pair and step, whether both voices move from one perfect
+    #: interval (unison, fifth, octave) to the same one: parallel motion, made explicit.
+    critic_motion_features: bool = False
     pitch_embedding: int = 32
     lowest_pitch: int = 33
     voice_ranges: tuple[tuple[int, int], ...] = field(default=((0, 53),) * 4)
@@ -199,6 +202,7 @@ class Critic(nn.Module):
         self.voice_embedding = nn.Parameter(torch.zeros(v, e))
         pairs = v * (v - 1) // 2
         n_features = v * e + pairs * 12 + 12 + 3 * v + 4
+        n_features += pairs if config.critic_motion_features else 0
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
         self.register_buffer("height", _heights(config), persistent=False)
         self.register_buffer("meter", _meter_features(config.steps_per_bar), persistent=False)
@@ -232,9 +236,27 @@ class Critic(nn.Module):
             sounding.transpose(1, 2),
             meter[None].expand(batch, -1, -1),
         ]
+        if self.config.critic_motion_features:
+            moves = _parallel_perfect_motion(pitch, sounding, intervals, self.pair_index)
+            per_step.append(moves.transpose(1, 2))
         features = self.body(torch.cat(per_step, dim=2).transpose(1, 2))  # (B, c, bars)
         features = self.bars(_with_group_spread(features, self.config.critic_group))
         return self.score(features.transpose(1, 2)).mean(dim=(1, 2))
+
+
+def _parallel_perfect_motion(
+    pitch: torch.Tensor, sounding: torch.Tensor, intervals: torch.Tensor, pairs: torch.Tensor
+) -> torch.Tensor:
+    """``(B, pairs, T)``: at each step, how much both voices of a pair leave their previous
+    pitch while keeping the same perfect interval class (0 or 7 semitones) - differentiable,
+    and exactly 1 or 0 on one-hot input."""
+    held = (pitch[:, :, 1:] * pitch[:, :, :-1]).sum(dim=-1)
+    moved = sounding[:, :, 1:] * sounding[:, :, :-1] * (1 - held)  # (B, V, T-1)
+    perfect = intervals[..., [0, 7]]
+    kept = (perfect[:, :, 1:] * perfect[:, :, :-1]).sum(dim=-1)  # (B, pairs, T-1)
+    i, j = pairs
+    motion = kept * moved[:, i] * moved[:, j]
+    return torch.cat([torch.zeros_like(motion[..., :1]), motion], dim=-1)
 
 
 def _with_group_spread(features: torch.Tensor, group: int) -> torch.Tensor:
