@@ -211,10 +211,14 @@ def _select_split(files: list[Path], split: str) -> list[Path]:
         return files
     if split not in ("train", "heldout"):
         raise BachganError(f"unknown split {split!r}; choose all, train or heldout")
-    from .split import heldout_names
+    from .split import heldout_names, name_key
 
     heldout = heldout_names()
-    return [p for p in files if (_label(p) in heldout) == (split == "heldout")]
+    if split == "heldout":
+        return [p for p in files if _label(p) in heldout]
+    # Other versions of a held-out piece (such as a Humdrum copy) stay out of training too.
+    related = {name_key(name) for name in heldout}
+    return [p for p in files if _label(p) not in heldout and name_key(_label(p)) not in related]
 
 
 def skip_report_path(out: Path) -> Path:

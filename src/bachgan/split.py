@@ -17,13 +17,14 @@ import numpy as np
 
 from .roll import Roll
 
-__all__ = ["SPLIT_PATH", "group_pieces", "heldout_names", "make_split", "write_split"]
+__all__ = ["SPLIT_PATH", "group_pieces", "heldout_names", "make_split", "name_key", "write_split"]
 
 SPLIT_PATH = Path(__file__).parent / "splits" / "bach.json"
 _MELODY_INTERVALS = 8
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
+    """A piece's name without folder, extension and version suffix: bwv18.5-lz -> bwv18.5."""
     stem = Path(name.split(":", 1)[-1]).stem.lower()
     return re.sub(r"[a-z]$", "", stem.split("-")[0])  # bwv18.5-lz, bwv145a -> bwv18.5, bwv145
 
@@ -48,7 +49,7 @@ def group_pieces(rolls: list[Roll], names: list[str]) -> list[int]:
 
     first_seen: dict[object, int] = {}
     for index, (roll, name) in enumerate(zip(rolls, names, strict=True)):
-        for key in (("name", _name_key(name)), ("melody", _melody_key(roll))):
+        for key in (("name", name_key(name)), ("melody", _melody_key(roll))):
             if key[1] is None:
                 continue
             if key in first_seen:
