@@ -22,8 +22,6 @@ HERE = Path(__file__).resolve()
 
 def worker(arch: str, data: str, steps: int, threads: int) -> None:
     """Train ``steps`` steps and print one JSON line (rank 0 only under torchrun)."""
-    import torch
-
     from bachgan.train import TrainConfig, load_checkpoint, train
 
     out = tempfile.mkdtemp()
@@ -46,13 +44,12 @@ def worker(arch: str, data: str, steps: int, threads: int) -> None:
         config.batch_size * config.n_critic if arch == "musegan" else config.batch_size // 2
     ) * world
     seconds = checkpoint["elapsed_seconds"] / steps
-    parameters = sum(
+    parameters = sum(  # trainable weights, not BatchNorm's running statistics
         t.numel()
         for k in ("generator", "critic")
-        for t in checkpoint[k].values()
-        if t.is_floating_point()
+        for name, t in checkpoint[k].items()
+        if t.is_floating_point() and "running_" not in name
     )
-    del torch
     print(
         json.dumps(
             {
