@@ -68,8 +68,9 @@ def seed_pieces(run: str, count: int) -> list[Roll]:
     checkpoint = load_checkpoint(run)
     generator = SeedGenerator().eval()
     generator.load_state_dict(checkpoint["generator"])
-    with torch.no_grad():
-        images = generator(torch.randn(count, 100, generator=torch.Generator().manual_seed(0)))
+    latent = torch.randn(count, 100, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():  # ten at a time: one image's activations take 46 MB per layer
+        images = torch.cat([generator(chunk) for chunk in latent.split(10)])
     pieces = []
     for image in images[:, 0].numpy():
         columns = ((np.arange(100) + 0.5) * 106 / 100).astype(int)
@@ -80,13 +81,16 @@ def seed_pieces(run: str, count: int) -> list[Roll]:
     return pieces
 
 
-def harmonizations(melodies: list[Roll], model: str | None) -> tuple[list[Roll], list[float]]:
-    """Harmonize the soprano of every 4/4 held-out chorale."""
+def harmonizations(
+    melodies: list[Roll], model: str | None, count: int = 12
+) -> tuple[list[Roll], list[float]]:
+    """Harmonize the sopranos of the first ``count`` 4/4 held-out chorales."""
     from bachgan.harmonize import harmonize_with_fit
     from bachgan.sample import load_model
 
     loaded = load_model(model)
-    results = [harmonize_with_fit(m, loaded) for m in melodies if m.steps_per_bar == 16]
+    chosen = [m for m in melodies if m.steps_per_bar == 16][:count]
+    results = [harmonize_with_fit(m, loaded) for m in chosen]
     return [r.roll for r in results], [r.soprano_fit for r in results]
 
 
