@@ -71,13 +71,21 @@ def seed_pieces(run: str, count: int) -> list[Roll]:
     latent = torch.randn(count, 100, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():  # ten at a time: one image's activations take 46 MB per layer
         images = torch.cat([generator(chunk) for chunk in latent.split(10)])
-    pieces = []
+    pieces, kept, total = [], 0, 0
+    # The model's range less a tritone each side, so that key normalisation keeps notes inside.
+    low, high = CHORALE_ENCODING.lowest_pitch + 6, CHORALE_ENCODING.lowest_pitch + 59 - 6
     for image in images[:, 0].numpy():
         columns = ((np.arange(100) + 0.5) * 106 / 100).astype(int)
-        one_track = image_to_roll(image[:, columns] > 0.5)
-        notes = split_voices(one_track.notes(), 4)
-        if len(notes):
-            pieces.append(Roll.from_notes(notes, 4, one_track.n_steps, pitch_range=(21, 126)))
+        notes = image_to_roll(image[:, columns] > 0.5).notes()
+        inside = notes.select((notes.pitch >= low) & (notes.pitch <= high))
+        kept, total = kept + len(inside), total + len(notes)
+        if len(inside):
+            voices = split_voices(inside, 4)
+            pieces.append(Roll.from_notes(voices, 4, 64, pitch_range=(21, 126)))
+    print(
+        f"seed DCGAN: {total / count:.0f} notes per image, {kept / max(total, 1):.1%} of them "
+        f"inside MIDI {low}-{high} and kept"
+    )
     return pieces
 
 
