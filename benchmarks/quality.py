@@ -179,7 +179,7 @@ def print_table(numbers: dict) -> None:
         )
     reference = next(iter(numbers.values()))["metrics"]
     print(
-        "\nheld-out Bach (reference side): "
+        "\ntraining Bach (the reference side of the floor row): "
         + ", ".join(f"{m} {reference[m]['reference']:.3f}" for m in reference)
     )
 
