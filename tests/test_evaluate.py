@@ -97,3 +97,15 @@ def test_evaluate_needs_windows(tmp_path):
     with pytest.raises(BachganError, match="at least two"):
         evaluate([], [])
     assert main(["evaluate", "--out", str(tmp_path)]) == 2
+
+
+def test_nearest_window_distance_counts_differing_cells():
+    from bachgan.originality import nearest_distances
+
+    training = np.zeros((3, 4, 64), dtype=np.int64)
+    training[1] = 5
+    copy = training[1:2].copy()
+    near = copy.copy()
+    near[0, 2, 10] = 7  # one cell of 256 differs
+    distances = nearest_distances(np.concatenate([copy, near]), training)
+    assert distances.tolist() == [0.0, 1 / 256]

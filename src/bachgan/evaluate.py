@@ -26,7 +26,7 @@ from .metrics import (
     piece_features,
     pitch_class_histogram,
 )
-from .originality import BarIndex
+from .originality import BarIndex, nearest_distances
 from .roll import VOICE_NAMES, Roll
 
 __all__ = ["as_windows", "evaluate", "load_music", "write_report"]
@@ -103,17 +103,31 @@ def evaluate(
     return result
 
 
+def _pitch_arrays(windows: list[Roll]) -> np.ndarray:
+    """Encoded pitch classes of equally long windows, ``(n, voices, steps)``."""
+    arrays = [encode(w, CHORALE_ENCODING, normalize_key=False)[0] for w in windows]
+    return np.stack(arrays) if arrays else np.zeros((0, 4, 0), dtype=np.int64)
+
+
 def _mean_histogram(rolls: list[Roll]) -> np.ndarray:
     return np.mean([pitch_class_histogram(r) for r in rolls], axis=0) + 1e-12
 
 
 def _originality(generated: list[Roll], reference: list[Roll], training: list[Roll]) -> dict:
-    """Generated pieces whole; reference pieces cut to the generated pieces' length."""
+    """Generated pieces whole; reference pieces cut to the generated pieces' length; nearest
+    training windows compared over 4 bars."""
     index = BarIndex(as_windows(training, 1))
     bars = min(r.n_bars for r in generated)
     gen = [index.check(r) for r in as_windows(generated, bars)]
     ref = [index.check(r) for r in as_windows(reference, bars)]
+    training_windows = _pitch_arrays(as_windows(training, 4))
+    nearest = nearest_distances(_pitch_arrays(as_windows(generated, 4)), training_windows)
+    reference_nearest = nearest_distances(_pitch_arrays(as_windows(reference, 4)), training_windows)
     return {
+        "generated_nearest_window_distance": float(nearest.mean()) if nearest.size else None,
+        "reference_nearest_window_distance": float(reference_nearest.mean())
+        if reference_nearest.size
+        else None,
         "generated_copied_bar_fraction": float(np.mean([o.copied_bar_fraction for o in gen])),
         "generated_longest_copied_run": int(max(o.longest_copied_run for o in gen)),
         "generated_pieces_with_copied_run_over_2": int(sum(o.longest_copied_run > 2 for o in gen)),
@@ -161,8 +175,15 @@ def summary_table(numbers: dict) -> str:
             f"{'' if reference_copied is None else f'{reference_copied:.3f}'} | "
             f"{o['generated_copied_bar_fraction']:.3f} |",
             f"| longest run of copied bars | | {o['generated_longest_copied_run']} |",
+            f"| distance to the nearest training window (share of cells) | "
+            f"{_number(o['reference_nearest_window_distance'])} | "
+            f"{_number(o['generated_nearest_window_distance'])} |",
         ]
     return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
 
 
 def _plot(data, path: Path) -> Path:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .roll import Roll
 
-__all__ = ["BarIndex", "Originality", "bar_fingerprints"]
+__all__ = ["BarIndex", "Originality", "bar_fingerprints", "nearest_distances"]
 
 
 def bar_fingerprints(roll: Roll) -> list[bytes | None]:
@@ -62,3 +62,16 @@ class BarIndex:
             longest = max(longest, run)
         fraction = sum(copied) / len(copied) if copied else 0.0
         return Originality(fraction, longest)
+
+
+def nearest_distances(generated: np.ndarray, training: np.ndarray, chunk: int = 64) -> np.ndarray:
+    """For each generated window, the distance to the closest training window: the fraction of
+    (voice, step) cells whose pitch differs. Windows are encoded pitch arrays of one shape,
+    ``generated (n, voices, steps)`` and ``training (m, voices, steps)``; 0 means an exact copy.
+    """
+    flat_training = training.reshape(len(training), -1)
+    nearest = []
+    for start in range(0, len(generated), chunk):
+        block = generated[start : start + chunk].reshape(-1, 1, flat_training.shape[1])
+        nearest.append((block != flat_training[None]).mean(axis=2).min(axis=1))
+    return np.concatenate(nearest) if nearest else np.zeros(0)
