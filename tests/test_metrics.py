@@ -11,10 +11,10 @@ def roll_of(notes, n_steps=16):
     return make_roll(notes, n_steps=n_steps)
 
 
-def test_empty_beat_rate_counts_silent_quarters():
-    # Sound in beat 1 and beat 3 of a 4/4 bar: 2 of 4 beats empty.
-    roll = roll_of([(0, 60, 0, 4), (0, 62, 9, 1)])
-    assert metrics.empty_beat_rate(roll) == 0.5
+def test_empty_beat_rate_counts_silent_quarters_not_sounding_ones():
+    # Sound in beats 1, 2 and 3 of a 4/4 bar: 1 of 4 beats is empty (not 3 of 4).
+    roll = roll_of([(0, 60, 0, 4), (0, 62, 4, 1), (1, 55, 9, 1)])
+    assert metrics.empty_beat_rate(roll) == 0.25
 
 
 def test_pitch_classes_per_bar_uses_pitch_classes_not_adjacent_pitches():
