@@ -48,6 +48,15 @@ def raw_midi(
     return header + (b"MTrk" + struct.pack(">I", length) + body) * tracks
 
 
+def small_chorale_set(folder: Path, prefix: str, count: int) -> Path:
+    """A data set of the first ``count`` Bach chorales whose file names start with ``prefix``."""
+    from bachgan.corpus import bach_chorale_paths, prepare
+
+    paths = [str(p) for p in bach_chorale_paths() if p.name.startswith(prefix)][:count]
+    prepare(paths, folder / "data.npz", workers=2, cache_dir=folder / "cache", progress=False)
+    return folder / "data.npz"
+
+
 @pytest.fixture
 def chorale_midi(tmp_path: Path) -> Path:
     """A valid four-track MIDI file of :data:`CHORALE_NOTES`."""

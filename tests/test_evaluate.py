@@ -2,9 +2,10 @@ import json
 
 import numpy as np
 import pytest
+from conftest import small_chorale_set
 
 from bachgan.cli import main
-from bachgan.corpus import bach_chorale_paths, load_rolls, prepare
+from bachgan.corpus import load_rolls
 from bachgan.encoding import CHORALE_ENCODING, decode
 from bachgan.errors import BachganError
 from bachgan.evaluate import as_windows, evaluate
@@ -15,10 +16,7 @@ from bachgan.roll import VOICE_NAMES
 
 @pytest.fixture(scope="module")
 def chorales(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("eval")
-    paths = [str(p) for p in bach_chorale_paths() if p.name.startswith("bwv3")][:24]
-    prepare(paths, folder / "data.npz", workers=2, cache_dir=folder / "cache", progress=False)
-    return folder / "data.npz"
+    return small_chorale_set(tmp_path_factory.mktemp("eval"), "bwv3", 24)
 
 
 def random_piece(rng, bars=4):

@@ -2,11 +2,10 @@ import wave
 
 import numpy as np
 import pytest
-from conftest import make_roll
+from conftest import make_roll, small_chorale_set
 from PIL import Image
 
 from bachgan.cli import main
-from bachgan.corpus import bach_chorale_paths, prepare
 from bachgan.errors import BachganError
 from bachgan.harmonize import harmonize
 from bachgan.midi import read_midi, write_midi
@@ -24,10 +23,9 @@ FOLK_TUNE = [(0, p, i * 4, 4) for i, p in enumerate([67, 67, 74, 74, 76, 76, 74]
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("model")
-    paths = [str(p) for p in bach_chorale_paths() if p.name.startswith("bwv2")][:12]
-    prepare(paths, folder / "data.npz", workers=2, cache_dir=folder / "cache", progress=False)
+    data = small_chorale_set(folder, "bwv2", 12)
     config = TrainConfig(
-        data=str(folder / "data.npz"),
+        data=str(data),
         out=str(folder / "run"),
         steps=2,
         batch_size=8,

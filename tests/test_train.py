@@ -1,4 +1,3 @@
-import os
 import signal
 import subprocess
 import sys
@@ -6,9 +5,9 @@ import time
 
 import pytest
 import torch
+from conftest import small_chorale_set
 
 from bachgan.cli import main
-from bachgan.corpus import bach_chorale_paths, prepare
 from bachgan.errors import BachganError
 from bachgan.train import TrainConfig, load_checkpoint, train
 
@@ -16,10 +15,7 @@ from bachgan.train import TrainConfig, load_checkpoint, train
 @pytest.fixture(scope="module")
 def chorales(tmp_path_factory):
     """A small data set: 16 Bach chorales from the music21 corpus."""
-    folder = tmp_path_factory.mktemp("chorales")
-    paths = [str(p) for p in bach_chorale_paths() if p.name.startswith("bwv2")][:16]
-    prepare(paths, folder / "data.npz", workers=2, cache_dir=folder / "cache", progress=False)
-    return folder / "data.npz"
+    return small_chorale_set(tmp_path_factory.mktemp("chorales"), "bwv2", 16)
 
 
 def tiny(data, out, **overrides) -> TrainConfig:
@@ -142,9 +138,8 @@ def test_ddp_two_processes_keep_identical_weights(chorales, tmp_path):
         sys.executable,
         "-m",
         "torch.distributed.run",
+        "--standalone",  # a free local port, chosen by torchrun
         "--nproc_per_node=2",
-        "--master_port",
-        str(29500 + os.getpid() % 1000),
         "-m",
         "bachgan",
         "train",

@@ -235,16 +235,10 @@ def _add_harmonize(commands) -> None:
 
 
 def _run_harmonize(args: argparse.Namespace) -> None:
-    from .errors import SkipFile
     from .harmonize import harmonize
-    from .midi import read_midi
     from .outputs import write_outputs
 
-    try:
-        melody = read_midi(args.melody)
-    except SkipFile as skip:
-        raise BachganError(f"cannot read {args.melody}: {skip}") from skip
-    roll = harmonize(melody, args.model, args.seed)
+    roll = harmonize(_read_user_midi(args.melody), args.model, args.seed)
     name = f"{args.melody.stem}_harmonized"
     for path in write_outputs(roll, args.out, name, not args.no_audio, args.soundfont):
         print(path)
@@ -338,14 +332,9 @@ def _add_midi2image(commands) -> None:
 
 
 def _run_midi2image(args: argparse.Namespace) -> None:
-    from .errors import SkipFile
     from .image import roll_to_images, write_png
-    from .midi import read_midi
 
-    try:
-        roll = read_midi(args.midi)
-    except SkipFile as skip:
-        raise BachganError(f"cannot read {args.midi}: {skip}") from skip
+    roll = _read_user_midi(args.midi)
     for index, image in enumerate(roll_to_images(roll)):
         print(write_png(image, args.out_dir / f"{args.midi.stem}_{index}.png"))
 
@@ -366,6 +355,17 @@ def _run_image2midi(args: argparse.Namespace) -> None:
     from .midi import write_midi
 
     print(write_midi(image_to_roll(read_png(args.image), args.tempo), args.midi))
+
+
+def _read_user_midi(path: Path):
+    """Read a MIDI file the user named; a file that cannot be used is a one-line error."""
+    from .errors import SkipFile
+    from .midi import read_midi
+
+    try:
+        return read_midi(path)
+    except SkipFile as skip:
+        raise BachganError(f"cannot read {path}: {skip}") from skip
 
 
 if __name__ == "__main__":
