@@ -148,6 +148,11 @@ def main() -> None:
     print_table(numbers)
 
 
+def print_saved(path: str) -> None:
+    """Print the table of a ``--out`` JSON file again."""
+    print_table(json.loads(Path(path).read_text()))
+
+
 def print_table(numbers: dict) -> None:
     names = list(numbers)
     print("| metric | " + " | ".join(names) + " |")
@@ -173,10 +178,10 @@ def print_table(numbers: dict) -> None:
     for key, label in (
         ("generated_copied_bar_fraction", "bars found in training data"),
         ("generated_longest_copied_run", "longest copied run (bars)"),
+        ("generated_nearest_window_distance", "distance to nearest training window"),
     ):
-        print(
-            f"| {label} | " + " | ".join(f"{numbers[n]['originality'][key]}" for n in names) + " |"
-        )
+        values = [numbers[n]["originality"][key] for n in names]
+        print(f"| {label} | " + " | ".join(f"{v:.3g}" for v in values) + " |")
     reference = next(iter(numbers.values()))["metrics"]
     print(
         "\ntraining Bach (the reference side of the floor row): "
