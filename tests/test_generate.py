@@ -54,6 +54,20 @@ def test_generate_is_deterministic_and_four_voices():
     assert first[0].notes().to_tuples() != other[0].notes().to_tuples()
 
 
+def test_final_chord_fills_a_voice_that_rests_on_the_last_downbeat():
+    from bachgan.sample import hold_final_chord
+
+    roll = make_roll([(0, 72, 0, 16), (0, 74, 16, 16), (1, 65, 0, 20), (3, 48, 16, 16)], 32)
+    ended = hold_final_chord(roll)
+    assert ended.notes().to_tuples() == [
+        (0, 72, 0, 16),
+        (0, 74, 16, 16),
+        (1, 65, 0, 16),
+        (1, 65, 16, 16),
+        (3, 48, 16, 16),
+    ]
+
+
 def test_long_pieces_have_the_asked_length_and_end_on_a_held_chord():
     (piece,) = generate(n=1, bars=16, seed=0)
     assert piece.n_steps == 16 * 16

@@ -185,12 +185,17 @@ def _best_candidates(
 
 
 def hold_final_chord(roll: Roll) -> Roll:
-    """Replace the last bar by the chord sounding at its downbeat, held for the whole bar."""
+    """Replace the last bar by the chord sounding at its downbeat, held for the whole bar; a
+    voice that rests on that downbeat holds the last note it sang before it."""
     start = roll.n_steps - roll.steps_per_bar
     if start < 0:
         return roll
     sounding, onsets = roll.sounding.copy(), roll.onsets.copy()
-    chord = sounding[:, start]
+    chord = sounding[:, start].copy()
+    for voice in np.flatnonzero(~chord.any(axis=1)):
+        sung = np.flatnonzero(sounding[voice, :start].any(axis=1))
+        if sung.size:
+            chord[voice] = sounding[voice, sung[-1]]
     sounding[:, start:] = chord[:, None]
     onsets[:, start:] = False
     onsets[:, start] = chord
