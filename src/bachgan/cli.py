@@ -166,11 +166,9 @@ def _add_generate(commands) -> None:
             "NAME.wav and NAME.png per piece in --out."
         ),
     )
-    command.add_argument("--model", help="run folder or .pt checkpoint (default: shipped model)")
-    command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    _add_piece_options(command, "same seed, same music")
     command.add_argument("-n", type=int, default=1, help="number of pieces")
     command.add_argument("--bars", type=int, default=8, help="bars per piece (any number)")
-    command.add_argument("--seed", type=int, default=0, help="same seed, same music")
     command.add_argument("--tempo", type=float, default=80.0, help="quarter notes per minute")
     command.add_argument(
         "--sampling",
@@ -185,13 +183,11 @@ def _add_generate(commands) -> None:
         default=1,
         help="keep the critic's favourite of this many samples per piece",
     )
-    command.add_argument("--soundfont", type=Path, help="a .sf2 file (default: TimGM6mb)")
-    command.add_argument("--no-audio", action="store_true", help="skip the WAV")
     command.set_defaults(handler=_run_generate)
 
 
 def _run_generate(args: argparse.Namespace) -> None:
-    from .outputs import write_outputs, write_seed_composition
+    from .outputs import write_seed_composition
     from .sample import generate, model_arch, seed_compositions
 
     if args.model and model_arch(args.model) == "seed":
@@ -211,9 +207,7 @@ def _run_generate(args: argparse.Namespace) -> None:
         candidates=args.candidates,
     )
     for index, roll in enumerate(rolls):
-        name = f"chorale_{args.seed}_{index + 1}"
-        for path in write_outputs(roll, args.out, name, not args.no_audio, args.soundfont):
-            print(path)
+        _write_piece(roll, f"chorale_{args.seed}_{index + 1}", args)
 
 
 def _add_harmonize(commands) -> None:
@@ -226,20 +220,30 @@ def _add_harmonize(commands) -> None:
         ),
     )
     command.add_argument("melody", type=Path, help="MIDI file with the melody")
-    command.add_argument("--model", help="run folder or .pt checkpoint (default: shipped model)")
-    command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
-    command.add_argument("--seed", type=int, default=0, help="same seed, same harmony")
-    command.add_argument("--soundfont", type=Path, help="a .sf2 file (default: TimGM6mb)")
-    command.add_argument("--no-audio", action="store_true", help="skip the WAV")
+    _add_piece_options(command, "same seed, same harmony")
     command.set_defaults(handler=_run_harmonize)
 
 
 def _run_harmonize(args: argparse.Namespace) -> None:
     from .harmonize import harmonize
-    from .outputs import write_outputs
 
     roll = harmonize(_read_user_midi(args.melody), args.model, args.seed)
-    name = f"{args.melody.stem}_harmonized"
+    _write_piece(roll, f"{args.melody.stem}_harmonized", args)
+
+
+def _add_piece_options(command: argparse.ArgumentParser, seed_help: str) -> None:
+    """The options shared by the commands that write pieces: model, output and sound."""
+    command.add_argument("--model", help="run folder or .pt checkpoint (default: shipped model)")
+    command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    command.add_argument("--seed", type=int, default=0, help=seed_help)
+    command.add_argument("--soundfont", type=Path, help="a .sf2 file (default: TimGM6mb)")
+    command.add_argument("--no-audio", action="store_true", help="skip the WAV")
+
+
+def _write_piece(roll, name: str, args: argparse.Namespace) -> None:
+    """Write a piece's MIDI, PNG and (unless --no-audio) WAV, and print their paths."""
+    from .outputs import write_outputs
+
     for path in write_outputs(roll, args.out, name, not args.no_audio, args.soundfont):
         print(path)
 
