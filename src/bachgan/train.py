@@ -56,6 +56,9 @@ class TrainConfig:
     normalize_key: bool = True
     transpose: int = 0
     binary_neurons: bool = True
+    #: Weight of the generator's penalty for parallel fifths/octaves and leaps over an octave
+    #: (faults per bar; musegan only). 0 leaves the generator to the critic alone.
+    voice_leading_weight: float = 1.0
     seed: int = 0
     device: str = "cpu"
     checkpoint_every: int = 200

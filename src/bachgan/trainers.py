@@ -28,6 +28,7 @@ from .models import (
     SeedConfig,
     SeedDiscriminator,
     SeedGenerator,
+    VoiceLeadingFaults,
 )
 from .models.musegan import critic_input
 from .plot import roll_rgb
@@ -75,7 +76,7 @@ class MuseGANTrainer:
     """WGAN-GP: ``n_critic`` critic steps on fresh real batches, then one generator step;
     an exponential moving average of the generator is kept for sampling."""
 
-    shown = ("critic", "generator", "wasserstein")
+    shown = ("critic", "generator", "wasserstein", "faults")
 
     def __init__(self, config: TrainConfig, device: torch.device) -> None:
         self.config, self.device = config, device
@@ -93,6 +94,7 @@ class MuseGANTrainer:
         )
         self.generator = MuseGANGenerator(self.model_config).to(device)
         self.critic = Critic(self.model_config).to(device)
+        self.voice_leading_faults = VoiceLeadingFaults(self.model_config).to(device)
         self.ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.g, self.d = self.generator, self.critic
         rate, betas = config.learning_rate, tuple(config.betas)
@@ -123,14 +125,16 @@ class MuseGANTrainer:
             critic_losses = self._critic_step(batches.next(), batch)
         self.critic.requires_grad_(False)
         fake_pitch, fake_onset = self._fake(batch, self.g)
-        loss_g = -self.critic(fake_pitch, fake_onset).mean()
+        adversarial = -self.critic(fake_pitch, fake_onset).mean()
+        faults = self.voice_leading_faults(fake_pitch).mean()
+        loss_g = adversarial + self.config.voice_leading_weight * faults
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         self.critic.requires_grad_(True)
         self.steps_done += 1
         self._update_ema()
-        return {**critic_losses, "generator": loss_g.item()}
+        return {**critic_losses, "generator": adversarial.item(), "faults": faults.item()}
 
     def _critic_step(self, indices: torch.Tensor, batch: int) -> dict[str, float]:
         real_pitch, real_onset = self._real(indices)

@@ -1,6 +1,6 @@
 """The GAN models: the MuseGAN-class chorale model and the seed article's DCGAN baseline."""
 
-from .musegan import Critic, MuseGANConfig, MuseGANGenerator, Noise
+from .musegan import Critic, MuseGANConfig, MuseGANGenerator, Noise, VoiceLeadingFaults
 from .seed import SeedConfig, SeedDiscriminator, SeedGenerator
 
 __all__ = [
@@ -11,4 +11,5 @@ __all__ = [
     "SeedConfig",
     "SeedDiscriminator",
     "SeedGenerator",
+    "VoiceLeadingFaults",
 ]

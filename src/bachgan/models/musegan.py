@@ -17,7 +17,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["Critic", "GeneratorOutput", "MuseGANConfig", "MuseGANGenerator", "Noise"]
+__all__ = [
+    "Critic",
+    "GeneratorOutput",
+    "MuseGANConfig",
+    "MuseGANGenerator",
+    "Noise",
+    "VoiceLeadingFaults",
+]
 
 
 @dataclass(frozen=True)
@@ -242,6 +249,39 @@ class Critic(nn.Module):
         features = self.body(torch.cat(per_step, dim=2).transpose(1, 2))  # (B, c, bars)
         features = self.bars(_with_group_spread(features, self.config.critic_group))
         return self.score(features.transpose(1, 2)).mean(dim=(1, 2))
+
+
+class VoiceLeadingFaults(nn.Module):
+    """Counts, per window and bar, the two faults of part writing that the critic is slowest
+    to learn: parallel perfect intervals (two voices moving together from a unison, fifth or
+    octave to the same interval class) and melodic leaps larger than an octave. Exact counts
+    on one-hot input, differentiable through straight-through outputs, so the generator can be
+    taught the rules directly."""
+
+    def __init__(self, config: MuseGANConfig) -> None:
+        super().__init__()
+        self.steps_per_bar = config.steps_per_bar
+        v = config.n_voices
+        self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
+        self.register_buffer("pair_index", torch.triu_indices(v, v, offset=1), persistent=False)
+        self.register_buffer("leaps", _leap_matrix(config), persistent=False)
+
+    def forward(self, pitch: torch.Tensor) -> torch.Tensor:
+        """``pitch`` one-hot ``(B, V, T, C)`` -> faults per bar ``(B,)``."""
+        sounding = 1 - pitch[..., -1]
+        intervals = _interval_classes(pitch @ self.chroma_matrix, self.pair_index)
+        parallels = _parallel_perfect_motion(pitch, sounding, intervals, self.pair_index)
+        leaps = ((pitch[:, :, :-1] @ self.leaps) * pitch[:, :, 1:]).sum(dim=-1)
+        bars = pitch.shape[2] / self.steps_per_bar
+        return (parallels.sum(dim=(1, 2)) + leaps.sum(dim=(1, 2))) / bars
+
+
+def _leap_matrix(config: MuseGANConfig) -> torch.Tensor:
+    """``(C, C)``: 1 where going from one pitch to the other leaps more than an octave."""
+    pitches = torch.arange(config.n_classes - 1)
+    leaps = torch.zeros(config.n_classes, config.n_classes)
+    leaps[:-1, :-1] = ((pitches[:, None] - pitches[None, :]).abs() > 12).float()
+    return leaps
 
 
 def _parallel_perfect_motion(
