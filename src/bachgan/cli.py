@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(commands)
     _add_midi2image(commands)
     _add_image2midi(commands)
+    _add_app(commands)
     return parser
 
 
@@ -111,6 +112,13 @@ def _add_train(commands) -> None:
         "--transpose", type=int, default=0, help="random transposition of up to this many semitones"
     )
     command.add_argument(
+        "--voice-leading-weight",
+        type=float,
+        default=1.0,
+        help="weight of the generator's penalty per parallel fifth/octave or leap over an "
+        "octave per bar (musegan; 0 turns it off)",
+    )
+    command.add_argument(
         "--no-key-normalization",
         action="store_true",
         help="keep pieces in their own keys instead of C major / A minor",
@@ -144,6 +152,7 @@ def _run_train(args: argparse.Namespace) -> None:
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         n_critic=args.n_critic,
+        voice_leading_weight=args.voice_leading_weight,
         transpose=args.transpose,
         normalize_key=not args.no_key_normalization,
         seed=args.seed,
@@ -359,6 +368,36 @@ def _run_image2midi(args: argparse.Namespace) -> None:
     from .midi import write_midi
 
     print(write_midi(image_to_roll(read_png(args.image), args.tempo), args.midi))
+
+
+# --------------------------------------------------------------------------- app
+def _add_app(commands) -> None:
+    command = commands.add_parser(
+        "app",
+        help="open the browser app: compose, harmonize, listen and look (needs bachgan[app])",
+        description=(
+            "Serve a web page where you compose pieces and harmonize melodies, hear them, see "
+            "their piano rolls and download the MIDI. Only this computer can open it unless "
+            "--host says otherwise (e.g. --host 0.0.0.0 for the local network)."
+        ),
+    )
+    command.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    command.add_argument("--port", type=int, default=7860, help="port to listen on")
+    command.add_argument("--model", help="run folder or .pt checkpoint (default: shipped model)")
+    command.set_defaults(handler=_run_app)
+
+
+def _run_app(args: argparse.Namespace) -> None:
+    try:
+        from .app import launch
+    except ImportError as error:
+        raise BachganError(
+            f"the app needs Gradio ({error}); install it with: pip install 'bachgan[app]'"
+        ) from error
+    from .studio import Studio
+
+    print(f"bachgan app on http://{args.host}:{args.port} (Ctrl-C stops it)")
+    launch(Studio(args.model), args.host, args.port)
 
 
 def _read_user_midi(path: Path):

@@ -9,6 +9,7 @@ over bars, melodies of any length work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -75,8 +76,10 @@ def harmonize_with_fit(
     seed: int = 0,
     steps: int = 150,
     candidates: int = 8,
+    progress: Callable[[float], None] | None = None,
 ) -> Harmonization:
-    """:func:`harmonize`, also reporting how well the latent optimisation fitted the melody."""
+    """:func:`harmonize`, also reporting how well the latent optimisation fitted the melody;
+    ``progress`` is called with the fraction of the optimisation done."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     line = melody_line(melody)
     encoding = loaded.encoding
@@ -85,7 +88,7 @@ def harmonize_with_fit(
     fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
     shift = _fit_soprano(line, key_shift(fifths), encoding)
     target_pitch, target_onset = _encode_line(line, shift, encoding)
-    noise = _optimise(loaded, target_pitch, seed, steps, candidates)
+    noise = _optimise(loaded, target_pitch, seed, steps, candidates, progress)
     with torch.no_grad():
         output = loaded.generator(noise)
     pitch = output.pitch_logits.argmax(dim=-1)[0].numpy()
@@ -119,7 +122,12 @@ def _encode_line(line: Roll, shift: int, encoding: Encoding) -> tuple[np.ndarray
 
 
 def _optimise(
-    loaded: LoadedModel, target: np.ndarray, seed: int, steps: int, candidates: int
+    loaded: LoadedModel,
+    target: np.ndarray,
+    seed: int,
+    steps: int,
+    candidates: int,
+    progress: Callable[[float], None] | None = None,
 ) -> Noise:
     bars = len(target) // loaded.encoding.steps_per_bar
     generator = torch.Generator().manual_seed(seed)
@@ -128,7 +136,9 @@ def _optimise(
     optimiser = torch.optim.Adam(variables, lr=0.1)
     labels = torch.from_numpy(target)[None].expand(candidates, -1)
     loaded.generator.requires_grad_(False)
-    for _ in range(steps):
+    for step in range(steps):
+        if progress is not None:
+            progress(step / steps)
         logits = loaded.generator(noise).pitch_logits[:, 0]  # (K, T, C)
         loss = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none").mean(dim=1)
         prior = sum(t.square().flatten(1).mean(dim=1) for t in variables)  # stay near N(0, 1)

@@ -1,0 +1,235 @@
+"""The browser app: the studio behind it, its HTTP API (gradio_client) and the page itself in a
+real headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bachgan.errors import BachganError
+from bachgan.melodies import EXAMPLE_MELODIES, example_melody, parse_melody
+from bachgan.midi import read_midi, write_midi
+from bachgan.roll import Notes, Roll
+from bachgan.sample import generate, load_model
+from bachgan.studio import Limits, Studio
+
+CHROMIUM = os.environ.get("BACHGAN_CHROMIUM", "/usr/bin/chromium")
+#: The same pieces every time, so a test can compose a piece that is in its reference music.
+REFERENCE_SEED = 7
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory) -> Studio:
+    """A studio whose reference music is a few pieces of the shipped model itself, seed 7
+    among them (loading the Bach corpus would only make the tests slower)."""
+    model = load_model()
+    return Studio(
+        model,
+        reference=lambda: (
+            generate(1, 4, REFERENCE_SEED, model, final_chord=False)
+            + generate(5, 4, REFERENCE_SEED + 1, model, final_chord=False)
+        ),
+        workdir=tmp_path_factory.mktemp("studio"),
+        limits=Limits(max_bars=16, max_upload_bytes=20_000, max_melody_bars=16, kept_pieces=3),
+    )
+
+
+def assert_playable(piece_files: tuple[str, str, str], tracks: int = 4) -> None:
+    """The WAV has sound, the picture opens, the MIDI reads back with ``tracks`` voices."""
+    wav, picture, midi = (Path(p) for p in piece_files)
+    with wave.open(str(wav)) as audio:
+        samples = np.frombuffer(audio.readframes(audio.getnframes()), dtype=np.int16)
+        assert audio.getframerate() == 44100
+    assert np.abs(samples).max() > 1000
+    with Image.open(picture) as image:
+        assert image.size[0] > 100 and image.size[1] > 100
+    roll = read_midi(midi)
+    assert roll.n_tracks == tracks and len(roll.notes()) > 0
+
+
+# --------------------------------------------------------------------------- the studio
+def test_compose_writes_playable_piece_with_its_facts(studio):
+    piece = studio.compose(seed=3, bars=6, tempo_bpm=100, candidates=2)
+    assert_playable((piece.wav, piece.picture, piece.midi))
+    assert piece.roll.n_bars == 6 and read_midi(piece.midi).tempo_bpm == pytest.approx(100)
+    facts = {name: (value, bach) for name, value, bach in piece.facts}
+    assert 0 <= float(facts["notes in the key"][0]) <= 1
+    assert float(facts["voices sounding at once"][1]) > 1  # the reference's mean is shown
+
+
+def test_same_seed_same_piece(studio):
+    first, second = studio.compose(seed=5, bars=4), studio.compose(seed=5, bars=4)
+    assert first.midi != second.midi
+    assert first.midi.read_bytes() == second.midi.read_bytes()
+
+
+def test_originality_finds_a_piece_from_the_reference(studio):
+    (copied,) = generate(1, 4, REFERENCE_SEED, studio.model, final_chord=False)
+    rows = {name: value for name, value, _ in studio.facts(copied)}
+    assert rows["bars found in Bach's chorales"] == "1.000"
+    assert rows["longest run of copied bars"] == "4"
+    fresh = {name: value for name, value, _ in studio.compose(seed=123, bars=4).facts}
+    assert float(fresh["bars found in Bach's chorales"]) < 1
+
+
+def test_old_pieces_are_removed(studio):
+    pieces = [studio.compose(seed=s, bars=1) for s in range(5)]
+    assert not pieces[0].midi.exists()
+    assert pieces[-1].midi.exists() and pieces[-3].midi.exists()
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"bars": 0}, "between 1 and 16 bars"),
+        ({"bars": 17}, "between 1 and 16 bars"),
+        ({"candidates": 99}, "candidates"),
+        ({"tempo_bpm": 1000}, "tempo"),
+    ],
+)
+def test_compose_refuses_settings_out_of_bounds(studio, settings, message):
+    with pytest.raises(BachganError, match=message):
+        studio.compose(**settings)
+
+
+def test_harmonize_example_keeps_the_melody(studio):
+    name = "Twinkle, Twinkle, Little Star"
+    steps = []
+    piece = studio.harmonize(example=name, progress=steps.append)
+    melody = example_melody(name)
+    soprano = piece.roll.sounding[0, : melody.n_steps]
+    lowest = melody.lowest_pitch - piece.roll.lowest_pitch
+    assert np.array_equal(soprano[:, lowest : lowest + melody.n_pitches], melody.sounding[0])
+    assert piece.roll.n_tracks == 4 and steps and steps == sorted(steps)
+    assert_playable((piece.wav, piece.picture, piece.midi))
+
+
+def test_harmonize_upload(studio, tmp_path):
+    melody = write_midi(parse_melody("C5/1 D5/1 E5/1 C5/1 G5/2 E5/2"), tmp_path / "tune.mid")
+    piece = studio.harmonize(melody_file=melody)
+    assert piece.midi.name == "tune_harmonized.mid"
+    assert_playable((piece.wav, piece.picture, piece.midi))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a midi file at all", "cannot be used as a melody"),
+        (b"MThd" + bytes(30_000), "accepted"),
+    ],
+)
+def test_harmonize_refuses_bad_uploads(studio, tmp_path, content, message):
+    upload = tmp_path / "upload.mid"
+    upload.write_bytes(content)
+    with pytest.raises(BachganError, match=message):
+        studio.harmonize(melody_file=upload)
+
+
+def test_harmonize_refuses_chords_and_long_melodies(studio, tmp_path):
+    with pytest.raises(BachganError, match="chords"):
+        chords = Roll.from_notes(Notes.from_tuples([(0, 60, 0, 16), (0, 64, 0, 16)]), 1)
+        studio.harmonize(melody_file=write_midi(chords, tmp_path / "chords.mid"))
+    long_tune = parse_melody("C5/4 " * 17)
+    with pytest.raises(BachganError, match="17 bars"):
+        studio.harmonize(melody_file=write_midi(long_tune, tmp_path / "long.mid"))
+    with pytest.raises(BachganError, match="upload a MIDI file"):
+        studio.harmonize()
+
+
+def test_example_melodies_are_whole_4_4_tunes():
+    for name in EXAMPLE_MELODIES:
+        melody = example_melody(name)
+        assert melody.n_bars == 8 and melody.time_signature == (4, 4)
+        assert melody.sounding.sum(axis=2).max() == 1
+    with pytest.raises(ValueError, match="H4/1"):
+        parse_melody("C4/1 H4/1")
+
+
+def test_model_summary_names_the_model(studio):
+    summary = studio.model_summary()
+    assert "chorales.pt" in summary and f"{studio.model.step} generator steps" in summary
+    assert "parameters" in summary
+
+
+# --------------------------------------------------------------------------- the server
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(studio):
+    """The app served on a free local port for the tests of this module."""
+    from bachgan.app import launch
+
+    port = _free_port()
+    app = launch(studio, port=port, block=False)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def test_api_compose(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    wav, picture, midi, facts = client.predict(2, 4, 90, 1, api_name="/compose")
+    assert_playable((wav, picture, midi))
+    assert [row[0] for row in facts["data"]][:2] == ["notes in the key", "pitch classes per bar"]
+
+
+def test_api_bad_upload_is_a_message_and_the_server_keeps_serving(server, tmp_path):
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    client = Client(server, verbose=False)
+    junk = tmp_path / "junk.mid"
+    junk.write_bytes(b"\x00" * 100)
+    with pytest.raises(AppError, match="cannot be used as a melody"):
+        client.predict(handle_file(str(junk)), "Frère Jacques", 0, api_name="/harmonize")
+    with pytest.raises(AppError, match="greater than maximum value 16"):
+        client.predict(0, 40, 90, 1, api_name="/compose")
+    wav, picture, midi, _ = client.predict(None, "Frère Jacques", 0, api_name="/harmonize")
+    assert_playable((wav, picture, midi))
+
+
+def test_page_in_headless_chromium(server, tmp_path):
+    """Open the page, press Compose, wait for the player and the picture, take a screenshot."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: run tools/install-browser (or set BACHGAN_CHROMIUM)"
+        )
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page.goto(server)
+            expect(page.get_by_text("Four-voice chorales")).to_be_visible(timeout=30_000)
+            page.locator("#compose-button").click()
+            expect(page.locator("#compose-picture img")).to_be_visible(timeout=60_000)
+            expect(
+                page.locator("#compose-audio audio, #compose-audio .waveform-container")
+            ).not_to_have_count(0)
+            expect(page.locator("#compose-facts")).to_contain_text("notes in the key")
+            screenshot = page.screenshot(path=str(tmp_path / "compose.png"), full_page=True)
+        finally:
+            browser.close()
+    assert len(screenshot) > 10_000
