@@ -14,6 +14,7 @@ COMMANDS = (
     "export",
     "midi2image",
     "image2midi",
+    "app",
 )
 
 

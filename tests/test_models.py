@@ -1,0 +1,45 @@
+"""The chorale model's building blocks that encode music rules, on hand-made windows."""
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from bachgan.models import MuseGANConfig, VoiceLeadingFaults
+
+CONFIG = MuseGANConfig(n_classes=55, steps_per_bar=4, bars=1, lowest_pitch=33)
+REST = CONFIG.n_classes - 1
+
+
+def one_hot(voices: list[list[int | None]]) -> torch.Tensor:
+    """``(1, V, T, C)`` from MIDI pitches per voice and step (None = rest)."""
+    index = [[REST if p is None else p - CONFIG.lowest_pitch for p in v] for v in voices]
+    return F.one_hot(torch.tensor(index), CONFIG.n_classes).float()[None]
+
+
+@pytest.mark.parametrize(
+    ("voices", "faults"),
+    [
+        # Soprano and bass C -> D an octave apart: one parallel octave.
+        ([[72, 72, 74, 74], [None] * 4, [None] * 4, [60, 60, 62, 62]], 1),
+        # The same with the tenor also C -> D: three pairs move in octaves/unisons.
+        ([[72, 72, 74, 74], [None] * 4, [48, 48, 62, 62], [60, 60, 62, 62]], 3 + 1),
+        # Contrary motion from a fifth to a sixth: no fault.
+        ([[67, 67, 69, 69], [None] * 4, [None] * 4, [60, 60, 57, 57]], 0),
+        # Only one voice moves, the other holds: no parallel.
+        ([[67, 67, 74, 74], [None] * 4, [None] * 4, [60, 60, 60, 60]], 0),
+        # A fifth, a rest, a fifth: the rest breaks the motion.
+        ([[67, None, 69, 69], [None] * 4, [None] * 4, [60, 60, 62, 62]], 0),
+        # Tenor and bass each leap a tenth (16 semitones; their sixths are not perfect).
+        ([[None] * 4, [None] * 4, [48, 48, 64, 64], [40, 56, 56, 56]], 2),
+        # A leap of exactly an octave is allowed.
+        ([[None] * 4, [None] * 4, [None] * 4, [40, 52, 52, 52]], 0),
+    ],
+)
+def test_voice_leading_faults_are_counted_per_bar(voices, faults):
+    assert VoiceLeadingFaults(CONFIG)(one_hot(voices)).item() == faults
+
+
+def test_voice_leading_faults_give_gradients():
+    logits = torch.zeros(1, 4, 4, CONFIG.n_classes, requires_grad=True)
+    VoiceLeadingFaults(CONFIG)(logits.softmax(dim=-1)).sum().backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0
