@@ -3,7 +3,7 @@
 Starts `bachgan app`'s server in this process on a free local port (the shipped model, Bach's
 reference numbers loaded first), then sends --requests Compose requests at the same time from
 as many gradio_client clients in threads, and prints whether all succeeded, requests per
-second and latency percentiles.
+second and latency percentiles (and, first, one request's latency on an idle server).
 
     python benchmarks/bench_app.py [--requests 20] [--bars 8]
 """
@@ -50,6 +50,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}/"
     try:
         compose(url, 0, args.bars)  # warm-up
+        alone = np.median([compose(url, seed, args.bars) for seed in range(5)])
         started = time.perf_counter()
         with ThreadPoolExecutor(args.requests) as pool:
             futures = [pool.submit(compose, url, s, args.bars) for s in range(args.requests)]
@@ -61,6 +62,7 @@ def main() -> None:
     failures = [o for o in outcomes if not isinstance(o, float)]
     print(f"| {args.requests} concurrent Compose requests, {args.bars} bars each | value |")
     print("|---|---|")
+    print(f"| one request alone (median of 5) | {alone:.2f} s |")
     print(f"| succeeded | {len(latencies)} of {args.requests} |")
     print(f"| wall time | {wall:.2f} s |")
     print(f"| requests per second | {len(latencies) / wall:.2f} |")

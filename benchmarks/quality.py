@@ -33,17 +33,8 @@ PIECES = 200
 
 
 def shipped_preset(data: str, out: str, minutes: float) -> TrainConfig:
-    """The settings of the shipped model (docs/MODEL_CARD.md)."""
-    return TrainConfig(
-        data=data,
-        out=out,
-        minutes=minutes,
-        model_size="eighths",
-        learning_rate=3e-4,
-        n_critic=3,
-        batch_size=32,
-        checkpoint_every=100,
-    )
+    """The settings of the shipped model: `bachgan train`'s defaults (docs/MODEL_CARD.md)."""
+    return TrainConfig(data=data, out=out, minutes=minutes)
 
 
 def random_pieces(count: int, bars: int, seed: int = 0) -> list[Roll]:
