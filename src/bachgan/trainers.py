@@ -44,7 +44,12 @@ __all__ = ["ARCHITECTURES", "MODEL_SIZES", "Trainer", "make_trainer"]
 #: ``sixteenths`` per sixteenth; ``tiny`` is for smoke tests.
 MODEL_SIZES = {
     "default": {"generated_steps_per_bar": 8, "critic_motion_features": True},
-    "sixteenths": {},
+    "sixteenths": {"critic_motion_features": True},
+    "key": {
+        "generated_steps_per_bar": 8,
+        "critic_motion_features": True,
+        "critic_window_chroma": True,
+    },
     "tiny": {
         "channels": 16,
         "temporal_channels": 16,

@@ -50,6 +50,9 @@ class MuseGANConfig:
     #: Give the critic, per voice pair and step, whether both voices move from one perfect
     #: interval (unison, fifth, octave) to the same one: parallel motion, made explicit.
     critic_motion_features: bool = False
+    #: Give the critic, at every step, the pitch-class distribution of the whole window, so
+    #: that it judges each chord against the window's key.
+    critic_window_chroma: bool = False
     pitch_embedding: int = 32
     lowest_pitch: int = 33
     voice_ranges: tuple[tuple[int, int], ...] = field(default=((0, 53),) * 4)
@@ -210,6 +213,7 @@ class Critic(nn.Module):
         pairs = v * (v - 1) // 2
         n_features = v * e + pairs * 12 + 12 + 3 * v + 4
         n_features += pairs if config.critic_motion_features else 0
+        n_features += 12 if config.critic_window_chroma else 0
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
         self.register_buffer("height", _heights(config), persistent=False)
         self.register_buffer("meter", _meter_features(config.steps_per_bar), persistent=False)
@@ -246,6 +250,10 @@ class Critic(nn.Module):
         if self.config.critic_motion_features:
             moves = _parallel_perfect_motion(pitch, sounding, intervals, self.pair_index)
             per_step.append(moves.transpose(1, 2))
+        if self.config.critic_window_chroma:
+            texture = chroma.sum(dim=1)  # (B, T, 12)
+            window = texture.sum(dim=1, keepdim=True) / (texture.sum(dim=(1, 2))[:, None, None] + 1)
+            per_step.append(window.expand(-1, steps, -1))
         features = self.body(torch.cat(per_step, dim=2).transpose(1, 2))  # (B, c, bars)
         features = self.bars(_with_group_spread(features, self.config.critic_group))
         return self.score(features.transpose(1, 2)).mean(dim=(1, 2))
