@@ -193,6 +193,10 @@ def test_api_bad_upload_is_a_message_and_the_server_keeps_serving(server, tmp_pa
     junk.write_bytes(b"\x00" * 100)
     with pytest.raises(AppError, match="cannot be used as a melody"):
         client.predict(handle_file(str(junk)), "Frère Jacques", 0, api_name="/harmonize")
+    huge = tmp_path / "huge.mid"
+    huge.write_bytes(b"MThd" + bytes(30_000))
+    with pytest.raises((AppError, ValueError), match="maximum file size"):
+        client.predict(handle_file(str(huge)), "Frère Jacques", 0, api_name="/harmonize")
     with pytest.raises(AppError, match="greater than maximum value 16"):
         client.predict(0, 40, 90, 1, api_name="/compose")
     wav, picture, midi, _ = client.predict(None, "Frère Jacques", 0, api_name="/harmonize")
