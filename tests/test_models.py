@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from bachgan.models import MuseGANConfig, VoiceLeadingFaults
+from bachgan.models import MuseGANConfig, MuseGANGenerator, Noise, VoiceLeadingFaults
 
 CONFIG = MuseGANConfig(n_classes=55, steps_per_bar=4, bars=1, lowest_pitch=33)
 REST = CONFIG.n_classes - 1
@@ -43,3 +43,21 @@ def test_voice_leading_faults_give_gradients():
     logits = torch.zeros(1, 4, 4, CONFIG.n_classes, requires_grad=True)
     VoiceLeadingFaults(CONFIG)(logits.softmax(dim=-1)).sum().backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0
+
+
+def test_sixteenth_refinement_starts_as_an_eighth_note_model():
+    config = MuseGANConfig(
+        n_classes=55,
+        steps_per_bar=16,
+        generated_steps_per_bar=8,
+        sixteenth_refinement=True,
+        channels=16,
+        temporal_channels=16,
+    )
+    output = MuseGANGenerator(config)(Noise.sample(config, 3, generator=torch.Generator()))
+    pitch = output.pitch_logits.argmax(dim=-1)
+    assert pitch.shape == (3, 4, 64)
+    assert torch.equal(pitch[:, :, 1::2], pitch[:, :, 0::2])  # second sixteenths hold
+    assert (output.onset_logits[:, :, 1::2] < 0).all()  # and do not restrike
+    with pytest.raises(ValueError, match="two steps per decision"):
+        MuseGANGenerator(MuseGANConfig(generated_steps_per_bar=16, sixteenth_refinement=True))

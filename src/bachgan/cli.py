@@ -126,7 +126,7 @@ def _add_train(commands) -> None:
     command.add_argument(
         "--model-size",
         default="default",
-        choices=("default", "sixteenths", "key", "tiny"),
+        choices=("default", "sixteenths", "key", "refined", "tiny"),
         help="default decides pitches per eighth note, sixteenths per sixteenth; "
         "tiny is for quick smoke runs",
     )

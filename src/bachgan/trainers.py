@@ -50,6 +50,12 @@ MODEL_SIZES = {
         "critic_motion_features": True,
         "critic_window_chroma": True,
     },
+    "refined": {
+        "generated_steps_per_bar": 8,
+        "critic_motion_features": True,
+        "critic_window_chroma": True,
+        "sixteenth_refinement": True,
+    },
     "tiny": {
         "channels": 16,
         "temporal_channels": 16,

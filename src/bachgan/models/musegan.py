@@ -53,6 +53,10 @@ class MuseGANConfig:
     #: Give the critic, at every step, the pitch-class distribution of the whole window, so
     #: that it judges each chord against the window's key.
     critic_window_chroma: bool = False
+    #: With decisions per eighth on a sixteenth grid: let the second sixteenth of each eighth
+    #: change pitch or restrike. It starts as a copy of the first (zero-initialised head), so
+    #: the model begins writing eighths and learns where the data has sixteenths.
+    sixteenth_refinement: bool = False
     pitch_embedding: int = 32
     lowest_pitch: int = 33
     voice_ranges: tuple[tuple[int, int], ...] = field(default=((0, 53),) * 4)
@@ -115,6 +119,10 @@ class GeneratorOutput:
     onset_logits: torch.Tensor
 
 
+#: The second sixteenth's onset logit starts this far below 0: no restrikes until learned.
+_RESTRIKE_OFFSET = 4.0
+
+
 class MuseGANGenerator(nn.Module):
     """Temporal generators (shared and per voice) make one latent per bar; the bar generator
     (a shared trunk with private per-voice heads) turns them into steps."""
@@ -142,6 +150,13 @@ class MuseGANGenerator(nn.Module):
             _GroupNormAct(c * v, groups=v * 8),
             nn.Conv1d(c * v, (config.n_classes + 1) * v, 1, groups=v),
         )
+        self.refinement = None
+        if config.sixteenth_refinement:
+            if config.steps_per_bar != 2 * config.generated_steps_per_bar:
+                raise ValueError("sixteenth_refinement needs two steps per decision")
+            self.refinement = nn.Conv1d(c * v, (config.n_classes + 1) * v, 1, groups=v)
+            nn.init.zeros_(self.refinement.weight)
+            nn.init.zeros_(self.refinement.bias)
         self.register_buffer("range_mask", _range_mask(config), persistent=False)
 
     def forward(self, noise: Noise) -> GeneratorOutput:
@@ -160,17 +175,28 @@ class MuseGANGenerator(nn.Module):
         bar_in = torch.cat([shared[:, None].expand(-1, v, -1, -1), private, embedding], dim=2)
         features = self.trunk(bar_in.reshape(batch * v, -1, bars))  # (B*V, c, T)
         steps = features.shape[-1]
-        out = self.heads(features.reshape(batch, v * cfg.channels, steps))
-        out = out.reshape(batch, v, cfg.n_classes + 1, steps).transpose(2, 3)  # (B, V, T, C+1)
-        pitch_logits = out[..., :-1] + self.range_mask[None, :, None, :]
-        onset_logits = out[..., -1]
+        hidden = self.heads[:-1](features.reshape(batch, v * cfg.channels, steps))
+        out = self._per_voice(self.heads[-1](hidden))  # (B, V, T, C+1)
+        range_mask = self.range_mask[None, :, None, :]
+        pitch_logits, onset_logits = out[..., :-1] + range_mask, out[..., -1]
         hold = cfg.steps_per_bar // cfg.generated_steps_per_bar
-        if hold > 1:  # each decision lasts `hold` steps; only its first step may start a note
+        if self.refinement is not None:  # the second sixteenth: the first, plus a change
+            change = self._per_voice(self.refinement(hidden))
+            second_pitch = pitch_logits + change[..., :-1]
+            second_onset = change[..., -1] - _RESTRIKE_OFFSET
+            pitch_logits = torch.stack([pitch_logits, second_pitch], dim=3).flatten(2, 3)
+            onset_logits = torch.stack([onset_logits, second_onset], dim=3).flatten(2)
+        elif hold > 1:  # each decision lasts `hold` steps; only its first step may start a note
             pitch_logits = pitch_logits.repeat_interleave(hold, dim=2)
             silent = torch.full_like(onset_logits, -1e4)
             onset_logits = torch.stack([onset_logits] + [silent] * (hold - 1), dim=3)
             onset_logits = onset_logits.flatten(2)
         return GeneratorOutput(pitch_logits, onset_logits)
+
+    def _per_voice(self, out: torch.Tensor) -> torch.Tensor:
+        """``(B, V * (C + 1), T)`` -> ``(B, V, T, C + 1)``."""
+        batch, _, steps = out.shape
+        return out.reshape(batch, self.config.n_voices, -1, steps).transpose(2, 3)
 
 
 def critic_input(output: GeneratorOutput, binary: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
