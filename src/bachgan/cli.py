@@ -126,9 +126,9 @@ def _add_train(commands) -> None:
     command.add_argument(
         "--model-size",
         default="default",
-        choices=("default", "sixteenths", "key", "refined", "tiny"),
-        help="default decides pitches per eighth note, sixteenths per sixteenth; "
-        "tiny is for quick smoke runs",
+        choices=("default", "eighths", "sixteenths", "tiny"),
+        help="default decides pitches per eighth note and may split one into two sixteenths; "
+        "eighths never splits; sixteenths decides every sixteenth; tiny is for smoke runs",
     )
     command.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     command.add_argument("--seed", type=int, default=0, help="random seed")

@@ -40,22 +40,19 @@ if TYPE_CHECKING:
 __all__ = ["ARCHITECTURES", "MODEL_SIZES", "Trainer", "make_trainer"]
 
 
-#: Model sizes by name: ``default`` (the shipped chorale model) decides pitches per eighth note,
-#: ``sixteenths`` per sixteenth; ``tiny`` is for smoke tests.
+#: Model sizes by name: ``default`` (the shipped chorale model) decides pitches per eighth note
+#: and may split an eighth into two sixteenths; its critic also sees parallel perfect motion
+#: and the window's pitch-class distribution. ``eighths`` is the earlier eighth-note-only
+#: model, ``sixteenths`` decides every sixteenth; ``tiny`` is for smoke tests.
 MODEL_SIZES = {
-    "default": {"generated_steps_per_bar": 8, "critic_motion_features": True},
-    "sixteenths": {"critic_motion_features": True},
-    "key": {
+    "default": {
         "generated_steps_per_bar": 8,
-        "critic_motion_features": True,
-        "critic_window_chroma": True,
-    },
-    "refined": {
-        "generated_steps_per_bar": 8,
-        "critic_motion_features": True,
-        "critic_window_chroma": True,
         "sixteenth_refinement": True,
+        "critic_motion_features": True,
+        "critic_window_chroma": True,
     },
+    "eighths": {"generated_steps_per_bar": 8, "critic_motion_features": True},
+    "sixteenths": {"critic_motion_features": True},
     "tiny": {
         "channels": 16,
         "temporal_channels": 16,
