@@ -237,3 +237,14 @@ def test_page_in_headless_chromium(server, tmp_path):
         finally:
             browser.close()
     assert len(screenshot) > 10_000
+
+
+def test_app_command_reports_a_busy_port_in_one_line(capsys):
+    from bachgan.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["app", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err

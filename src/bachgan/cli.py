@@ -396,8 +396,22 @@ def _run_app(args: argparse.Namespace) -> None:
         ) from error
     from .studio import Studio
 
+    _check_port(args.host, args.port)
     print(f"bachgan app on http://{args.host}:{args.port} (Ctrl-C stops it)")
     launch(Studio(args.model), args.host, args.port)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail early, in one line, when the app could not listen on ``host:port``."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise BachganError(
+                f"cannot listen on {host}:{port} ({error.strerror}); choose another --port"
+            ) from error
 
 
 def _read_user_midi(path: Path):
