@@ -4,7 +4,13 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from bachgan.models import MuseGANConfig, MuseGANGenerator, Noise, VoiceLeadingFaults
+from bachgan.models import (
+    MuseGANConfig,
+    MuseGANGenerator,
+    Noise,
+    TextureStatistics,
+    VoiceLeadingFaults,
+)
 
 CONFIG = MuseGANConfig(n_classes=55, steps_per_bar=4, bars=1, lowest_pitch=33)
 REST = CONFIG.n_classes - 1
@@ -43,6 +49,24 @@ def test_voice_leading_faults_give_gradients():
     logits = torch.zeros(1, 4, 4, CONFIG.n_classes, requires_grad=True)
     VoiceLeadingFaults(CONFIG)(logits.softmax(dim=-1)).sum().backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0
+
+
+def test_texture_statistics_count_pitch_classes_onsets_and_short_notes():
+    # One bar of four beats, one step per beat. Soprano C, D (one beat: short), E; bass C
+    # struck twice. Pitch classes C, D, E; five note starts; one short note (the soprano's E,
+    # at the window's end, may go on and is not counted).
+    voices = [[72, 72, 74, 76], [None] * 4, [None] * 4, [60, 60, 60, 60]]
+    onsets = torch.tensor([[[1.0, 0, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0], [1, 0, 1, 0]]])
+    statistics = TextureStatistics(CONFIG)(one_hot(voices), onsets)
+    assert statistics.tolist() == [[3.0, 5 / 4, 1 / 4]]
+
+
+def test_texture_statistics_give_gradients():
+    logits = torch.zeros(1, 4, 4, CONFIG.n_classes, requires_grad=True)
+    onset_logits = torch.zeros(1, 4, 4, requires_grad=True)
+    pitch = logits.softmax(dim=-1)
+    TextureStatistics(CONFIG)(pitch, onset_logits.sigmoid()).sum().backward()
+    assert logits.grad.abs().sum() > 0 and onset_logits.grad.abs().sum() > 0
 
 
 def test_sixteenth_refinement_starts_as_an_eighth_note_model():

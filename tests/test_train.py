@@ -3,13 +3,17 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 from conftest import small_chorale_set
 
 from bachgan.cli import main
+from bachgan.encoding import decode
 from bachgan.errors import BachganError
+from bachgan.metrics import onsets_per_beat, pitch_classes_per_bar, qualified_note_rate
 from bachgan.train import TrainConfig, load_checkpoint, train
+from bachgan.trainers import make_trainer
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +166,22 @@ def test_ddp_two_processes_keep_identical_weights(chorales, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     checksums = load_checkpoint(out)["rank_checksums"]
     assert len(checksums) == 2 and checksums[0] == checksums[1]
+
+
+def test_texture_targets_are_the_data_averages_the_evaluation_measures(chorales, tmp_path):
+    trainer = make_trainer(tiny(chorales, tmp_path / "run"), torch.device("cpu"))
+    data = trainer.data
+    rolls = [
+        decode(pitch.numpy(), onset.numpy() > 0, data.encoding)
+        for pitch, onset in zip(data.pitch, data.onset, strict=True)
+    ]
+    beats = [roll.n_steps / (roll.steps_per_bar // 4) for roll in rolls]
+    classes, onsets, short = trainer.texture_mean.tolist()
+    assert classes == pytest.approx(np.mean([pitch_classes_per_bar(r) for r in rolls]))
+    # A window may open inside a held note (no onset in the data, one in the decoded roll) and
+    # close inside a short one (not counted by the training term): the edges differ slightly.
+    assert onsets == pytest.approx(np.mean([onsets_per_beat(r) for r in rolls]), rel=0.01)
+    decoded_short = [
+        (1 - qualified_note_rate(r)) * len(r.notes()) / b for r, b in zip(rolls, beats, strict=True)
+    ]
+    assert short == pytest.approx(np.mean(decoded_short), rel=0.1)

@@ -119,6 +119,13 @@ def _add_train(commands) -> None:
         "octave per bar (musegan; 0 turns it off)",
     )
     command.add_argument(
+        "--texture-weight",
+        type=float,
+        default=1.0,
+        help="weight of the generator's penalty for straying from the data's average pitch "
+        "classes per bar, notes per beat and short notes per beat (musegan; 0 turns it off)",
+    )
+    command.add_argument(
         "--no-key-normalization",
         action="store_true",
         help="keep pieces in their own keys instead of C major / A minor",
@@ -153,6 +160,7 @@ def _run_train(args: argparse.Namespace) -> None:
         learning_rate=args.learning_rate,
         n_critic=args.n_critic,
         voice_leading_weight=args.voice_leading_weight,
+        texture_weight=args.texture_weight,
         transpose=args.transpose,
         normalize_key=not args.no_key_normalization,
         seed=args.seed,

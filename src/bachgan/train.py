@@ -59,6 +59,10 @@ class TrainConfig:
     #: Weight of the generator's penalty for parallel fifths/octaves and leaps over an octave
     #: (faults per bar; musegan only). 0 leaves the generator to the critic alone.
     voice_leading_weight: float = 1.0
+    #: Weight of the generator's penalty for straying from the training data's average pitch
+    #: classes per bar, note starts per beat and short notes per beat (squared difference of
+    #: the batch mean, in the data's standard deviations; musegan only).
+    texture_weight: float = 1.0
     seed: int = 0
     device: str = "cpu"
     checkpoint_every: int = 200

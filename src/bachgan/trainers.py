@@ -28,6 +28,7 @@ from .models import (
     SeedConfig,
     SeedDiscriminator,
     SeedGenerator,
+    TextureStatistics,
     VoiceLeadingFaults,
 )
 from .models.musegan import critic_input
@@ -84,7 +85,7 @@ class MuseGANTrainer:
     """WGAN-GP: ``n_critic`` critic steps on fresh real batches, then one generator step;
     an exponential moving average of the generator is kept for sampling."""
 
-    shown = ("critic", "generator", "wasserstein", "faults")
+    shown = ("critic", "generator", "wasserstein", "faults", "texture")
 
     def __init__(self, config: TrainConfig, device: torch.device) -> None:
         self.config, self.device = config, device
@@ -103,6 +104,8 @@ class MuseGANTrainer:
         self.generator = MuseGANGenerator(self.model_config).to(device)
         self.critic = Critic(self.model_config).to(device)
         self.voice_leading_faults = VoiceLeadingFaults(self.model_config).to(device)
+        self.texture = TextureStatistics(self.model_config).to(device)
+        self.texture_mean, self.texture_scale = self._data_texture()
         self.ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.g, self.d = self.generator, self.critic
         rate, betas = config.learning_rate, tuple(config.betas)
@@ -135,14 +138,46 @@ class MuseGANTrainer:
         fake_pitch, fake_onset = self._fake(batch, self.g)
         adversarial = -self.critic(fake_pitch, fake_onset).mean()
         faults = self.voice_leading_faults(fake_pitch).mean()
-        loss_g = adversarial + self.config.voice_leading_weight * faults
+        texture = self._texture_mismatch(fake_pitch, fake_onset)
+        loss_g = (
+            adversarial
+            + self.config.voice_leading_weight * faults
+            + self.config.texture_weight * texture
+        )
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         self.critic.requires_grad_(True)
         self.steps_done += 1
         self._update_ema()
-        return {**critic_losses, "generator": adversarial.item(), "faults": faults.item()}
+        return {
+            **critic_losses,
+            "generator": adversarial.item(),
+            "faults": faults.item(),
+            "texture": texture.item(),
+        }
+
+    def _texture_mismatch(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
+        """Squared distance of the batch's mean texture statistics from the data's, in the
+        data's standard deviations."""
+        mean = self.texture(pitch, onset).mean(dim=0)
+        return ((mean - self.texture_mean) / self.texture_scale).square().sum()
+
+    @torch.no_grad()
+    def _data_texture(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and standard deviation of the texture statistics over every training window
+        (they do not change under transposition)."""
+        n_classes = self.model_config.n_classes
+        statistics = torch.cat(
+            [
+                self.texture(F.one_hot(pitch, n_classes).float(), onset)
+                for pitch, onset in zip(
+                    self.data.pitch.split(256), self.data.onset.split(256), strict=True
+                )
+            ]
+        )
+        mean, scale = statistics.mean(dim=0), statistics.std(dim=0) + 1e-6
+        return mean.to(self.device), scale.to(self.device)
 
     def _critic_step(self, indices: torch.Tensor, batch: int) -> dict[str, float]:
         real_pitch, real_onset = self._real(indices)

@@ -1,6 +1,13 @@
 """The GAN models: the MuseGAN-class chorale model and the seed article's DCGAN baseline."""
 
-from .musegan import Critic, MuseGANConfig, MuseGANGenerator, Noise, VoiceLeadingFaults
+from .musegan import (
+    Critic,
+    MuseGANConfig,
+    MuseGANGenerator,
+    Noise,
+    TextureStatistics,
+    VoiceLeadingFaults,
+)
 from .seed import SeedConfig, SeedDiscriminator, SeedGenerator
 
 __all__ = [
@@ -11,5 +18,6 @@ __all__ = [
     "SeedConfig",
     "SeedDiscriminator",
     "SeedGenerator",
+    "TextureStatistics",
     "VoiceLeadingFaults",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "MuseGANConfig",
     "MuseGANGenerator",
     "Noise",
+    "TextureStatistics",
     "VoiceLeadingFaults",
 ]
 
@@ -308,6 +309,31 @@ class VoiceLeadingFaults(nn.Module):
         leaps = ((pitch[:, :, :-1] @ self.leaps) * pitch[:, :, 1:]).sum(dim=-1)
         bars = pitch.shape[2] / self.steps_per_bar
         return (parallels.sum(dim=(1, 2)) + leaps.sum(dim=(1, 2))) / bars
+
+
+class TextureStatistics(nn.Module):
+    """Three statistics of a window's texture that a generator drifts on while its critic
+    attends to other things: distinct pitch classes per bar, note starts per beat and notes
+    shorter than an eighth per beat. Exact on one-hot input, differentiable through
+    straight-through outputs, so the generator can be taught the data's averages."""
+
+    names = ("pitch_classes_per_bar", "onsets_per_beat", "short_notes_per_beat")
+
+    def __init__(self, config: MuseGANConfig) -> None:
+        super().__init__()
+        self.steps_per_bar = config.steps_per_bar
+        self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
+
+    def forward(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
+        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> ``(B, 3)``."""
+        batch, voices, steps, _ = pitch.shape
+        beats = steps / (self.steps_per_bar // 4)
+        chroma = (pitch @ self.chroma_matrix).reshape(batch, voices, -1, self.steps_per_bar, 12)
+        classes_per_bar = chroma.amax(dim=(1, 3)).sum(dim=-1).mean(dim=-1)
+        sounding = 1 - pitch[..., -1]
+        ends_next = onset[:, :, 1:] + 1 - sounding[:, :, 1:]  # a new note or silence follows
+        short = (onset[:, :, :-1] * ends_next).sum(dim=(1, 2))
+        return torch.stack([classes_per_bar, onset.sum(dim=(1, 2)) / beats, short / beats], 1)
 
 
 def _leap_matrix(config: MuseGANConfig) -> torch.Tensor:
