@@ -52,13 +52,14 @@ def test_voice_leading_faults_give_gradients():
 
 
 def test_texture_statistics_count_pitch_classes_onsets_and_short_notes():
-    # One bar of four beats, one step per beat. Soprano C, D (one beat: short), E; bass C
-    # struck twice. Pitch classes C, D, E; five note starts; one short note (the soprano's E,
-    # at the window's end, may go on and is not counted).
-    voices = [[72, 72, 74, 76], [None] * 4, [None] * 4, [60, 60, 60, 60]]
-    onsets = torch.tensor([[[1.0, 0, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0], [1, 0, 1, 0]]])
+    # One bar of four beats, one step per beat. Soprano C, D (one beat: short), E; alto
+    # doubling the soprano's first C (a unison: one pitch); bass C struck twice. Pitch classes
+    # C, D, E; two distinct pitches at every step; five note starts; one short note (the
+    # soprano's E, at the window's end, may go on and is not counted).
+    voices = [[72, 72, 74, 76], [72, 72, None, None], [None] * 4, [60, 60, 60, 60]]
+    onsets = torch.tensor([[[1.0, 0, 1, 1], [1, 0, 0, 0], [0, 0, 0, 0], [1, 0, 1, 0]]])
     statistics = TextureStatistics(CONFIG)(one_hot(voices), onsets)
-    assert statistics.tolist() == [[3.0, 5 / 4, 1 / 4]]
+    assert statistics.tolist() == [[3.0, 2.0, 6 / 4, 1 / 4]]
 
 
 def test_texture_statistics_give_gradients():

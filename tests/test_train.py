@@ -11,7 +11,12 @@ from conftest import small_chorale_set
 from bachgan.cli import main
 from bachgan.encoding import decode
 from bachgan.errors import BachganError
-from bachgan.metrics import onsets_per_beat, pitch_classes_per_bar, qualified_note_rate
+from bachgan.metrics import (
+    onsets_per_beat,
+    pitch_classes_per_bar,
+    polyphony,
+    qualified_note_rate,
+)
 from bachgan.train import TrainConfig, load_checkpoint, train
 from bachgan.trainers import make_trainer
 
@@ -176,8 +181,9 @@ def test_texture_targets_are_the_data_averages_the_evaluation_measures(chorales,
         for pitch, onset in zip(data.pitch, data.onset, strict=True)
     ]
     beats = [roll.n_steps / (roll.steps_per_bar // 4) for roll in rolls]
-    classes, onsets, short = trainer.texture_mean.tolist()
+    classes, voices, onsets, short = trainer.texture_mean.tolist()
     assert classes == pytest.approx(np.mean([pitch_classes_per_bar(r) for r in rolls]))
+    assert voices == pytest.approx(np.mean([polyphony(r) for r in rolls]))
     # A window may open inside a held note (no onset in the data, one in the decoded roll) and
     # close inside a short one (not counted by the training term): the edges differ slightly.
     assert onsets == pytest.approx(np.mean([onsets_per_beat(r) for r in rolls]), rel=0.01)

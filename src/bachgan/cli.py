@@ -121,9 +121,10 @@ def _add_train(commands) -> None:
     command.add_argument(
         "--texture-weight",
         type=float,
-        default=1.0,
+        default=0.3,
         help="weight of the generator's penalty for straying from the data's average pitch "
-        "classes per bar, notes per beat and short notes per beat (musegan; 0 turns it off)",
+        "classes per bar, polyphony, notes per beat and short notes per beat (musegan; 0 "
+        "turns it off)",
     )
     command.add_argument(
         "--no-key-normalization",

@@ -60,9 +60,9 @@ class TrainConfig:
     #: (faults per bar; musegan only). 0 leaves the generator to the critic alone.
     voice_leading_weight: float = 1.0
     #: Weight of the generator's penalty for straying from the training data's average pitch
-    #: classes per bar, note starts per beat and short notes per beat (squared difference of
-    #: the batch mean, in the data's standard deviations; musegan only).
-    texture_weight: float = 1.0
+    #: classes per bar, polyphony, note starts per beat and short notes per beat (Huber
+    #: distance of the batch mean, in the data's standard deviations; musegan only).
+    texture_weight: float = 0.3
     seed: int = 0
     device: str = "cpu"
     checkpoint_every: int = 200

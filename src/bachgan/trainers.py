@@ -158,10 +158,12 @@ class MuseGANTrainer:
         }
 
     def _texture_mismatch(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
-        """Squared distance of the batch's mean texture statistics from the data's, in the
-        data's standard deviations."""
+        """Distance of the batch's mean texture statistics from the data's, in the data's
+        standard deviations: squared within one, linear beyond (Huber), so that an untrained
+        generator far from the data is not crushed by this term."""
         mean = self.texture(pitch, onset).mean(dim=0)
-        return ((mean - self.texture_mean) / self.texture_scale).square().sum()
+        target = self.texture_mean / self.texture_scale
+        return F.smooth_l1_loss(mean / self.texture_scale, target, reduction="sum")
 
     @torch.no_grad()
     def _data_texture(self) -> tuple[torch.Tensor, torch.Tensor]:

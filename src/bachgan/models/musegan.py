@@ -312,12 +312,13 @@ class VoiceLeadingFaults(nn.Module):
 
 
 class TextureStatistics(nn.Module):
-    """Three statistics of a window's texture that a generator drifts on while its critic
-    attends to other things: distinct pitch classes per bar, note starts per beat and notes
-    shorter than an eighth per beat. Exact on one-hot input, differentiable through
-    straight-through outputs, so the generator can be taught the data's averages."""
+    """Four statistics of a window's texture that a generator drifts on while its critic
+    attends to other things: distinct pitch classes per bar, distinct pitches sounding per
+    step (polyphony), note starts per beat and notes shorter than an eighth per beat. Exact on
+    one-hot input, differentiable through straight-through outputs, so the generator can be
+    taught the data's averages."""
 
-    names = ("pitch_classes_per_bar", "onsets_per_beat", "short_notes_per_beat")
+    names = ("pitch_classes_per_bar", "polyphony", "onsets_per_beat", "short_notes_per_beat")
 
     def __init__(self, config: MuseGANConfig) -> None:
         super().__init__()
@@ -325,15 +326,18 @@ class TextureStatistics(nn.Module):
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
 
     def forward(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
-        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> ``(B, 3)``."""
+        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> ``(B, 4)``."""
         batch, voices, steps, _ = pitch.shape
         beats = steps / (self.steps_per_bar // 4)
         chroma = (pitch @ self.chroma_matrix).reshape(batch, voices, -1, self.steps_per_bar, 12)
         classes_per_bar = chroma.amax(dim=(1, 3)).sum(dim=-1).mean(dim=-1)
         sounding = 1 - pitch[..., -1]
+        distinct = pitch[..., :-1].amax(dim=1).sum(dim=-1).sum(dim=-1)
+        polyphony = distinct / sounding.amax(dim=1).sum(dim=-1).clamp(min=1)
         ends_next = onset[:, :, 1:] + 1 - sounding[:, :, 1:]  # a new note or silence follows
         short = (onset[:, :, :-1] * ends_next).sum(dim=(1, 2))
-        return torch.stack([classes_per_bar, onset.sum(dim=(1, 2)) / beats, short / beats], 1)
+        onsets = onset.sum(dim=(1, 2))
+        return torch.stack([classes_per_bar, polyphony, onsets / beats, short / beats], dim=1)
 
 
 def _leap_matrix(config: MuseGANConfig) -> torch.Tensor:
