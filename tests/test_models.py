@@ -58,8 +58,12 @@ def test_texture_statistics_count_pitch_classes_onsets_and_short_notes():
     # soprano's E, at the window's end, may go on and is not counted).
     voices = [[72, 72, 74, 76], [72, 72, None, None], [None] * 4, [60, 60, 60, 60]]
     onsets = torch.tensor([[[1.0, 0, 1, 1], [1, 0, 0, 0], [0, 0, 0, 0], [1, 0, 1, 0]]])
-    statistics = TextureStatistics(CONFIG)(one_hot(voices), onsets)
-    assert statistics.tolist() == [[3.0, 2.0, 6 / 4, 1 / 4]]
+    statistics = TextureStatistics(CONFIG)(one_hot(voices), onsets)[0]
+    assert statistics[:4].tolist() == [3.0, 2.0, 6 / 4, 1 / 4]
+    # Ten sounding voice-steps: eight on C (soprano 2, alto 2, bass 4), one on D, one on E.
+    shares = torch.zeros(12)
+    shares[0], shares[2], shares[4] = 2 + 2 + 4, 1, 1
+    assert torch.allclose(statistics[4:], shares / 10)
 
 
 def test_texture_statistics_give_gradients():

@@ -13,6 +13,7 @@ from bachgan.encoding import decode
 from bachgan.errors import BachganError
 from bachgan.metrics import (
     onsets_per_beat,
+    pitch_class_histogram,
     pitch_classes_per_bar,
     polyphony,
     qualified_note_rate,
@@ -173,17 +174,21 @@ def test_ddp_two_processes_keep_identical_weights(chorales, tmp_path):
     assert len(checksums) == 2 and checksums[0] == checksums[1]
 
 
-def test_texture_targets_are_the_data_averages_the_evaluation_measures(chorales, tmp_path):
+def test_texture_statistics_on_bach_agree_with_the_evaluation_metrics(chorales, tmp_path):
     trainer = make_trainer(tiny(chorales, tmp_path / "run"), torch.device("cpu"))
     data = trainer.data
+    one_hot = torch.nn.functional.one_hot(data.pitch, trainer.model_config.n_classes).float()
+    statistics = trainer.texture(one_hot, data.onset).mean(dim=0)
     rolls = [
         decode(pitch.numpy(), onset.numpy() > 0, data.encoding)
         for pitch, onset in zip(data.pitch, data.onset, strict=True)
     ]
     beats = [roll.n_steps / (roll.steps_per_bar // 4) for roll in rolls]
-    classes, voices, onsets, short = trainer.texture_mean.tolist()
+    classes, voices, onsets, short = statistics[:4].tolist()
     assert classes == pytest.approx(np.mean([pitch_classes_per_bar(r) for r in rolls]))
     assert voices == pytest.approx(np.mean([polyphony(r) for r in rolls]))
+    histogram = np.mean([pitch_class_histogram(r) for r in rolls], axis=0)
+    assert statistics[4:].numpy() == pytest.approx(histogram, abs=1e-6)
     # A window may open inside a held note (no onset in the data, one in the decoded roll) and
     # close inside a short one (not counted by the training term): the edges differ slightly.
     assert onsets == pytest.approx(np.mean([onsets_per_beat(r) for r in rolls]), rel=0.01)

@@ -105,7 +105,8 @@ class MuseGANTrainer:
         self.critic = Critic(self.model_config).to(device)
         self.voice_leading_faults = VoiceLeadingFaults(self.model_config).to(device)
         self.texture = TextureStatistics(self.model_config).to(device)
-        self.texture_mean, self.texture_scale = self._data_texture()
+        self.texture_scale = self._data_texture_scale()
+        self._real_texture: torch.Tensor | None = None
         self.ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.g, self.d = self.generator, self.critic
         rate, betas = config.learning_rate, tuple(config.betas)
@@ -158,17 +159,17 @@ class MuseGANTrainer:
         }
 
     def _texture_mismatch(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
-        """Distance of the batch's mean texture statistics from the data's, in the data's
-        standard deviations: squared within one, linear beyond (Huber), so that an untrained
-        generator far from the data is not crushed by this term."""
+        """Distance of the generated batch's mean texture statistics from the last real
+        batch's (transposed like every real batch), in the data's standard deviations:
+        squared within one, linear beyond (Huber), so that an untrained generator far from
+        the data is not crushed by this term."""
         mean = self.texture(pitch, onset).mean(dim=0)
-        target = self.texture_mean / self.texture_scale
+        target = self._real_texture / self.texture_scale
         return F.smooth_l1_loss(mean / self.texture_scale, target, reduction="sum")
 
     @torch.no_grad()
-    def _data_texture(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and standard deviation of the texture statistics over every training window
-        (they do not change under transposition)."""
+    def _data_texture_scale(self) -> torch.Tensor:
+        """Standard deviation of each texture statistic over every training window."""
         n_classes = self.model_config.n_classes
         statistics = torch.cat(
             [
@@ -178,11 +179,12 @@ class MuseGANTrainer:
                 )
             ]
         )
-        mean, scale = statistics.mean(dim=0), statistics.std(dim=0) + 1e-6
-        return mean.to(self.device), scale.to(self.device)
+        return (statistics.std(dim=0) + 1e-6).to(self.device)
 
     def _critic_step(self, indices: torch.Tensor, batch: int) -> dict[str, float]:
         real_pitch, real_onset = self._real(indices)
+        with torch.no_grad():
+            self._real_texture = self.texture(real_pitch, real_onset).mean(dim=0)
         with torch.no_grad():
             fake_pitch, fake_onset = self._fake(batch, self.generator)
         mix = torch.rand(batch, 1, 1, device=self.device)

@@ -312,13 +312,20 @@ class VoiceLeadingFaults(nn.Module):
 
 
 class TextureStatistics(nn.Module):
-    """Four statistics of a window's texture that a generator drifts on while its critic
-    attends to other things: distinct pitch classes per bar, distinct pitches sounding per
-    step (polyphony), note starts per beat and notes shorter than an eighth per beat. Exact on
-    one-hot input, differentiable through straight-through outputs, so the generator can be
-    taught the data's averages."""
+    """Statistics of a window's texture that a generator drifts on while its critic attends
+    to other things: distinct pitch classes per bar, distinct pitches sounding per step
+    (polyphony), note starts per beat, notes shorter than an eighth per beat, and the share of
+    sounding voice-steps on each of the 12 pitch classes. Exact on one-hot input,
+    differentiable through straight-through outputs, so the generator can be taught the
+    data's averages."""
 
-    names = ("pitch_classes_per_bar", "polyphony", "onsets_per_beat", "short_notes_per_beat")
+    names = (
+        "pitch_classes_per_bar",
+        "polyphony",
+        "onsets_per_beat",
+        "short_notes_per_beat",
+        *(f"pitch_class_{k}" for k in range(12)),
+    )
 
     def __init__(self, config: MuseGANConfig) -> None:
         super().__init__()
@@ -326,7 +333,7 @@ class TextureStatistics(nn.Module):
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
 
     def forward(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
-        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> ``(B, 4)``."""
+        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> ``(B, 16)``."""
         batch, voices, steps, _ = pitch.shape
         beats = steps / (self.steps_per_bar // 4)
         chroma = (pitch @ self.chroma_matrix).reshape(batch, voices, -1, self.steps_per_bar, 12)
@@ -337,7 +344,9 @@ class TextureStatistics(nn.Module):
         ends_next = onset[:, :, 1:] + 1 - sounding[:, :, 1:]  # a new note or silence follows
         short = (onset[:, :, :-1] * ends_next).sum(dim=(1, 2))
         onsets = onset.sum(dim=(1, 2))
-        return torch.stack([classes_per_bar, polyphony, onsets / beats, short / beats], dim=1)
+        shares = chroma.sum(dim=(1, 2, 3)) / sounding.sum(dim=(1, 2)).clamp(min=1)[:, None]
+        texture = torch.stack([classes_per_bar, polyphony, onsets / beats, short / beats], dim=1)
+        return torch.cat([texture, shares], dim=1)
 
 
 def _leap_matrix(config: MuseGANConfig) -> torch.Tensor:
