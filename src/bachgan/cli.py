@@ -121,7 +121,7 @@ def _add_train(commands) -> None:
     command.add_argument(
         "--texture-weight",
         type=float,
-        default=0.3,
+        default=0.0,
         help="weight of the generator's penalty for straying from the data's average pitch "
         "classes per bar, polyphony, notes per beat and short notes per beat (musegan; 0 "
         "turns it off)",

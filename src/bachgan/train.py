@@ -62,7 +62,7 @@ class TrainConfig:
     #: Weight of the generator's penalty for straying from the training data's average pitch
     #: classes per bar, polyphony, note starts per beat and short notes per beat (Huber
     #: distance of the batch mean, in the data's standard deviations; musegan only).
-    texture_weight: float = 0.3
+    texture_weight: float = 0.0
     seed: int = 0
     device: str = "cpu"
     checkpoint_every: int = 200
