@@ -139,7 +139,11 @@ class MuseGANTrainer:
         fake_pitch, fake_onset = self._fake(batch, self.g)
         adversarial = -self.critic(fake_pitch, fake_onset).mean()
         faults = self.voice_leading_faults(fake_pitch).mean()
-        texture = self._texture_mismatch(fake_pitch, fake_onset)
+        texture = (
+            self._texture_mismatch(fake_pitch, fake_onset)
+            if self.config.texture_weight
+            else torch.zeros((), device=self.device)
+        )
         loss_g = (
             adversarial
             + self.config.voice_leading_weight * faults
@@ -183,8 +187,9 @@ class MuseGANTrainer:
 
     def _critic_step(self, indices: torch.Tensor, batch: int) -> dict[str, float]:
         real_pitch, real_onset = self._real(indices)
-        with torch.no_grad():
-            self._real_texture = self.texture(real_pitch, real_onset).mean(dim=0)
+        if self.config.texture_weight:
+            with torch.no_grad():
+                self._real_texture = self.texture(real_pitch, real_onset).mean(dim=0)
         with torch.no_grad():
             fake_pitch, fake_onset = self._fake(batch, self.generator)
         mix = torch.rand(batch, 1, 1, device=self.device)
