@@ -287,12 +287,11 @@ class Critic(nn.Module):
 
 
 class VoiceLeadingFaults(nn.Module):
-    """Counts, per window and bar, the faults of part writing that the critic is slowest to
-    learn: parallel perfect intervals (two voices moving together from a unison, fifth or
-    octave to the same interval class), melodic leaps larger than an octave, and steps where a
-    voice sounds above the voice written over it (voice crossing). Exact counts on one-hot
-    input, differentiable through straight-through outputs, so the generator can be taught
-    the rules directly."""
+    """Counts, per window and bar, the two faults of part writing that the critic is slowest
+    to learn: parallel perfect intervals (two voices moving together from a unison, fifth or
+    octave to the same interval class) and melodic leaps larger than an octave. Exact counts
+    on one-hot input, differentiable through straight-through outputs, so the generator can be
+    taught the rules directly."""
 
     def __init__(self, config: MuseGANConfig) -> None:
         super().__init__()
@@ -301,7 +300,6 @@ class VoiceLeadingFaults(nn.Module):
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
         self.register_buffer("pair_index", torch.triu_indices(v, v, offset=1), persistent=False)
         self.register_buffer("leaps", _leap_matrix(config), persistent=False)
-        self.register_buffer("higher", _higher_matrix(config), persistent=False)
 
     def forward(self, pitch: torch.Tensor) -> torch.Tensor:
         """``pitch`` one-hot ``(B, V, T, C)`` -> faults per bar ``(B,)``."""
@@ -309,10 +307,8 @@ class VoiceLeadingFaults(nn.Module):
         intervals = _interval_classes(pitch @ self.chroma_matrix, self.pair_index)
         parallels = _parallel_perfect_motion(pitch, sounding, intervals, self.pair_index)
         leaps = ((pitch[:, :, :-1] @ self.leaps) * pitch[:, :, 1:]).sum(dim=-1)
-        crossings = ((pitch[:, :-1] @ self.higher) * pitch[:, 1:]).sum(dim=-1)
         bars = pitch.shape[2] / self.steps_per_bar
-        faults = parallels.sum(dim=(1, 2)) + leaps.sum(dim=(1, 2)) + crossings.sum(dim=(1, 2))
-        return faults / bars
+        return (parallels.sum(dim=(1, 2)) + leaps.sum(dim=(1, 2))) / bars
 
 
 class TextureStatistics(nn.Module):
@@ -359,14 +355,6 @@ def _leap_matrix(config: MuseGANConfig) -> torch.Tensor:
     leaps = torch.zeros(config.n_classes, config.n_classes)
     leaps[:-1, :-1] = ((pitches[:, None] - pitches[None, :]).abs() > 12).float()
     return leaps
-
-
-def _higher_matrix(config: MuseGANConfig) -> torch.Tensor:
-    """``(C, C)``: 1 where the second pitch is higher than the first; rests are never higher."""
-    pitches = torch.arange(config.n_classes - 1)
-    higher = torch.zeros(config.n_classes, config.n_classes)
-    higher[:-1, :-1] = (pitches[None, :] > pitches[:, None]).float()
-    return higher
 
 
 def _parallel_perfect_motion(
