@@ -63,12 +63,7 @@ def test_texture_statistics_count_pitch_classes_onsets_and_short_notes():
     # Ten sounding voice-steps: eight on C (soprano 2, alto 2, bass 4), one on D, one on E.
     shares = torch.zeros(12)
     shares[0], shares[2], shares[4] = 2 + 2 + 4, 1, 1
-    assert torch.allclose(statistics[4:16], shares / 10)
-    # Registers in semitones above the lowest pitch (33): soprano 39, 39, 41, 43; alto 39
-    # twice; the tenor never sounds; bass 27 throughout.
-    means, spreads = statistics[16:20], statistics[20:24]
-    assert means.tolist() == [40.5, 39.0, 0.0, 27.0]
-    assert torch.allclose(spreads, torch.tensor([2.75**0.5, 0.001, 0.0, 0.001]))
+    assert torch.allclose(statistics[4:], shares / 10)
 
 
 def test_texture_statistics_give_gradients():

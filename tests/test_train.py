@@ -188,12 +188,7 @@ def test_texture_statistics_on_bach_agree_with_the_evaluation_metrics(chorales, 
     assert classes == pytest.approx(np.mean([pitch_classes_per_bar(r) for r in rolls]))
     assert voices == pytest.approx(np.mean([polyphony(r) for r in rolls]))
     histogram = np.mean([pitch_class_histogram(r) for r in rolls], axis=0)
-    assert statistics[4:16].numpy() == pytest.approx(histogram, abs=1e-6)
-    sung = [
-        np.nonzero(r.sounding[0])[1] + r.lowest_pitch - data.encoding.lowest_pitch for r in rolls
-    ]
-    assert statistics[16].item() == pytest.approx(np.mean([s.mean() for s in sung]), rel=1e-5)
-    assert statistics[20].item() == pytest.approx(np.mean([s.std() for s in sung]), rel=1e-4)
+    assert statistics[4:].numpy() == pytest.approx(histogram, abs=1e-6)
     # A window may open inside a held note (no onset in the data, one in the decoded roll) and
     # close inside a short one (not counted by the training term): the edges differ slightly.
     assert onsets == pytest.approx(np.mean([onsets_per_beat(r) for r in rolls]), rel=0.01)

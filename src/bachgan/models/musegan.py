@@ -314,32 +314,26 @@ class VoiceLeadingFaults(nn.Module):
 class TextureStatistics(nn.Module):
     """Statistics of a window's texture that a generator drifts on while its critic attends
     to other things: distinct pitch classes per bar, distinct pitches sounding per step
-    (polyphony), note starts per beat, notes shorter than an eighth per beat, the share of
-    sounding voice-steps on each of the 12 pitch classes, and each voice's register: the mean
-    and the standard deviation of its sounding pitches (semitones). Exact on one-hot input,
+    (polyphony), note starts per beat, notes shorter than an eighth per beat, and the share of
+    sounding voice-steps on each of the 12 pitch classes. Exact on one-hot input,
     differentiable through straight-through outputs, so the generator can be taught the
     data's averages."""
+
+    names = (
+        "pitch_classes_per_bar",
+        "polyphony",
+        "onsets_per_beat",
+        "short_notes_per_beat",
+        *(f"pitch_class_{k}" for k in range(12)),
+    )
 
     def __init__(self, config: MuseGANConfig) -> None:
         super().__init__()
         self.steps_per_bar = config.steps_per_bar
-        voices = range(config.n_voices)
-        self.names = (
-            "pitch_classes_per_bar",
-            "polyphony",
-            "onsets_per_beat",
-            "short_notes_per_beat",
-            *(f"pitch_class_{k}" for k in range(12)),
-            *(f"register_mean_{v}" for v in voices),
-            *(f"register_spread_{v}" for v in voices),
-        )
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
-        semitones = torch.arange(config.n_classes, dtype=torch.float32)
-        rest_at_zero = semitones.where(semitones < config.n_classes - 1, 0)
-        self.register_buffer("semitones", rest_at_zero, persistent=False)
 
     def forward(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
-        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> ``(B, 16 + 2V)``."""
+        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> ``(B, 16)``."""
         batch, voices, steps, _ = pitch.shape
         beats = steps / (self.steps_per_bar // 4)
         chroma = (pitch @ self.chroma_matrix).reshape(batch, voices, -1, self.steps_per_bar, 12)
@@ -352,18 +346,7 @@ class TextureStatistics(nn.Module):
         onsets = onset.sum(dim=(1, 2))
         shares = chroma.sum(dim=(1, 2, 3)) / sounding.sum(dim=(1, 2)).clamp(min=1)[:, None]
         texture = torch.stack([classes_per_bar, polyphony, onsets / beats, short / beats], dim=1)
-        return torch.cat([texture, shares, *self._register(pitch, sounding)], dim=1)
-
-    def _register(
-        self, pitch: torch.Tensor, sounding: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and standard deviation ``(B, V)`` of each voice's sounding pitches, in
-        semitones above the lowest pitch; both 0 for a voice that never sounds."""
-        count = sounding.sum(dim=-1).clamp(min=1)
-        height = pitch @ self.semitones  # (B, V, T); 0 on rests
-        mean = height.sum(dim=-1) / count
-        square = (pitch @ self.semitones.square()).sum(dim=-1) / count
-        return mean, (square - mean.square()).clamp(min=1e-6).sqrt() * (mean > 0)
+        return torch.cat([texture, shares], dim=1)
 
 
 def _leap_matrix(config: MuseGANConfig) -> torch.Tensor:
