@@ -99,7 +99,10 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         torch.set_num_threads(config.threads)
     rank, world = _start_distributed(config.device)
     try:
-        return _train(config, resume, progress and rank == 0, rank, world)
+        checkpoint = _train(config, resume, progress and rank == 0, rank, world)
+        if world > 1:
+            dist.barrier()  # no rank tears down its connections while another still uses them
+        return checkpoint
     finally:
         if world > 1:
             dist.destroy_process_group()
