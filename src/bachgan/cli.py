@@ -123,8 +123,8 @@ def _add_train(commands) -> None:
         type=float,
         default=0.0,
         help="weight of the generator's penalty for straying from the data's average pitch "
-        "classes per bar, polyphony, notes per beat and short notes per beat (musegan; 0 "
-        "turns it off)",
+        "classes per bar, polyphony, notes per beat, short notes per beat and share of each "
+        "pitch class (musegan; 0, the default, turns it off)",
     )
     command.add_argument(
         "--no-key-normalization",

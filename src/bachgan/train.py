@@ -60,8 +60,9 @@ class TrainConfig:
     #: (faults per bar; musegan only). 0 leaves the generator to the critic alone.
     voice_leading_weight: float = 1.0
     #: Weight of the generator's penalty for straying from the training data's average pitch
-    #: classes per bar, polyphony, note starts per beat and short notes per beat (Huber
-    #: distance of the batch mean, in the data's standard deviations; musegan only).
+    #: classes per bar, polyphony, note starts per beat, short notes per beat and share of
+    #: each pitch class (Huber distance of the batch mean, in the data's standard deviations;
+    #: musegan only). 0 turns it off.
     texture_weight: float = 0.0
     seed: int = 0
     device: str = "cpu"

@@ -105,7 +105,7 @@ class MuseGANTrainer:
         self.critic = Critic(self.model_config).to(device)
         self.voice_leading_faults = VoiceLeadingFaults(self.model_config).to(device)
         self.texture = TextureStatistics(self.model_config).to(device)
-        self.texture_scale = self._data_texture_scale()
+        self.texture_scale = self._data_texture_scale() if config.texture_weight else None
         self._real_texture: torch.Tensor | None = None
         self.ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.g, self.d = self.generator, self.critic
