@@ -10,6 +10,7 @@ from bachgan.models import (
     Noise,
     TextureStatistics,
     VoiceLeadingFaults,
+    voice_pitch_distribution,
 )
 
 CONFIG = MuseGANConfig(n_classes=55, steps_per_bar=4, bars=1, lowest_pitch=33)
@@ -23,26 +24,34 @@ def one_hot(voices: list[list[int | None]]) -> torch.Tensor:
 
 
 @pytest.mark.parametrize(
-    ("voices", "faults"),
+    ("voices", "faults", "crossings"),
     [
         # Soprano and bass C -> D an octave apart: one parallel octave.
-        ([[72, 72, 74, 74], [None] * 4, [None] * 4, [60, 60, 62, 62]], 1),
-        # The same with the tenor also C -> D: three pairs move in octaves/unisons.
-        ([[72, 72, 74, 74], [None] * 4, [48, 48, 62, 62], [60, 60, 62, 62]], 3 + 1),
+        ([[72, 72, 74, 74], [None] * 4, [None] * 4, [60, 60, 62, 62]], 1, 0),
+        # The same with the tenor also C -> D: three pairs move in octaves/unisons, the tenor
+        # leaps a ninth, and its low C sits below the bass for two steps (crossings).
+        ([[72, 72, 74, 74], [None] * 4, [48, 48, 62, 62], [60, 60, 62, 62]], 3 + 1, 2),
         # Contrary motion from a fifth to a sixth: no fault.
-        ([[67, 67, 69, 69], [None] * 4, [None] * 4, [60, 60, 57, 57]], 0),
+        ([[67, 67, 69, 69], [None] * 4, [None] * 4, [60, 60, 57, 57]], 0, 0),
         # Only one voice moves, the other holds: no parallel.
-        ([[67, 67, 74, 74], [None] * 4, [None] * 4, [60, 60, 60, 60]], 0),
+        ([[67, 67, 74, 74], [None] * 4, [None] * 4, [60, 60, 60, 60]], 0, 0),
         # A fifth, a rest, a fifth: the rest breaks the motion.
-        ([[67, None, 69, 69], [None] * 4, [None] * 4, [60, 60, 62, 62]], 0),
-        # Tenor and bass each leap a tenth (16 semitones; their sixths are not perfect).
-        ([[None] * 4, [None] * 4, [48, 48, 64, 64], [40, 56, 56, 56]], 2),
+        ([[67, None, 69, 69], [None] * 4, [None] * 4, [60, 60, 62, 62]], 0, 0),
+        # Tenor and bass each leap a tenth (16 semitones; their sixths are not perfect), and
+        # the bass's A flat sounds above the tenor's C for one step.
+        ([[None] * 4, [None] * 4, [48, 48, 64, 64], [40, 56, 56, 56]], 2, 1),
+        # The alto rises above the held soprano for one step.
+        ([[67, 67, 67, 67], [64, 69, 64, 64], [None] * 4, [None] * 4], 0, 1),
+        # Voices in unison do not cross; a voice above a resting voice does not either.
+        ([[67, 67, None, None], [67, 67, 69, 69], [None] * 4, [None] * 4], 0, 0),
         # A leap of exactly an octave is allowed.
-        ([[None] * 4, [None] * 4, [None] * 4, [40, 52, 52, 52]], 0),
+        ([[None] * 4, [None] * 4, [None] * 4, [40, 52, 52, 52]], 0, 0),
     ],
 )
-def test_voice_leading_faults_are_counted_per_bar(voices, faults):
-    assert VoiceLeadingFaults(CONFIG)(one_hot(voices)).item() == faults
+def test_voice_leading_faults_are_counted_per_bar(voices, faults, crossings):
+    window = one_hot(voices)
+    assert VoiceLeadingFaults(CONFIG)(window).item() == faults
+    assert VoiceLeadingFaults(CONFIG, crossings=True)(window).item() == faults + crossings
 
 
 def test_voice_leading_faults_give_gradients():
@@ -64,6 +73,20 @@ def test_texture_statistics_count_pitch_classes_onsets_and_short_notes():
     shares = torch.zeros(12)
     shares[0], shares[2], shares[4] = 2 + 2 + 4, 1, 1
     assert torch.allclose(statistics[4:], shares / 10)
+
+
+def test_voice_pitch_distribution_pools_each_voice_over_the_batch():
+    # Two windows whose sopranos each hold one pitch, a different one: the batch's soprano
+    # spreads evenly over both. The alto sings in one window only (rests do not count); the
+    # tenor never sounds.
+    first = one_hot([[72] * 4, [64, 64, None, None], [None] * 4, [48, 48, 50, 50]])
+    second = one_hot([[76] * 4, [None] * 4, [None] * 4, [48, 48, 48, 48]])
+    distribution = voice_pitch_distribution(torch.cat([first, second]))
+    expected = torch.zeros(4, CONFIG.n_classes - 1)
+    expected[0, 72 - 33] = expected[0, 76 - 33] = 0.5
+    expected[1, 64 - 33] = 1.0
+    expected[3, 48 - 33], expected[3, 50 - 33] = 6 / 8, 2 / 8
+    assert torch.equal(distribution, expected)
 
 
 def test_texture_statistics_give_gradients():

@@ -119,12 +119,26 @@ def _add_train(commands) -> None:
         "octave per bar (musegan; 0 turns it off)",
     )
     command.add_argument(
+        "--count-crossings",
+        action="store_true",
+        help="also count voice crossings (a voice above the voice written over it) among "
+        "those faults",
+    )
+    command.add_argument(
         "--texture-weight",
         type=float,
         default=0.0,
         help="weight of the generator's penalty for straying from the data's average pitch "
         "classes per bar, polyphony, notes per beat, short notes per beat and share of each "
         "pitch class (musegan; 0, the default, turns it off)",
+    )
+    command.add_argument(
+        "--pitch-distribution-weight",
+        type=float,
+        default=0.0,
+        help="weight of the generator's penalty for a batch whose voices spread over fewer or "
+        "other pitches than a real batch's, which keeps each voice's range wide (musegan; 0, "
+        "the default, turns it off)",
     )
     command.add_argument(
         "--no-key-normalization",
@@ -161,7 +175,9 @@ def _run_train(args: argparse.Namespace) -> None:
         learning_rate=args.learning_rate,
         n_critic=args.n_critic,
         voice_leading_weight=args.voice_leading_weight,
+        count_crossings=args.count_crossings,
         texture_weight=args.texture_weight,
+        pitch_distribution_weight=args.pitch_distribution_weight,
         transpose=args.transpose,
         normalize_key=not args.no_key_normalization,
         seed=args.seed,

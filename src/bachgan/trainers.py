@@ -30,6 +30,7 @@ from .models import (
     SeedGenerator,
     TextureStatistics,
     VoiceLeadingFaults,
+    voice_pitch_distribution,
 )
 from .models.musegan import critic_input
 from .plot import roll_rgb
@@ -85,7 +86,7 @@ class MuseGANTrainer:
     """WGAN-GP: ``n_critic`` critic steps on fresh real batches, then one generator step;
     an exponential moving average of the generator is kept for sampling."""
 
-    shown = ("critic", "generator", "wasserstein", "faults", "texture")
+    shown = ("critic", "generator", "wasserstein", "faults", "texture", "pitches")
 
     def __init__(self, config: TrainConfig, device: torch.device) -> None:
         self.config, self.device = config, device
@@ -103,10 +104,13 @@ class MuseGANTrainer:
         )
         self.generator = MuseGANGenerator(self.model_config).to(device)
         self.critic = Critic(self.model_config).to(device)
-        self.voice_leading_faults = VoiceLeadingFaults(self.model_config).to(device)
+        self.voice_leading_faults = VoiceLeadingFaults(
+            self.model_config, crossings=config.count_crossings
+        ).to(device)
         self.texture = TextureStatistics(self.model_config).to(device)
         self.texture_scale = self._data_texture_scale() if config.texture_weight else None
         self._real_texture: torch.Tensor | None = None
+        self._real_pitches: torch.Tensor | None = None
         self.ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.g, self.d = self.generator, self.critic
         rate, betas = config.learning_rate, tuple(config.betas)
@@ -139,15 +143,22 @@ class MuseGANTrainer:
         fake_pitch, fake_onset = self._fake(batch, self.g)
         adversarial = -self.critic(fake_pitch, fake_onset).mean()
         faults = self.voice_leading_faults(fake_pitch).mean()
+        nothing = torch.zeros((), device=self.device)
         texture = (
             self._texture_mismatch(fake_pitch, fake_onset)
             if self.config.texture_weight
-            else torch.zeros((), device=self.device)
+            else nothing
+        )
+        pitches = (
+            self._pitch_distribution_mismatch(fake_pitch)
+            if self.config.pitch_distribution_weight
+            else nothing
         )
         loss_g = (
             adversarial
             + self.config.voice_leading_weight * faults
             + self.config.texture_weight * texture
+            + self.config.pitch_distribution_weight * pitches
         )
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -160,6 +171,7 @@ class MuseGANTrainer:
             "generator": adversarial.item(),
             "faults": faults.item(),
             "texture": texture.item(),
+            "pitches": pitches.item(),
         }
 
     def _texture_mismatch(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
@@ -170,6 +182,13 @@ class MuseGANTrainer:
         mean = self.texture(pitch, onset).mean(dim=0)
         target = self._real_texture / self.texture_scale
         return F.smooth_l1_loss(mean / self.texture_scale, target, reduction="sum")
+
+    def _pitch_distribution_mismatch(self, pitch: torch.Tensor) -> torch.Tensor:
+        """Total variation distance between each voice's pitch distribution over the
+        generated batch and over the last real batch, summed over voices (0 to ``V``): it
+        grows when the batch's windows all keep to the same few pitches."""
+        fake = voice_pitch_distribution(pitch)
+        return 0.5 * (fake - self._real_pitches).abs().sum()
 
     @torch.no_grad()
     def _data_texture_scale(self) -> torch.Tensor:
@@ -187,9 +206,11 @@ class MuseGANTrainer:
 
     def _critic_step(self, indices: torch.Tensor, batch: int) -> dict[str, float]:
         real_pitch, real_onset = self._real(indices)
-        if self.config.texture_weight:
-            with torch.no_grad():
+        with torch.no_grad():
+            if self.config.texture_weight:
                 self._real_texture = self.texture(real_pitch, real_onset).mean(dim=0)
+            if self.config.pitch_distribution_weight:
+                self._real_pitches = voice_pitch_distribution(real_pitch)
         with torch.no_grad():
             fake_pitch, fake_onset = self._fake(batch, self.generator)
         mix = torch.rand(batch, 1, 1, device=self.device)

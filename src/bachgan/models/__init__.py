@@ -7,6 +7,7 @@ from .musegan import (
     Noise,
     TextureStatistics,
     VoiceLeadingFaults,
+    voice_pitch_distribution,
 )
 from .seed import SeedConfig, SeedDiscriminator, SeedGenerator
 
@@ -20,4 +21,5 @@ __all__ = [
     "SeedGenerator",
     "TextureStatistics",
     "VoiceLeadingFaults",
+    "voice_pitch_distribution",
 ]

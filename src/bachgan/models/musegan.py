@@ -25,6 +25,7 @@ __all__ = [
     "Noise",
     "TextureStatistics",
     "VoiceLeadingFaults",
+    "voice_pitch_distribution",
 ]
 
 
@@ -289,17 +290,20 @@ class Critic(nn.Module):
 class VoiceLeadingFaults(nn.Module):
     """Counts, per window and bar, the two faults of part writing that the critic is slowest
     to learn: parallel perfect intervals (two voices moving together from a unison, fifth or
-    octave to the same interval class) and melodic leaps larger than an octave. Exact counts
-    on one-hot input, differentiable through straight-through outputs, so the generator can be
-    taught the rules directly."""
+    octave to the same interval class) and melodic leaps larger than an octave, and with
+    ``crossings`` also steps where a voice sounds above the voice written over it. Exact
+    counts on one-hot input, differentiable through straight-through outputs, so the
+    generator can be taught the rules directly."""
 
-    def __init__(self, config: MuseGANConfig) -> None:
+    def __init__(self, config: MuseGANConfig, crossings: bool = False) -> None:
         super().__init__()
         self.steps_per_bar = config.steps_per_bar
         v = config.n_voices
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
         self.register_buffer("pair_index", torch.triu_indices(v, v, offset=1), persistent=False)
         self.register_buffer("leaps", _leap_matrix(config), persistent=False)
+        self.crossings = crossings
+        self.register_buffer("higher", _higher_matrix(config), persistent=False)
 
     def forward(self, pitch: torch.Tensor) -> torch.Tensor:
         """``pitch`` one-hot ``(B, V, T, C)`` -> faults per bar ``(B,)``."""
@@ -307,8 +311,10 @@ class VoiceLeadingFaults(nn.Module):
         intervals = _interval_classes(pitch @ self.chroma_matrix, self.pair_index)
         parallels = _parallel_perfect_motion(pitch, sounding, intervals, self.pair_index)
         leaps = ((pitch[:, :, :-1] @ self.leaps) * pitch[:, :, 1:]).sum(dim=-1)
-        bars = pitch.shape[2] / self.steps_per_bar
-        return (parallels.sum(dim=(1, 2)) + leaps.sum(dim=(1, 2))) / bars
+        faults = parallels.sum(dim=(1, 2)) + leaps.sum(dim=(1, 2))
+        if self.crossings:
+            faults = faults + ((pitch[:, :-1] @ self.higher) * pitch[:, 1:]).sum(dim=(1, 2, 3))
+        return faults / (pitch.shape[2] / self.steps_per_bar)
 
 
 class TextureStatistics(nn.Module):
@@ -349,12 +355,29 @@ class TextureStatistics(nn.Module):
         return torch.cat([texture, shares], dim=1)
 
 
+def voice_pitch_distribution(pitch: torch.Tensor) -> torch.Tensor:
+    """How each voice's sounding steps spread over the pitches, pooled over a whole batch:
+    one-hot ``(B, V, T, C)`` (rest last) -> ``(V, C - 1)``, each row summing to 1 (or 0
+    for a voice that never sounds). A batch whose windows each keep to a few pitches, all
+    the same ones, has a narrow distribution; per-window averages cannot see that."""
+    counts = pitch[..., :-1].sum(dim=(0, 2))
+    return counts / counts.sum(dim=-1, keepdim=True).clamp(min=1)
+
+
 def _leap_matrix(config: MuseGANConfig) -> torch.Tensor:
     """``(C, C)``: 1 where going from one pitch to the other leaps more than an octave."""
     pitches = torch.arange(config.n_classes - 1)
     leaps = torch.zeros(config.n_classes, config.n_classes)
     leaps[:-1, :-1] = ((pitches[:, None] - pitches[None, :]).abs() > 12).float()
     return leaps
+
+
+def _higher_matrix(config: MuseGANConfig) -> torch.Tensor:
+    """``(C, C)``: 1 where the second pitch is higher than the first; rests are never higher."""
+    pitches = torch.arange(config.n_classes - 1)
+    higher = torch.zeros(config.n_classes, config.n_classes)
+    higher[:-1, :-1] = (pitches[None, :] > pitches[:, None]).float()
+    return higher
 
 
 def _parallel_perfect_motion(
