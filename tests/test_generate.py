@@ -7,7 +7,7 @@ from PIL import Image
 
 from bachgan.cli import main
 from bachgan.errors import BachganError
-from bachgan.harmonize import harmonize
+from bachgan.harmonize import fit_soprano, harmonize
 from bachgan.midi import read_midi, write_midi
 from bachgan.roll import Notes, Roll
 from bachgan.sample import generate, load_model, pretrained_path
@@ -137,6 +137,19 @@ def test_harmonize_keeps_the_melody_and_adds_three_voices(tmp_path):
     lines = result.sounding.argmax(axis=2)
     both = result.sounding[:2].any(axis=2).all(axis=0)
     assert (lines[1] <= lines[0])[both].mean() > 0.8
+
+
+@pytest.mark.parametrize(("centre", "shift"), [(70.0, 0), (62.0, -12), (86.0, 0)])
+def test_melody_is_moved_by_octaves_to_where_the_soprano_sings(centre, shift):
+    # Twinkle's notes average (4 * 67 + 8 * 74 + 8 * 76 + 16 * 72) / 36 = 72.2; the soprano
+    # range is MIDI 55-84, so the melody (67-76) fits where it is and an octave down, not an
+    # octave up; of those that fit, the octave whose average lies nearest the soprano's
+    # centre is taken.
+    melody = Roll.from_notes(Notes.from_tuples(FOLK_TUNE), 1, 48)
+    encoding = load_model().encoding
+    low, high = (r + encoding.lowest_pitch for r in encoding.voice_ranges[0])
+    assert (low, high) == (55, 84)
+    assert fit_soprano(melody, 0, encoding, centre) == shift
 
 
 def test_harmonize_bad_melodies(tmp_path, tiny_model):

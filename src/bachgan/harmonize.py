@@ -86,7 +86,7 @@ def harmonize_with_fit(
     if line.steps_per_bar != encoding.steps_per_bar or line.resolution != encoding.resolution:
         raise BachganError("only melodies in 4/4 can be harmonized (the model's meter)")
     fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
-    shift = _fit_soprano(line, key_shift(fifths), encoding)
+    shift = fit_soprano(line, key_shift(fifths), encoding, soprano_centre(loaded))
     target_pitch, target_onset = _encode_line(line, shift, encoding)
     noise = _optimise(loaded, target_pitch, seed, steps, candidates, progress)
     with torch.no_grad():
@@ -100,18 +100,33 @@ def harmonize_with_fit(
     return Harmonization(roll.transpose(-shift), fit)
 
 
-def _fit_soprano(line: Roll, shift: int, encoding: Encoding) -> int:
-    """The transposition into C major / A minor (trying octaves too) that puts the melody in
-    the model's soprano range."""
+def fit_soprano(line: Roll, shift: int, encoding: Encoding, centre: float) -> int:
+    """The transposition into C major / A minor, ``shift`` give or take octaves, that puts
+    the melody inside the model's soprano range with its average pitch nearest ``centre``
+    (where the model's soprano usually sings)."""
     used = np.flatnonzero(line.sounding.any(axis=(0, 1))) + line.lowest_pitch
+    average = np.nonzero(line.sounding[0])[1].mean() + line.lowest_pitch  # over sounding steps
     low, high = (r + encoding.lowest_pitch for r in encoding.voice_ranges[0])
-    for octave in (0, 12, -12, 24, -24):
-        if used.min() + shift + octave >= low and used.max() + shift + octave <= high:
-            return shift + octave
+    fitting = [
+        shift + octave
+        for octave in (0, 12, -12, 24, -24, 36, -36)
+        if used.min() + shift + octave >= low and used.max() + shift + octave <= high
+    ]
+    if fitting:
+        return min(fitting, key=lambda candidate: abs(average + candidate - centre))
     raise BachganError(
         f"the melody spans MIDI {used.min()}-{used.max()}, wider than the soprano range the "
         f"model knows ({low - shift}-{high - shift} in this key)"
     )
+
+
+def soprano_centre(loaded: LoadedModel, windows: int = 64) -> float:
+    """The average MIDI pitch of the model's soprano over ``windows`` fixed samples."""
+    noise = Noise.sample(loaded.config, windows, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        soprano = loaded.generator(noise).pitch_logits[:, 0].argmax(dim=-1)
+    sounding = soprano[soprano != loaded.encoding.rest]
+    return float(sounding.float().mean()) + loaded.encoding.lowest_pitch
 
 
 def _encode_line(line: Roll, shift: int, encoding: Encoding) -> tuple[np.ndarray, np.ndarray]:
