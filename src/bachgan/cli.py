@@ -114,31 +114,32 @@ def _add_train(commands) -> None:
     command.add_argument(
         "--voice-leading-weight",
         type=float,
-        default=1.0,
+        default=2.0,
         help="weight of the generator's penalty per parallel fifth/octave or leap over an "
-        "octave per bar (musegan; 0 turns it off)",
+        "octave per bar (musegan; default 2, 0 turns it off)",
     )
     command.add_argument(
         "--count-crossings",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="also count voice crossings (a voice above the voice written over it) among "
-        "those faults",
+        "those faults (default: on)",
     )
     command.add_argument(
         "--texture-weight",
         type=float,
-        default=0.0,
+        default=0.3,
         help="weight of the generator's penalty for straying from the data's average pitch "
         "classes per bar, polyphony, notes per beat, short notes per beat and share of each "
-        "pitch class (musegan; 0, the default, turns it off)",
+        "pitch class (musegan; default 0.3, 0 turns it off)",
     )
     command.add_argument(
         "--pitch-distribution-weight",
         type=float,
-        default=0.0,
+        default=3.0,
         help="weight of the generator's penalty for a batch whose voices spread over fewer or "
-        "other pitches than a real batch's, which keeps each voice's range wide (musegan; 0, "
-        "the default, turns it off)",
+        "other pitches than a real batch's, which keeps each voice's range wide (musegan; "
+        "default 3, 0 turns it off)",
     )
     command.add_argument(
         "--no-key-normalization",

@@ -58,18 +58,18 @@ class TrainConfig:
     binary_neurons: bool = True
     #: Weight of the generator's penalty for parallel fifths/octaves and leaps over an octave
     #: (faults per bar; musegan only). 0 leaves the generator to the critic alone.
-    voice_leading_weight: float = 1.0
+    voice_leading_weight: float = 2.0
     #: Count steps where a voice sounds above the voice written over it among those faults.
-    count_crossings: bool = False
+    count_crossings: bool = True
     #: Weight of the generator's penalty for straying from the training data's average pitch
     #: classes per bar, polyphony, note starts per beat, short notes per beat and share of
     #: each pitch class (Huber distance of the batch mean, in the data's standard deviations;
     #: musegan only). 0 turns it off.
-    texture_weight: float = 0.0
+    texture_weight: float = 0.3
     #: Weight of the generator's penalty for a batch whose voices spread over fewer (or
     #: other) pitches than a real batch's (total variation distance of each voice's pitch
     #: distribution pooled over the batch; musegan only). 0 turns it off.
-    pitch_distribution_weight: float = 0.0
+    pitch_distribution_weight: float = 3.0
     seed: int = 0
     device: str = "cpu"
     checkpoint_every: int = 200
