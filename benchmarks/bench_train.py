@@ -1,5 +1,6 @@
-"""Benchmark: training speed and memory of the chorale model against the seed DCGAN, and one
-process against two DDP processes (gloo) on this machine.
+"""Benchmark: training speed and memory of the chorale model against the seed DCGAN, one
+process against two DDP processes (gloo), and the default preset against the same model
+without the generator's rule terms (voice leading, texture, pitch distribution).
 
 Each configuration runs in its own process (its own peak RSS), one after another in one run:
 
@@ -18,6 +19,13 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+#: The chorale model with the generator trained by its critic alone ("musegan-plain").
+PLAIN = dict(
+    voice_leading_weight=0.0,
+    count_crossings=False,
+    texture_weight=0.0,
+    pitch_distribution_weight=0.0,
+)
 
 
 def worker(arch: str, data: str, steps: int, threads: int) -> None:
@@ -25,15 +33,17 @@ def worker(arch: str, data: str, steps: int, threads: int) -> None:
     from bachgan.train import TrainConfig, load_checkpoint, train
 
     out = tempfile.mkdtemp()
+    plain = arch == "musegan-plain"
     config = TrainConfig(
         data=data,
         out=out,
-        arch=arch,
+        arch="musegan" if plain else arch,
         steps=steps,
         threads=threads,
         checkpoint_every=10**9,
         eval_every=10**9,
         log_every=10**9,
+        **(PLAIN if plain else {}),
     )
     train(config, progress=False)
     if int(os.environ.get("RANK", "0")) != 0:
@@ -41,7 +51,7 @@ def worker(arch: str, data: str, steps: int, threads: int) -> None:
     checkpoint = load_checkpoint(out)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     real_per_step = (
-        config.batch_size * config.n_critic if arch == "musegan" else config.batch_size // 2
+        config.batch_size * config.n_critic if config.arch == "musegan" else config.batch_size // 2
     ) * world
     seconds = checkpoint["elapsed_seconds"] / steps
     parameters = sum(  # trainable weights, not BatchNorm's running statistics
@@ -87,6 +97,9 @@ def main() -> None:
         me = [sys.executable, str(HERE), "--worker"]
         rows = {
             "musegan, 1 process": run([*me, "musegan", data, str(args.steps), "2"]),
+            "musegan without the rule terms, 1 process": run(
+                [*me, "musegan-plain", data, str(args.steps), "2"]
+            ),
             "seed DCGAN, 1 process": run([*me, "seed", data, str(args.seed_steps), "2"]),
             "musegan, 2 processes (DDP, gloo)": run(
                 [
@@ -115,6 +128,11 @@ def main() -> None:
     print(
         f"\nmusegan / seed training samples per second: "
         f"{musegan['samples_per_second'] / seed['samples_per_second']:.0f}x"
+    )
+    plain = rows["musegan without the rule terms, 1 process"]
+    print(
+        f"default preset / without the rule terms, s/step: "
+        f"{musegan['seconds_per_step'] / plain['seconds_per_step']:.2f}x"
     )
     print(
         f"2 DDP processes / 1 process: "
