@@ -109,8 +109,6 @@ class MuseGANTrainer:
         ).to(device)
         self.texture = TextureStatistics(self.model_config).to(device)
         self.texture_scale = self._data_texture_scale() if config.texture_weight else None
-        self._real_texture: torch.Tensor | None = None
-        self._real_pitches: torch.Tensor | None = None
         self.ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.g, self.d = self.generator, self.critic
         rate, betas = config.learning_rate, tuple(config.betas)
@@ -138,19 +136,20 @@ class MuseGANTrainer:
     def step(self, batches) -> dict[str, float]:
         batch = self.config.batch_size
         for _ in range(self.config.n_critic):
-            critic_losses = self._critic_step(batches.next(), batch)
+            real_pitch, real_onset = self._real(batches.next())
+            critic_losses = self._critic_step(real_pitch, real_onset, batch)
         self.critic.requires_grad_(False)
         fake_pitch, fake_onset = self._fake(batch, self.g)
         adversarial = -self.critic(fake_pitch, fake_onset).mean()
         faults = self.voice_leading_faults(fake_pitch).mean()
         nothing = torch.zeros((), device=self.device)
         texture = (
-            self._texture_mismatch(fake_pitch, fake_onset)
+            self._texture_mismatch(fake_pitch, fake_onset, real_pitch, real_onset)
             if self.config.texture_weight
             else nothing
         )
         pitches = (
-            self._pitch_distribution_mismatch(fake_pitch)
+            self._pitch_distribution_mismatch(fake_pitch, real_pitch)
             if self.config.pitch_distribution_weight
             else nothing
         )
@@ -174,21 +173,30 @@ class MuseGANTrainer:
             "pitches": pitches.item(),
         }
 
-    def _texture_mismatch(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
-        """Distance of the generated batch's mean texture statistics from the last real
-        batch's (transposed like every real batch), in the data's standard deviations:
-        squared within one, linear beyond (Huber), so that an untrained generator far from
-        the data is not crushed by this term."""
+    def _texture_mismatch(
+        self,
+        pitch: torch.Tensor,
+        onset: torch.Tensor,
+        real_pitch: torch.Tensor,
+        real_onset: torch.Tensor,
+    ) -> torch.Tensor:
+        """Distance of the generated batch's mean texture statistics from a real batch's
+        (transposed like every real batch), in the data's standard deviations: squared
+        within one, linear beyond (Huber), so that an untrained generator far from the data
+        is not crushed by this term."""
         mean = self.texture(pitch, onset).mean(dim=0)
-        target = self._real_texture / self.texture_scale
+        with torch.no_grad():
+            target = self.texture(real_pitch, real_onset).mean(dim=0) / self.texture_scale
         return F.smooth_l1_loss(mean / self.texture_scale, target, reduction="sum")
 
-    def _pitch_distribution_mismatch(self, pitch: torch.Tensor) -> torch.Tensor:
+    def _pitch_distribution_mismatch(
+        self, pitch: torch.Tensor, real_pitch: torch.Tensor
+    ) -> torch.Tensor:
         """Total variation distance between each voice's pitch distribution over the
-        generated batch and over the last real batch, summed over voices (0 to ``V``): it
-        grows when the batch's windows all keep to the same few pitches."""
+        generated batch and over a real batch, summed over voices (0 to ``V``): it grows
+        when the batch's windows all keep to the same few pitches."""
         fake = voice_pitch_distribution(pitch)
-        return 0.5 * (fake - self._real_pitches).abs().sum()
+        return 0.5 * (fake - voice_pitch_distribution(real_pitch)).abs().sum()
 
     @torch.no_grad()
     def _data_texture_scale(self) -> torch.Tensor:
@@ -204,13 +212,9 @@ class MuseGANTrainer:
         )
         return (statistics.std(dim=0) + 1e-6).to(self.device)
 
-    def _critic_step(self, indices: torch.Tensor, batch: int) -> dict[str, float]:
-        real_pitch, real_onset = self._real(indices)
-        with torch.no_grad():
-            if self.config.texture_weight:
-                self._real_texture = self.texture(real_pitch, real_onset).mean(dim=0)
-            if self.config.pitch_distribution_weight:
-                self._real_pitches = voice_pitch_distribution(real_pitch)
+    def _critic_step(
+        self, real_pitch: torch.Tensor, real_onset: torch.Tensor, batch: int
+    ) -> dict[str, float]:
         with torch.no_grad():
             fake_pitch, fake_onset = self._fake(batch, self.generator)
         mix = torch.rand(batch, 1, 1, device=self.device)
