@@ -109,6 +109,10 @@ def test_bad_inputs_are_clear_errors(chorales, tmp_path, capsys):
         train(tiny(chorales, tmp_path / "c", batch_size=100_000))
     with pytest.raises(BachganError, match="unknown arch"):
         train(tiny(chorales, tmp_path / "d", arch="transformer"))
+    with pytest.raises(BachganError, match="--texture-weight must be 0 or more"):
+        train(tiny(chorales, tmp_path / "d", texture_weight=-0.3))
+    with pytest.raises(BachganError, match="must be more than 0"):
+        train(tiny(chorales, tmp_path / "d", steps=0))
     train(tiny(chorales, tmp_path / "e", steps=2), progress=False)
     with pytest.raises(BachganError, match="other settings"):
         train(tiny(chorales, tmp_path / "e", steps=4, transpose=2), resume=True)

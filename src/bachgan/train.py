@@ -102,6 +102,14 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         raise BachganError(f"unknown arch {config.arch!r}; choose from {', '.join(ARCHITECTURES)}")
     if config.model_size not in MODEL_SIZES:
         raise BachganError(f"unknown model size {config.model_size!r}")
+    if (config.steps is not None and config.steps < 1) or (
+        config.minutes is not None and config.minutes <= 0
+    ):
+        raise BachganError("--steps and --minutes must be more than 0")
+    for weight in ("voice_leading_weight", "texture_weight", "pitch_distribution_weight"):
+        if getattr(config, weight) < 0:
+            flag = "--" + weight.replace("_", "-")
+            raise BachganError(f"{flag} must be 0 or more: a negative weight rewards the fault")
     if config.threads:
         torch.set_num_threads(config.threads)
     rank, world = _start_distributed(config.device)
