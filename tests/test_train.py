@@ -21,6 +21,8 @@ from bachgan.metrics import (
 from bachgan.train import TrainConfig, load_checkpoint, train
 from bachgan.trainers import make_trainer
 
+CPU = torch.device("cpu")
+
 
 @pytest.fixture(scope="module")
 def chorales(tmp_path_factory):
@@ -205,10 +207,26 @@ def test_texture_statistics_on_bach_agree_with_the_evaluation_metrics(chorales, 
 def test_pitch_distribution_term_grows_when_every_window_sings_the_same_pitches(chorales, tmp_path):
     config = tiny(chorales, tmp_path / "run", pitch_distribution_weight=1.0, count_crossings=True)
     trainer = make_trainer(config, torch.device("cpu"))
-    real_pitch, _ = trainer._real(torch.arange(8))
-    assert trainer._pitch_distribution_mismatch(real_pitch, real_pitch).item() == 0
-    collapsed = real_pitch[:1].expand_as(real_pitch)  # every window a copy of the first
-    assert trainer._pitch_distribution_mismatch(collapsed, real_pitch).item() > 0.5
+    every_window, _ = trainer._real(torch.arange(len(trainer.data.pitch)))
+    assert trainer._pitch_distribution_mismatch(every_window).item() == pytest.approx(0, abs=1e-5)
+    collapsed = every_window[:1].expand(8, -1, -1, -1)  # one window, eight times
+    assert trainer._pitch_distribution_mismatch(collapsed).item() > 0.5
+
+
+def test_pitch_distribution_target_counts_every_training_window_and_its_transpositions(
+    chorales, tmp_path
+):
+    plain = make_trainer(tiny(chorales, tmp_path / "a", pitch_distribution_weight=1.0), CPU)
+    soprano = plain.data.pitch[:, 0]
+    sung = soprano[soprano != plain.data.encoding.rest]
+    expected = torch.bincount(sung, minlength=plain.model_config.n_classes - 1).float()
+    assert plain.pitch_target[0] == pytest.approx(expected / expected.sum())
+    moved = make_trainer(
+        tiny(chorales, tmp_path / "b", pitch_distribution_weight=1.0, transpose=3), CPU
+    )
+    assert moved.pitch_target.sum(dim=1) == pytest.approx(torch.ones(4))
+    widened = (moved.pitch_target[0] > 0).sum() > (plain.pitch_target[0] > 0).sum()
+    assert widened, "transposed copies must reach pitches the plain data does not"
 
 
 def test_optional_generator_terms_train_and_are_kept_in_the_checkpoint(chorales, tmp_path):

@@ -109,6 +109,9 @@ class MuseGANTrainer:
         ).to(device)
         self.texture = TextureStatistics(self.model_config).to(device)
         self.texture_scale = self._data_texture_scale() if config.texture_weight else None
+        self.pitch_target = (
+            self._data_pitch_distribution() if config.pitch_distribution_weight else None
+        )
         self.ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.g, self.d = self.generator, self.critic
         rate, betas = config.learning_rate, tuple(config.betas)
@@ -149,7 +152,7 @@ class MuseGANTrainer:
             else nothing
         )
         pitches = (
-            self._pitch_distribution_mismatch(fake_pitch, real_pitch)
+            self._pitch_distribution_mismatch(fake_pitch)
             if self.config.pitch_distribution_weight
             else nothing
         )
@@ -189,14 +192,27 @@ class MuseGANTrainer:
             target = self.texture(real_pitch, real_onset).mean(dim=0) / self.texture_scale
         return F.smooth_l1_loss(mean / self.texture_scale, target, reduction="sum")
 
-    def _pitch_distribution_mismatch(
-        self, pitch: torch.Tensor, real_pitch: torch.Tensor
-    ) -> torch.Tensor:
+    def _pitch_distribution_mismatch(self, pitch: torch.Tensor) -> torch.Tensor:
         """Total variation distance between each voice's pitch distribution over the
-        generated batch and over a real batch, summed over voices (0 to ``V``): it grows
-        when the batch's windows all keep to the same few pitches."""
-        fake = voice_pitch_distribution(pitch)
-        return 0.5 * (fake - voice_pitch_distribution(real_pitch)).abs().sum()
+        generated batch and over every training window, summed over voices (0 to ``V``): it
+        grows when the batch's windows all keep to the same few pitches."""
+        return 0.5 * (voice_pitch_distribution(pitch) - self.pitch_target).abs().sum()
+
+    @torch.no_grad()
+    def _data_pitch_distribution(self, transposed_copies: int = 8) -> torch.Tensor:
+        """Each voice's pitch distribution ``(V, C - 1)`` pooled over every training window,
+        as the generator's batches should show it; with random transposition, pooled over
+        ``transposed_copies`` transposed copies of the data. A whole-data target, unlike one
+        real batch of a few dozen windows, does not move from step to step."""
+        copies = transposed_copies if self.config.transpose else 1
+        rng = torch.Generator().manual_seed(self.config.seed)
+        counts = torch.zeros(self.model_config.n_voices, self.model_config.n_classes - 1)
+        for _ in range(copies):
+            for pitch in self.data.pitch.split(256):
+                moved = transpose_batch(pitch, self.data.encoding, self.config.transpose, rng)
+                one_hot = F.one_hot(moved, self.model_config.n_classes).float()
+                counts += one_hot[..., :-1].sum(dim=(0, 2))
+        return (counts / counts.sum(dim=-1, keepdim=True).clamp(min=1)).to(self.device)
 
     @torch.no_grad()
     def _data_texture_scale(self) -> torch.Tensor:
