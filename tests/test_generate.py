@@ -7,7 +7,8 @@ from PIL import Image
 
 from bachgan.cli import main
 from bachgan.errors import BachganError
-from bachgan.harmonize import fit_soprano, harmonize
+from bachgan.harmonize import fit_soprano, harmonize, harmonize_with_fit
+from bachgan.metrics import parallel_per_bar, voice_crossing_rate
 from bachgan.midi import read_midi, write_midi
 from bachgan.roll import Notes, Roll
 from bachgan.sample import generate, load_model, pretrained_path
@@ -18,6 +19,11 @@ from bachgan.train import TrainConfig, train
 FOLK_TUNE = [(0, p, i * 4, 4) for i, p in enumerate([67, 67, 74, 74, 76, 76, 74])] + [
     (0, 72, 32, 16)
 ]
+
+#: "Ode to Joy" in C major, four bars of 4/4.
+ODE_TO_JOY = [
+    (0, p, i * 4, 4) for i, p in enumerate([64, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64])
+] + [(0, 64, 48, 6), (0, 62, 54, 2), (0, 62, 56, 8)]
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +143,17 @@ def test_harmonize_keeps_the_melody_and_adds_three_voices(tmp_path):
     lines = result.sounding.argmax(axis=2)
     both = result.sounding[:2].any(axis=2).all(axis=0)
     assert (lines[1] <= lines[0])[both].mean() > 0.8
+
+
+def test_harmonize_steers_the_lower_voices_away_from_parallels_against_the_melody():
+    melody = Roll.from_notes(Notes.from_tuples(ODE_TO_JOY), 1, 64)
+    model = load_model()
+    unruled = harmonize_with_fit(melody, model, rule_weight=0).roll
+    ruled = harmonize_with_fit(melody, model).roll
+    assert ruled.notes().select(ruled.notes().track == 0).to_tuples() == sorted(ODE_TO_JOY)
+    assert parallel_per_bar(unruled) > 0  # fitting the melody alone leaves parallels ...
+    assert parallel_per_bar(ruled) < parallel_per_bar(unruled)  # ... that the rule term avoids
+    assert voice_crossing_rate(ruled) <= voice_crossing_rate(unruled)
 
 
 @pytest.mark.parametrize(("centre", "shift"), [(70.0, 0), (62.0, -12), (86.0, 0)])

@@ -138,7 +138,7 @@ def _add_train(commands) -> None:
         type=float,
         default=3.0,
         help="weight of the generator's penalty for a batch whose voices spread over fewer or "
-        "other pitches than a real batch's, which keeps each voice's range wide (musegan; "
+        "other pitches than the training data's, which keeps each voice's range wide (musegan; "
         "default 3, 0 turns it off)",
     )
     command.add_argument(

@@ -1,10 +1,11 @@
 """Write the other three voices around a given melody with the trained generator.
 
 The method is latent optimisation (GAN inversion): a batch of latent points is optimised with
-Adam so that the generator's soprano matches the melody (cross-entropy on its pitch logits);
-the best candidate's alto, tenor and bass are kept, and the melody itself is written back
-unchanged. No separate conditional model is needed, and since the generator is convolutional
-over bars, melodies of any length work.
+Adam so that the generator's soprano matches the melody (cross-entropy on its pitch logits)
+while its alto, tenor and bass, sounding under the melody itself, avoid parallel perfect
+intervals, leaps over an octave and voice crossing; the best candidate's lower voices are
+kept, and the melody itself is written back unchanged. No separate conditional model is
+needed, and since the generator is convolutional over bars, melodies of any length work.
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ from torch.nn import functional as F
 
 from .encoding import Encoding, decode, encode, estimate_key_fifths, key_shift
 from .errors import BachganError
-from .models.musegan import Noise
+from .models.musegan import Noise, VoiceLeadingFaults
 from .roll import VOICE_NAMES, Roll
 from .sample import LoadedModel, hold_final_chord, load_model
 
-__all__ = ["Harmonization", "harmonize", "harmonize_with_fit", "melody_line"]
+__all__ = ["RULE_WEIGHT", "Harmonization", "harmonize", "harmonize_with_fit", "melody_line"]
+
+#: Weight of the lower voices' part-writing faults (per bar) against the soprano's
+#: cross-entropy (per step) in the latent optimisation.
+RULE_WEIGHT = 0.1
 
 
 def melody_line(roll: Roll) -> Roll:
@@ -77,9 +82,11 @@ def harmonize_with_fit(
     steps: int = 150,
     candidates: int = 8,
     progress: Callable[[float], None] | None = None,
+    rule_weight: float = RULE_WEIGHT,
 ) -> Harmonization:
     """:func:`harmonize`, also reporting how well the latent optimisation fitted the melody;
-    ``progress`` is called with the fraction of the optimisation done."""
+    ``progress`` is called with the fraction of the optimisation done, and ``rule_weight``
+    weighs the lower voices' part-writing faults under the melody (0: fit the melody only)."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     line = melody_line(melody)
     encoding = loaded.encoding
@@ -88,7 +95,7 @@ def harmonize_with_fit(
     fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
     shift = fit_soprano(line, key_shift(fifths), encoding, soprano_centre(loaded))
     target_pitch, target_onset = _encode_line(line, shift, encoding)
-    noise = _optimise(loaded, target_pitch, seed, steps, candidates, progress)
+    noise = _optimise(loaded, target_pitch, seed, steps, candidates, rule_weight, progress)
     with torch.no_grad():
         output = loaded.generator(noise)
     pitch = output.pitch_logits.argmax(dim=-1)[0].numpy()
@@ -142,20 +149,29 @@ def _optimise(
     seed: int,
     steps: int,
     candidates: int,
+    rule_weight: float,
     progress: Callable[[float], None] | None = None,
 ) -> Noise:
+    """The candidate latent point with the lowest final objective: the soprano's mean
+    cross-entropy against ``target`` plus ``rule_weight`` times the faults per bar of the
+    lower voices' pitch probabilities under the melody itself."""
     bars = len(target) // loaded.encoding.steps_per_bar
     generator = torch.Generator().manual_seed(seed)
     noise = Noise.sample(loaded.config, candidates, bars, generator=generator)
     variables = [t.requires_grad_(True) for t in noise.parameters()]
     optimiser = torch.optim.Adam(variables, lr=0.1)
     labels = torch.from_numpy(target)[None].expand(candidates, -1)
+    melody = F.one_hot(labels, loaded.config.n_classes).float()[:, None]  # (K, 1, T, C)
+    faults = VoiceLeadingFaults(loaded.config, crossings=True)
     loaded.generator.requires_grad_(False)
     for step in range(steps):
         if progress is not None:
             progress(step / steps)
-        logits = loaded.generator(noise).pitch_logits[:, 0]  # (K, T, C)
-        loss = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none").mean(dim=1)
+        logits = loaded.generator(noise).pitch_logits  # (K, V, T, C)
+        loss = F.cross_entropy(logits[:, 0].transpose(1, 2), labels, reduction="none").mean(1)
+        if rule_weight:
+            under_melody = torch.cat([melody, logits[:, 1:].softmax(dim=-1)], dim=1)
+            loss = loss + rule_weight * faults(under_melody)
         prior = sum(t.square().flatten(1).mean(dim=1) for t in variables)  # stay near N(0, 1)
         optimiser.zero_grad()
         (loss + 0.01 * prior).sum().backward()

@@ -67,8 +67,9 @@ class TrainConfig:
     #: musegan only). 0 turns it off.
     texture_weight: float = 0.3
     #: Weight of the generator's penalty for a batch whose voices spread over fewer (or
-    #: other) pitches than a real batch's (total variation distance of each voice's pitch
-    #: distribution pooled over the batch; musegan only). 0 turns it off.
+    #: other) pitches than the training data's (total variation distance of each voice's
+    #: pitch distribution pooled over the batch and over every training window; musegan
+    #: only). 0 turns it off.
     pitch_distribution_weight: float = 3.0
     seed: int = 0
     device: str = "cpu"
