@@ -3,7 +3,8 @@
 1. `bachgan prepare bach --split train` and `--split heldout` (the fixed split in the package).
 2. Optionally train the chorale model for --minutes on the training split (the shipped model's
    preset) and time it; otherwise evaluate --model (default: the shipped model).
-3. Sample 200 pieces of 4 bars and 200 of 16 bars (raw model output, no held final chord).
+3. Sample 200 pieces of 4 bars and 200 of 16 bars (raw model output, no held final chord),
+   decoded as `bachgan generate` does by default, and the same 4-bar pieces decoded by argmax.
 4. Evaluate each against the held-out chorales in 4-bar windows, beside the floor (held-out
    Bach against training Bach), a random baseline and, with --seed-model, the seed DCGAN.
 
@@ -121,6 +122,9 @@ def main() -> None:
         ),
         "shipped model, 16 bars": evaluate(
             generate(PIECES, 16, 2, model, final_chord=False), heldout, training
+        ),
+        "4 bars, argmax": evaluate(
+            generate(PIECES, 4, 1, model, "argmax", final_chord=False), heldout, training
         ),
         "random baseline": evaluate(random_pieces(PIECES, 4), heldout, training),
     }

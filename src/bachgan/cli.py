@@ -205,12 +205,7 @@ def _add_generate(commands) -> None:
     command.add_argument("-n", type=int, default=1, help="number of pieces")
     command.add_argument("--bars", type=int, default=8, help="bars per piece (any number)")
     command.add_argument("--tempo", type=float, default=80.0, help="quarter notes per minute")
-    command.add_argument(
-        "--sampling",
-        default="argmax",
-        choices=("argmax", "sample"),
-        help="binarization of the generator's output",
-    )
+    _add_sampling_option(command)
     command.add_argument("--temperature", type=float, default=1.0, help="for --sampling sample")
     command.add_argument(
         "--candidates",
@@ -219,6 +214,20 @@ def _add_generate(commands) -> None:
         help="keep the critic's favourite of this many samples per piece",
     )
     command.set_defaults(handler=_run_generate)
+
+
+def _add_sampling_option(command: argparse.ArgumentParser) -> None:
+    from .sample import BINARIZATIONS, DEFAULT_BINARIZATION
+
+    command.add_argument(
+        "--sampling",
+        default=DEFAULT_BINARIZATION,
+        choices=BINARIZATIONS,
+        help="how the generator's probabilities become notes: each step's most likely pitch "
+        "(argmax), a draw at --temperature (sample), or the voices' jointly most likely lines "
+        "that avoid parallel fifths and octaves, crossings and leaps over an octave "
+        f"(voice-leading; default: {DEFAULT_BINARIZATION})",
+    )
 
 
 def _run_generate(args: argparse.Namespace) -> None:
@@ -298,6 +307,7 @@ def _add_evaluate(commands) -> None:
     command.add_argument("-n", type=int, default=200, help="pieces to sample from --model")
     command.add_argument("--bars", type=int, default=4, help="bars per sampled piece")
     command.add_argument("--seed", type=int, default=0, help="seed for sampling")
+    _add_sampling_option(command)
     command.add_argument(
         "--reference",
         default="heldout",
@@ -322,7 +332,7 @@ def _run_evaluate(args: argparse.Namespace) -> None:
 
         model = None if args.model == "shipped" else args.model
         # The model's own output: no held final chord, which would flatter some metrics.
-        generated = generate(args.n, args.bars, args.seed, model, final_chord=False)
+        generated = generate(args.n, args.bars, args.seed, model, args.sampling, final_chord=False)
     elif args.generated:
         generated = [roll for source in args.generated for roll in load_music(source)]
     else:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .decoding import voice_leading_decode
 from .encoding import Encoding, decode, encode, estimate_key_fifths, key_shift
 from .errors import BachganError
 from .models.musegan import Noise, VoiceLeadingFaults
@@ -98,13 +99,22 @@ def harmonize_with_fit(
     noise = _optimise(loaded, target_pitch, seed, steps, candidates, rule_weight, progress)
     with torch.no_grad():
         output = loaded.generator(noise)
-    pitch = output.pitch_logits.argmax(dim=-1)[0].numpy()
+    log_probs = output.pitch_logits.log_softmax(dim=-1)[0].numpy()
+    fit = float((log_probs[0].argmax(axis=-1) == target_pitch).mean())
+    pitch = _lower_voices_under(target_pitch, log_probs)
     onset = (output.onset_logits > 0)[0].numpy()
-    fit = float((pitch[0] == target_pitch).mean())
-    pitch[0], onset[0] = target_pitch, target_onset
+    onset[0] = target_onset
     roll = decode(pitch, onset, encoding, track_names=VOICE_NAMES, tempo_bpm=line.tempo_bpm)
     roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
     return Harmonization(roll.transpose(-shift), fit)
+
+
+def _lower_voices_under(melody: np.ndarray, log_probs: np.ndarray) -> np.ndarray:
+    """``(V, T)`` pitch classes: the melody as the soprano and the lower voices decoded by
+    :func:`~bachgan.decoding.voice_leading_decode` beneath it."""
+    fixed = log_probs.copy()
+    fixed[0] = np.where(np.arange(fixed.shape[-1]) == melody[:, None], 0.0, -np.inf)
+    return voice_leading_decode(fixed[None])[0]
 
 
 def fit_soprano(line: Roll, shift: int, encoding: Encoding, centre: float) -> int:

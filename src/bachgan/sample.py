@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .decoding import DEFAULT_RULES, DecodingRules, voice_leading_decode
 from .encoding import Encoding, decode
 from .errors import BachganError
 from .models.musegan import (
@@ -23,6 +24,7 @@ from .roll import VOICE_NAMES, Roll
 
 __all__ = [
     "BINARIZATIONS",
+    "DEFAULT_BINARIZATION",
     "LoadedModel",
     "binarize",
     "decode_output",
@@ -35,8 +37,12 @@ __all__ = [
 ]
 
 #: ``argmax`` takes each step's most likely pitch (deterministic); ``sample`` draws it from the
-#: softmax at a temperature. Onsets are thresholded at 0.5 or drawn alike.
-BINARIZATIONS = ("argmax", "sample")
+#: softmax at a temperature; ``voice-leading`` takes the four voices' jointly most likely lines
+#: that avoid parallels, leaps over an octave and crossings (:mod:`bachgan.decoding`).
+#: Onsets are thresholded at 0.5, or drawn with ``sample``.
+BINARIZATIONS = ("argmax", "sample", "voice-leading")
+#: What :func:`generate`, ``bachgan generate`` and ``bachgan evaluate --model`` use.
+DEFAULT_BINARIZATION = "voice-leading"
 
 
 def binarize(
@@ -44,10 +50,15 @@ def binarize(
     mode: str = "argmax",
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
+    rules: DecodingRules = DEFAULT_RULES,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Pitch class indices ``(B, V, T)`` and onsets ``(B, V, T)`` (bool) from the logits."""
     if mode == "argmax":
         return output.pitch_logits.argmax(dim=-1), output.onset_logits > 0
+    if mode == "voice-leading":
+        log_probs = output.pitch_logits.log_softmax(-1).cpu().numpy()
+        pitch = voice_leading_decode(log_probs, rules)
+        return torch.from_numpy(pitch).to(output.pitch_logits.device), output.onset_logits > 0
     if mode != "sample":
         raise ValueError(f"unknown binarization {mode!r}; choose from {BINARIZATIONS}")
     logits = output.pitch_logits / temperature
@@ -64,10 +75,11 @@ def decode_output(
     mode: str = "argmax",
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
+    rules: DecodingRules = DEFAULT_RULES,
     **meta: object,
 ) -> list[Roll]:
     """Binarize a batch of generator output and decode each piece into a four-voice roll."""
-    pitch, onset = binarize(output, mode, temperature, generator)
+    pitch, onset = binarize(output, mode, temperature, generator, rules)
     names = VOICE_NAMES if pitch.shape[1] == len(VOICE_NAMES) else ()
     return [
         decode(p.cpu().numpy(), o.cpu().numpy(), encoding, track_names=names, **meta)
@@ -145,7 +157,7 @@ def generate(
     bars: int = 4,
     seed: int = 0,
     model: LoadedModel | str | os.PathLike | None = None,
-    mode: str = "argmax",
+    mode: str = DEFAULT_BINARIZATION,
     temperature: float = 1.0,
     tempo_bpm: float = 80.0,
     final_chord: bool = True,

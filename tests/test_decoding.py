@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from bachgan.decoding import DecodingRules, voice_leading_decode
+from bachgan.encoding import Encoding, decode
+from bachgan.metrics import large_leap_rate, parallel_per_bar, voice_crossing_rate
+
+CLASSES = 37  # 36 pitches a semitone apart, then the rest
+REST = CLASSES - 1
+NO_RULES = DecodingRules(parallel_cost=0, leap_cost=0, crossing_cost=0)
+ENCODING = Encoding(lowest_pitch=40, n_pitches=REST, voice_ranges=((0, REST - 1),) * 4)
+
+
+def preferences(first: list[list[int]], second: list[list[int]], margin: float = 1.0):
+    """``(1, V, T, C)`` log-probabilities: each voice's ``first`` class most likely at each
+    step, its ``second`` class ``margin`` nats behind, everything else far behind."""
+    logits = np.full((1, len(first), len(first[0]), CLASSES), -30.0)
+    for voice, (best, runner_up) in enumerate(zip(first, second, strict=True)):
+        for step, (a, b) in enumerate(zip(best, runner_up, strict=True)):
+            logits[0, voice, step, b] = -margin
+            logits[0, voice, step, a] = 0.0
+    return logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+
+
+def as_roll(pitch: np.ndarray):
+    return decode(pitch, np.zeros_like(pitch, dtype=bool), ENCODING)
+
+
+# Soprano and bass move up from a fifth (classes 19 over 12) to a fifth (21 over 14): parallel
+# fifths, unless the soprano sings its runner-up (23, a sixth over the bass) on the way.
+PARALLEL_FIRST = [[19] * 4 + [21] * 4, [16] * 8, [14] * 8, [12] * 4 + [14] * 4]
+PARALLEL_SECOND = [[19] * 4 + [23] * 4, [16] * 8, [14] * 8, [12] * 4 + [14] * 4]
+
+
+def test_without_costs_it_is_each_steps_most_likely_class():
+    log_probs = np.log(np.random.default_rng(0).dirichlet(np.ones(CLASSES), size=(2, 4, 16)))
+    assert np.array_equal(voice_leading_decode(log_probs, NO_RULES), log_probs.argmax(axis=-1))
+
+
+def test_parallel_fifths_give_way_to_a_nearly_as_likely_line():
+    log_probs = preferences(PARALLEL_FIRST, PARALLEL_SECOND)
+    plain = voice_leading_decode(log_probs, NO_RULES)[0]
+    ruled = voice_leading_decode(log_probs, DecodingRules(parallel_cost=10))[0]
+    assert parallel_per_bar(as_roll(plain)) > 0
+    assert parallel_per_bar(as_roll(ruled)) == 0
+    assert np.array_equal(ruled[1:], plain[1:])
+
+
+def test_a_fault_stays_when_the_alternative_is_much_less_likely_than_its_cost():
+    log_probs = preferences(PARALLEL_FIRST, PARALLEL_SECOND, margin=10.0)
+    ruled = voice_leading_decode(log_probs, DecodingRules(parallel_cost=3))[0]
+    assert parallel_per_bar(as_roll(ruled)) > 0
+
+
+def test_crossings_and_leaps_over_an_octave_are_avoided():
+    # The alto sounds above the soprano at first; the bass then leaps up 14 semitones.
+    first = [[20] * 8, [22] * 4 + [16] * 4, [12] * 8, [0] * 4 + [14] * 4]
+    second = [[21] * 8, [18] * 4 + [17] * 4, [11] * 8, [1] * 4 + [7] * 4]
+    log_probs = preferences(first, second)
+    plain = as_roll(voice_leading_decode(log_probs, NO_RULES)[0])
+    ruled = as_roll(voice_leading_decode(log_probs, DecodingRules(parallel_cost=0))[0])
+    assert voice_crossing_rate(plain) > 0 and large_leap_rate(plain) > 0
+    assert voice_crossing_rate(ruled) == 0 and large_leap_rate(ruled) == 0
+
+
+@pytest.mark.parametrize("candidates", [1, 2])
+def test_candidates_bound_the_choices(candidates):
+    log_probs = np.log(np.random.default_rng(1).dirichlet(np.ones(CLASSES), size=(1, 4, 8)))
+    decoded = voice_leading_decode(log_probs, DecodingRules(candidates=candidates))
+    ranks = (log_probs > np.take_along_axis(log_probs, decoded[..., None], -1)).sum(-1)
+    assert ranks.max() < candidates
