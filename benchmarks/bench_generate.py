@@ -1,5 +1,6 @@
-"""Benchmark: generation speed of the shipped chorale model (batched and one piece at a time),
-the seed DCGAN generator's time per sample in the same run, audio rendering speed and peak RSS.
+"""Benchmark: generation speed of the shipped chorale model (batched and one piece at a time,
+with the default voice-leading decoding and with argmax decoding), the seed DCGAN
+generator's time per sample in the same run, audio rendering speed and peak RSS.
 
     python benchmarks/bench_generate.py [--pieces 200]
 """
@@ -14,7 +15,9 @@ import torch
 
 from bachgan.audio import SAMPLE_RATE, render_audio
 from bachgan.models import SeedGenerator
-from bachgan.sample import generate, load_model
+from bachgan.sample import LoadedModel, generate, load_model
+
+MODES = ("voice-leading", "argmax")
 
 
 def per_call(function, repeats: int) -> float:
@@ -25,13 +28,19 @@ def per_call(function, repeats: int) -> float:
     return (time.perf_counter() - started) / repeats
 
 
+def generation_times(model: LoadedModel, mode: str, pieces: int) -> tuple[float, float]:
+    """Seconds per 4-bar piece, in a batch of ``pieces`` and one at a time."""
+    batched = per_call(lambda: generate(pieces, 4, seed=1, model=model, mode=mode), 3)
+    single = per_call(lambda: generate(1, 4, seed=1, model=model, mode=mode), 20)
+    return batched / pieces, single
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pieces", type=int, default=200)
     args = parser.parse_args()
     model = load_model()
-    batched = per_call(lambda: generate(args.pieces, 4, seed=1, model=model), 3) / args.pieces
-    single = per_call(lambda: generate(1, 4, seed=1, model=model), 20)
+    timings = {mode: generation_times(model, mode, args.pieces) for mode in MODES}
     seed_generator = SeedGenerator().eval()
     with torch.no_grad():
         seed_single = per_call(lambda: seed_generator(torch.randn(1, 100)), 3)
@@ -41,10 +50,13 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("| measurement | value |")
     print("|---|---|")
-    print(f"| chorale model, 4-bar piece, batched ({args.pieces}) | {batched * 1000:.2f} ms |")
-    print(f"| chorale model, 4-bar piece, one at a time | {single * 1000:.2f} ms |")
+    for mode, (batched, single) in timings.items():
+        label = f"chorale model, {mode}, 4-bar piece"
+        print(f"| {label}, batched ({args.pieces}) | {batched * 1000:.2f} ms |")
+        print(f"| {label}, one at a time | {single * 1000:.2f} ms |")
+    single = timings["voice-leading"][1]
     print(f"| seed DCGAN generator, one sample | {seed_single * 1000:.0f} ms |")
-    print(f"| seed / chorale model (one at a time) | {seed_single / single:.0f}x |")
+    print(f"| seed / chorale model (one at a time, voice-leading) | {seed_single / single:.0f}x |")
     print(
         f"| audio rendering, 16 bars ({seconds_of_music:.1f} s of music, {SAMPLE_RATE} Hz) | "
         f"{seconds_of_music / render:.0f}x real time |"

@@ -123,7 +123,7 @@ def main() -> None:
         "shipped model, 16 bars": evaluate(
             generate(PIECES, 16, 2, model, final_chord=False), heldout, training
         ),
-        "4 bars, argmax": evaluate(
+        "shipped model, 4 bars, argmax": evaluate(
             generate(PIECES, 4, 1, model, "argmax", final_chord=False), heldout, training
         ),
         "random baseline": evaluate(random_pieces(PIECES, 4), heldout, training),

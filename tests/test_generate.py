@@ -6,6 +6,7 @@ from conftest import make_roll, small_chorale_set
 from PIL import Image
 
 from bachgan.cli import main
+from bachgan.decoding import DecodingRules
 from bachgan.errors import BachganError
 from bachgan.harmonize import fit_soprano, harmonize, harmonize_with_fit
 from bachgan.metrics import parallel_per_bar, voice_crossing_rate
@@ -148,12 +149,24 @@ def test_harmonize_keeps_the_melody_and_adds_three_voices(tmp_path):
 def test_harmonize_steers_the_lower_voices_away_from_parallels_against_the_melody():
     melody = Roll.from_notes(Notes.from_tuples(ODE_TO_JOY), 1, 64)
     model = load_model()
-    unruled = harmonize_with_fit(melody, model, rule_weight=0).roll
-    ruled = harmonize_with_fit(melody, model).roll
-    assert ruled.notes().select(ruled.notes().track == 0).to_tuples() == sorted(ODE_TO_JOY)
-    assert parallel_per_bar(unruled) > 0  # fitting the melody alone leaves parallels ...
-    assert parallel_per_bar(ruled) < parallel_per_bar(unruled)  # ... that the rule term avoids
-    assert voice_crossing_rate(ruled) <= voice_crossing_rate(unruled)
+    step_by_step = DecodingRules(parallel_cost=0, leap_cost=0, crossing_cost=0)
+
+    def harmonization(**options) -> Roll:
+        return harmonize_with_fit(melody, model, **options).roll
+
+    # Fitting the melody alone and decoding each step on its own leaves parallels ...
+    plain = harmonization(rule_weight=0, rules=step_by_step)
+    # ... that the rule term in the latent optimisation avoids, and the decoding too, ...
+    term_only = harmonization(rules=step_by_step)
+    decoding_only = harmonization(rule_weight=0)
+    both = harmonization()
+    assert parallel_per_bar(plain) > 0
+    assert parallel_per_bar(term_only) < parallel_per_bar(plain)
+    assert parallel_per_bar(decoding_only) < parallel_per_bar(plain)
+    assert parallel_per_bar(both) == 0
+    assert voice_crossing_rate(both) <= voice_crossing_rate(plain)
+    # ... while the melody stays as it was.
+    assert both.notes().select(both.notes().track == 0).to_tuples() == sorted(ODE_TO_JOY)
 
 
 @pytest.mark.parametrize(("centre", "shift"), [(70.0, 0), (62.0, -12), (86.0, 0)])

@@ -28,14 +28,17 @@ __all__ = ["DEFAULT_RULES", "DecodingRules", "voice_leading_decode"]
 class DecodingRules:
     """Costs of the faults, in nats of log-probability, and the pitches kept per voice."""
 
-    parallel_cost: float = 3.0
-    leap_cost: float = 3.0
-    crossing_cost: float = 3.0
+    parallel_cost: float = 10.0
+    leap_cost: float = 10.0
+    crossing_cost: float = 10.0
     candidates: int = 3
 
 
 #: The costs ``bachgan generate`` decodes with.
 DEFAULT_RULES = DecodingRules()
+#: Steps (pieces times steps per piece) whose transitions are computed at once: memory for
+#: speed (about 1 MB per step).
+_STEPS_PER_CHUNK = 256
 
 
 def voice_leading_decode(log_probs: np.ndarray, rules: DecodingRules = DEFAULT_RULES) -> np.ndarray:
@@ -44,9 +47,9 @@ def voice_leading_decode(log_probs: np.ndarray, rules: DecodingRules = DEFAULT_R
     piece, the joint choice among each voice's ``rules.candidates`` most likely classes that
     maximises total log-probability minus the fault costs."""
     rest = log_probs.shape[-1] - 1
-    batch, voices, steps, _ = log_probs.shape
+    _, voices, steps, _ = log_probs.shape
     keep = min(rules.candidates, log_probs.shape[-1])
-    top = np.argsort(-log_probs, axis=-1)[..., :keep]  # (B, V, T, K)
+    top = np.argsort(-log_probs, axis=-1)[..., :keep].astype(np.int16)  # (B, V, T, K)
     combos = np.array(list(itertools.product(range(keep), repeat=voices)))  # (S, V)
     voice_index = np.arange(voices)
     # (B, T, S, V): every joint choice's classes and scores at every step.
@@ -55,11 +58,31 @@ def voice_leading_decode(log_probs: np.ndarray, rules: DecodingRules = DEFAULT_R
     gain = scores.transpose(2, 3, 0, 1).sum(axis=-1) - rules.crossing_cost * _crossings(
         choices, rest
     )
+    pieces_per_chunk = max(1, _STEPS_PER_CHUNK // steps)
+    paths = [
+        _best_path(gain[chunk], top[chunk], combos, rest, rules)
+        for chunk in (
+            slice(start, start + pieces_per_chunk)
+            for start in range(0, len(gain), pieces_per_chunk)
+        )
+    ]
+    path = np.concatenate(paths)  # (B, T)
+    chosen = np.take_along_axis(choices, path[:, :, None, None], axis=2)[:, :, 0]  # (B, T, V)
+    return chosen.transpose(0, 2, 1).astype(np.int64)
+
+
+def _best_path(
+    gain: np.ndarray, top: np.ndarray, combos: np.ndarray, rest: int, rules: DecodingRules
+) -> np.ndarray:
+    """Viterbi: ``(B, T)`` joint-choice indices maximising ``gain (B, T, S)`` minus the faults
+    between consecutive steps; ``top (B, V, T, K)`` holds each voice's candidate classes and
+    ``combos (S, V)`` which candidate each joint choice takes."""
+    batch, steps, states = gain.shape
+    costs = _transition_faults(top, combos, rest, rules)  # (B, T-1, S, S)
     best = gain[:, 0]
-    backpointers = np.zeros((batch, steps, len(combos)), dtype=np.int64)
+    backpointers = np.zeros((batch, steps, states), dtype=np.int64)
     for step in range(1, steps):
-        cost = _transition_faults(choices[:, step - 1], choices[:, step], rest, rules)
-        total = best[:, :, None] - cost  # (B, S_before, S_after)
+        total = best[:, :, None] - costs[:, step - 1]  # (B, S_before, S_after)
         backpointers[:, step] = total.argmax(axis=1)
         best = total.max(axis=1) + gain[:, step]
     state = best.argmax(axis=1)
@@ -67,8 +90,7 @@ def voice_leading_decode(log_probs: np.ndarray, rules: DecodingRules = DEFAULT_R
     for step in range(steps - 1, -1, -1):
         path[:, step] = state
         state = backpointers[np.arange(batch), step, state]
-    chosen = np.take_along_axis(choices, path[:, :, None, None], axis=2)[:, :, 0]  # (B, T, V)
-    return chosen.transpose(0, 2, 1)
+    return path
 
 
 def _crossings(choices: np.ndarray, rest: int) -> np.ndarray:
@@ -78,22 +100,50 @@ def _crossings(choices: np.ndarray, rest: int) -> np.ndarray:
 
 
 def _transition_faults(
-    before: np.ndarray, after: np.ndarray, rest: int, rules: DecodingRules
+    top: np.ndarray, combos: np.ndarray, rest: int, rules: DecodingRules
 ) -> np.ndarray:
-    """Cost of moving from each joint choice ``before (B, S, V)`` to each ``after (B, S, V)``:
-    ``(B, S, S)``."""
-    a0, a1 = before[:, :, None, :], after[:, None, :, :]  # (B, S, 1, V), (B, 1, S, V)
-    sounding = (a0 != rest) & (a1 != rest)
-    motion = np.where(sounding, a1 - a0, 0)
-    leaps = (np.abs(motion) > 12).sum(axis=-1)
-    parallels = np.zeros(leaps.shape, dtype=np.int64)
-    for upper, lower in itertools.combinations(range(before.shape[-1]), 2):
-        interval_before = (a0[..., upper] - a0[..., lower]) % 12
-        interval_after = (a1[..., upper] - a1[..., lower]) % 12
-        moving = (motion[..., upper] != 0) & (motion[..., lower] != 0)
-        together = np.sign(motion[..., upper]) == np.sign(motion[..., lower])
-        perfect = ((interval_before == 0) | (interval_before == 7)) & (
-            interval_before == interval_after
+    """``(B, T-1, S, S)``: the cost of moving from each joint choice at one step to each at
+    the next. Faults are counted on each voice's (leaps) or voice pair's (parallels)
+    candidates, ``K x K`` or ``K^4`` per step, then spread over the joint choices."""
+    before, after = top[:, :, :-1, :, None], top[:, :, 1:, None, :]  # (B, V, T-1, K, K)
+    sounding = (before != rest) & (after != rest)
+    motion = np.where(sounding, after - before, 0)  # (B, V, T-1, K_before, K_after)
+    before_state, after_state = combos[:, None, :], combos[None, :, :]  # (S, 1, V), (1, S, V)
+    leaps = np.abs(motion) > 12
+    cost = rules.leap_cost * sum(
+        leaps[:, voice][:, :, before_state[..., voice], after_state[..., voice]]
+        for voice in range(top.shape[1])
+    )
+    for upper, lower in itertools.combinations(range(top.shape[1]), 2):
+        parallels = _pair_parallels(
+            top[:, upper], top[:, lower], motion[:, upper], motion[:, lower]
         )
-        parallels += moving & together & perfect
-    return rules.parallel_cost * parallels + rules.leap_cost * leaps
+        cost = (
+            cost
+            + rules.parallel_cost
+            * parallels[
+                :,
+                :,
+                before_state[..., upper],
+                before_state[..., lower],
+                after_state[..., upper],
+                after_state[..., lower],
+            ]
+        )
+    return cost
+
+
+def _pair_parallels(
+    upper: np.ndarray, lower: np.ndarray, upper_motion: np.ndarray, lower_motion: np.ndarray
+) -> np.ndarray:
+    """``(B, T-1, K, K, K, K)``, indexed by the upper and lower voice's candidate before, then
+    after: whether the two move in parallel perfect intervals. ``upper`` and ``lower`` are
+    ``(B, T, K)`` candidates, the motions ``(B, T-1, K_before, K_after)``."""
+    interval_before = (upper[:, :-1, :, None] - lower[:, :-1, None, :]) % 12  # (B, T-1, K, K)
+    interval_after = (upper[:, 1:, :, None] - lower[:, 1:, None, :]) % 12
+    perfect_before = (interval_before == 0) | (interval_before == 7)
+    same_interval = interval_before[..., None, None] == interval_after[:, :, None, None]
+    up = upper_motion[:, :, :, None, :, None]  # (B, T-1, Ku, 1, Ku', 1)
+    down = lower_motion[:, :, None, :, None, :]  # (B, T-1, 1, Kl, 1, Kl')
+    together = (up != 0) & (down != 0) & (np.sign(up) == np.sign(down))
+    return together & perfect_before[..., None, None] & same_interval

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .decoding import voice_leading_decode
+from .decoding import DEFAULT_RULES, DecodingRules, voice_leading_decode
 from .encoding import Encoding, decode, encode, estimate_key_fifths, key_shift
 from .errors import BachganError
 from .models.musegan import Noise, VoiceLeadingFaults
@@ -84,10 +84,13 @@ def harmonize_with_fit(
     candidates: int = 8,
     progress: Callable[[float], None] | None = None,
     rule_weight: float = RULE_WEIGHT,
+    rules: DecodingRules = DEFAULT_RULES,
 ) -> Harmonization:
     """:func:`harmonize`, also reporting how well the latent optimisation fitted the melody;
     ``progress`` is called with the fraction of the optimisation done, and ``rule_weight``
-    weighs the lower voices' part-writing faults under the melody (0: fit the melody only)."""
+    weighs the lower voices' part-writing faults under the melody (0: fit the melody only);
+    ``rules`` are the costs with which the lower voices are then decoded (all 0: each step's
+    most likely pitch)."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     line = melody_line(melody)
     encoding = loaded.encoding
@@ -101,7 +104,7 @@ def harmonize_with_fit(
         output = loaded.generator(noise)
     log_probs = output.pitch_logits.log_softmax(dim=-1)[0].numpy()
     fit = float((log_probs[0].argmax(axis=-1) == target_pitch).mean())
-    pitch = _lower_voices_under(target_pitch, log_probs)
+    pitch = _lower_voices_under(target_pitch, log_probs, rules)
     onset = (output.onset_logits > 0)[0].numpy()
     onset[0] = target_onset
     roll = decode(pitch, onset, encoding, track_names=VOICE_NAMES, tempo_bpm=line.tempo_bpm)
@@ -109,12 +112,14 @@ def harmonize_with_fit(
     return Harmonization(roll.transpose(-shift), fit)
 
 
-def _lower_voices_under(melody: np.ndarray, log_probs: np.ndarray) -> np.ndarray:
+def _lower_voices_under(
+    melody: np.ndarray, log_probs: np.ndarray, rules: DecodingRules
+) -> np.ndarray:
     """``(V, T)`` pitch classes: the melody as the soprano and the lower voices decoded by
     :func:`~bachgan.decoding.voice_leading_decode` beneath it."""
     fixed = log_probs.copy()
     fixed[0] = np.where(np.arange(fixed.shape[-1]) == melody[:, None], 0.0, -np.inf)
-    return voice_leading_decode(fixed[None])[0]
+    return voice_leading_decode(fixed[None], rules)[0]
 
 
 def fit_soprano(line: Roll, shift: int, encoding: Encoding, centre: float) -> int:

@@ -1,0 +1,69 @@
+"""How the voice-leading decoding's costs change free generation: the numbers behind the
+choice of `DecodingRules` in docs/RESULTS.md (rows 32-33).
+
+Samples 200 pieces of 4 bars once, decodes them by argmax and with the voice-leading decoding
+at each --costs value (nats per parallel, leap over an octave and crossing), and evaluates
+each against 120 training chorales (the held-out chorales are kept for the final table), with
+the decoding's time.
+
+    python benchmarks/decoding.py [--model PATH] [--costs 1 3 10] [--bars 4]
+
+Needs runs/train.npz (`bachgan prepare bach --split train --out runs/train.npz`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from bachgan.corpus import load_rolls
+from bachgan.decoding import DecodingRules
+from bachgan.evaluate import evaluate
+from bachgan.models.musegan import Noise
+from bachgan.sample import decode_output, load_model
+
+PIECES = 200
+REFERENCE_PIECES = 120
+METRICS = ("parallel_per_bar", "in_key_ratio", "pitch_classes_per_bar", "qualified_note_rate")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="checkpoint (default: the shipped model)")
+    parser.add_argument("--costs", type=float, nargs="+", default=[1.0, 3.0, 10.0])
+    parser.add_argument("--bars", type=int, default=4)
+    args = parser.parse_args()
+    training, _ = load_rolls("runs/train.npz")
+    chosen = np.random.default_rng(0).permutation(len(training))[:REFERENCE_PIECES]
+    reference = [training[i] for i in chosen]
+    loaded = load_model(args.model)
+    noise = Noise.sample(
+        loaded.config, PIECES, args.bars, generator=torch.Generator().manual_seed(5)
+    )
+    with torch.no_grad():
+        output = loaded.generator(noise)
+    print("| decoding | seconds | classifier | Fréchet | " + " | ".join(METRICS) + " |")
+    print("|---|---|---|---|" + "---|" * len(METRICS))
+    settings = [("argmax", None)] + [
+        ("voice-leading", DecodingRules(cost, cost, cost)) for cost in args.costs
+    ]
+    for mode, rules in settings:
+        started = time.perf_counter()
+        extra = {"rules": rules} if rules else {}
+        rolls = decode_output(output, loaded.encoding, mode, **extra)
+        seconds = time.perf_counter() - started
+        result = evaluate(rolls, reference)
+        label = mode if rules is None else f"{mode}, cost {rules.parallel_cost:g}"
+        values = " | ".join(f"{result['metrics'][m]['generated']:.3f}" for m in METRICS)
+        print(
+            f"| {label} | {seconds:.1f} | {result['classifier_accuracy']:.3f} | "
+            f"{result['frechet_distance']:.2f} | {values} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
