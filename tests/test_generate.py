@@ -61,6 +61,19 @@ def test_generate_is_deterministic_and_four_voices():
     assert first[0].notes().to_tuples() != other[0].notes().to_tuples()
 
 
+def test_voice_leading_decoding_writes_the_same_music_with_fewer_parallels():
+    model = load_model()
+    argmax = generate(n=40, bars=4, seed=1, model=model, mode="argmax", final_chord=False)
+    joint = generate(n=40, bars=4, seed=1, model=model, final_chord=False)  # the default
+    parallels = [np.mean([parallel_per_bar(r) for r in rolls]) for rolls in (argmax, joint)]
+    assert parallels[1] < parallels[0] / 2
+    assert max(voice_crossing_rate(r) for r in joint) == 0
+    # Most notes are the argmax's own: only where a fault is avoided does a voice change.
+    pairs = zip(argmax, joint, strict=True)
+    same = [(a.sounding == b.sounding).all(axis=2).mean() for a, b in pairs]  # voice-steps
+    assert 0.98 < np.mean(same) < 1
+
+
 def test_final_chord_fills_a_voice_that_rests_on_the_last_downbeat():
     from bachgan.sample import hold_final_chord
 
