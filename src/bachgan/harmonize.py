@@ -4,7 +4,8 @@ The method is latent optimisation (GAN inversion): a batch of latent points is o
 Adam so that the generator's soprano matches the melody (cross-entropy on its pitch logits)
 while its alto, tenor and bass, sounding under the melody itself, avoid parallel perfect
 intervals, leaps over an octave and voice crossing; the best candidate's lower voices are
-kept, and the melody itself is written back unchanged. No separate conditional model is
+then decoded under the melody with the voice-leading decoding (:mod:`bachgan.decoding`), and
+the melody itself is written back unchanged. No separate conditional model is
 needed, and since the generator is convolutional over bars, melodies of any length work.
 """
 
