@@ -10,6 +10,7 @@ from bachgan.models import (
     Noise,
     TextureStatistics,
     VoiceLeadingFaults,
+    bar_pitch_class_pairs,
     voice_pitch_distribution,
 )
 
@@ -87,6 +88,27 @@ def test_voice_pitch_distribution_pools_each_voice_over_the_batch():
     expected[1, 64 - 33] = 1.0
     expected[3, 48 - 33], expected[3, 50 - 33] = 6 / 8, 2 / 8
     assert torch.equal(distribution, expected)
+
+
+def test_bar_pitch_class_pairs_count_the_bars_where_two_classes_both_sound():
+    # Bar one: F in the soprano, F sharp in the alto (one step), C in the bass, an octave
+    # apart from the tenor's C. Bar two (another window): only G and B.
+    first = one_hot([[77] * 4, [66, None, None, None], [60] * 4, [48] * 4])
+    second = one_hot([[71] * 4, [67] * 4, [None] * 4, [None] * 4])
+    pairs = bar_pitch_class_pairs(torch.cat([first, second]), CONFIG)
+    c, f, f_sharp, g, b = 0, 5, 6, 7, 11
+    expected = torch.zeros(12, 12)
+    for classes in ((c, f, f_sharp), (g, b)):
+        for i in classes:
+            for j in classes:
+                expected[i, j] = 0.5  # one bar in two
+    assert torch.equal(pairs, expected)
+
+
+def test_bar_pitch_class_pairs_give_gradients():
+    logits = torch.zeros(2, 4, 4, CONFIG.n_classes, requires_grad=True)
+    bar_pitch_class_pairs(logits.softmax(dim=-1), CONFIG)[5, 6].backward()
+    assert logits.grad.abs().sum() > 0
 
 
 def test_texture_statistics_give_gradients():

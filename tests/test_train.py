@@ -229,8 +229,27 @@ def test_pitch_distribution_target_counts_every_training_window_and_its_transpos
     assert widened, "transposed copies must reach pitches the plain data does not"
 
 
+def test_pitch_class_pairs_term_is_zero_on_the_data_and_grows_with_clashing_accidentals(
+    chorales, tmp_path
+):
+    trainer = make_trainer(tiny(chorales, tmp_path / "run", pitch_class_pairs_weight=1.0), CPU)
+    every_window, _ = trainer._real(torch.arange(len(trainer.data.pitch)))
+    assert trainer._pitch_class_pairs_mismatch(every_window).item() == pytest.approx(0, abs=1e-5)
+    clashing = every_window.clone()
+    alto = clashing[:, 1]
+    sung = alto[..., :-1].sum(dim=-1) > 0
+    raised = torch.roll(alto, shifts=1, dims=-1)  # every alto note a semitone higher
+    clashing[:, 1] = torch.where(sung[..., None], raised, alto)
+    assert trainer._pitch_class_pairs_mismatch(clashing).item() > 1.0
+
+
 def test_optional_generator_terms_train_and_are_kept_in_the_checkpoint(chorales, tmp_path):
-    options = dict(texture_weight=0.3, pitch_distribution_weight=3.0, count_crossings=True)
+    options = dict(
+        texture_weight=0.3,
+        pitch_distribution_weight=3.0,
+        pitch_class_pairs_weight=1.0,
+        count_crossings=True,
+    )
     path = train(tiny(chorales, tmp_path / "run", **options), progress=False)
     saved = load_checkpoint(path)["train_config"]
     assert {name: saved[name] for name in options} == options

@@ -142,6 +142,14 @@ def _add_train(commands) -> None:
         "default 3, 0 turns it off)",
     )
     command.add_argument(
+        "--pitch-class-pairs-weight",
+        type=float,
+        default=0.0,
+        help="weight of the generator's penalty for pitch classes that share a bar more or "
+        "less often than in the data, such as F and F sharp, which keeps each bar in one key "
+        "(musegan; default 0, off)",
+    )
+    command.add_argument(
         "--no-key-normalization",
         action="store_true",
         help="keep pieces in their own keys instead of C major / A minor",
@@ -179,6 +187,7 @@ def _run_train(args: argparse.Namespace) -> None:
         count_crossings=args.count_crossings,
         texture_weight=args.texture_weight,
         pitch_distribution_weight=args.pitch_distribution_weight,
+        pitch_class_pairs_weight=args.pitch_class_pairs_weight,
         transpose=args.transpose,
         normalize_key=not args.no_key_normalization,
         seed=args.seed,

@@ -71,6 +71,10 @@ class TrainConfig:
     #: pitch distribution pooled over the batch and over every training window; musegan
     #: only). 0 turns it off.
     pitch_distribution_weight: float = 3.0
+    #: Weight of the generator's penalty for pitch classes that share a bar more (or less)
+    #: often than in the training data, such as F and F sharp (half the summed absolute
+    #: difference of the two pair matrices; musegan only). 0 turns it off.
+    pitch_class_pairs_weight: float = 0.0
     seed: int = 0
     device: str = "cpu"
     checkpoint_every: int = 200
@@ -107,7 +111,12 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         config.minutes is not None and config.minutes <= 0
     ):
         raise BachganError("--steps and --minutes must be more than 0")
-    for weight in ("voice_leading_weight", "texture_weight", "pitch_distribution_weight"):
+    for weight in (
+        "voice_leading_weight",
+        "texture_weight",
+        "pitch_distribution_weight",
+        "pitch_class_pairs_weight",
+    ):
         if getattr(config, weight) < 0:
             flag = "--" + weight.replace("_", "-")
             raise BachganError(f"{flag} must be 0 or more: a negative weight rewards the fault")

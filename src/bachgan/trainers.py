@@ -30,6 +30,7 @@ from .models import (
     SeedGenerator,
     TextureStatistics,
     VoiceLeadingFaults,
+    bar_pitch_class_pairs,
     voice_pitch_distribution,
 )
 from .models.musegan import critic_input
@@ -86,7 +87,7 @@ class MuseGANTrainer:
     """WGAN-GP: ``n_critic`` critic steps on fresh real batches, then one generator step;
     an exponential moving average of the generator is kept for sampling."""
 
-    shown = ("critic", "generator", "wasserstein", "faults", "texture", "pitches")
+    shown = ("critic", "generator", "wasserstein", "faults", "texture", "pitches", "pairs")
 
     def __init__(self, config: TrainConfig, device: torch.device) -> None:
         self.config, self.device = config, device
@@ -111,6 +112,9 @@ class MuseGANTrainer:
         self.texture_scale = self._data_texture_scale() if config.texture_weight else None
         self.pitch_target = (
             self._data_pitch_distribution() if config.pitch_distribution_weight else None
+        )
+        self.pairs_target = (
+            self._data_pitch_class_pairs() if config.pitch_class_pairs_weight else None
         )
         self.ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.g, self.d = self.generator, self.critic
@@ -156,11 +160,17 @@ class MuseGANTrainer:
             if self.config.pitch_distribution_weight
             else nothing
         )
+        pairs = (
+            self._pitch_class_pairs_mismatch(fake_pitch)
+            if self.config.pitch_class_pairs_weight
+            else nothing
+        )
         loss_g = (
             adversarial
             + self.config.voice_leading_weight * faults
             + self.config.texture_weight * texture
             + self.config.pitch_distribution_weight * pitches
+            + self.config.pitch_class_pairs_weight * pairs
         )
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -174,6 +184,7 @@ class MuseGANTrainer:
             "faults": faults.item(),
             "texture": texture.item(),
             "pitches": pitches.item(),
+            "pairs": pairs.item(),
         }
 
     def _texture_mismatch(
@@ -197,6 +208,27 @@ class MuseGANTrainer:
         generated batch and over every training window, summed over voices (0 to ``V``): it
         grows when the batch's windows all keep to the same few pitches."""
         return 0.5 * (voice_pitch_distribution(pitch) - self.pitch_target).abs().sum()
+
+    def _pitch_class_pairs_mismatch(self, pitch: torch.Tensor) -> torch.Tensor:
+        """Half the summed absolute difference between how often each two pitch classes
+        share a bar in the generated batch and in every training window (the diagonal: how
+        often each sounds in a bar)."""
+        generated = bar_pitch_class_pairs(pitch, self.model_config)
+        return 0.5 * (generated - self.pairs_target).abs().sum()
+
+    @torch.no_grad()
+    def _data_pitch_class_pairs(self, transposed_copies: int = 8) -> torch.Tensor:
+        """:func:`bar_pitch_class_pairs` over every training window; with random
+        transposition, over ``transposed_copies`` transposed copies of the data."""
+        copies = transposed_copies if self.config.transpose else 1
+        rng = torch.Generator().manual_seed(self.config.seed)
+        total = torch.zeros(12, 12)
+        for _ in range(copies):
+            for pitch in self.data.pitch.split(256):
+                moved = transpose_batch(pitch, self.data.encoding, self.config.transpose, rng)
+                one_hot = F.one_hot(moved, self.model_config.n_classes).float()
+                total += bar_pitch_class_pairs(one_hot, self.model_config) * len(pitch)
+        return (total / (copies * len(self.data))).to(self.device)
 
     @torch.no_grad()
     def _data_pitch_distribution(self, transposed_copies: int = 8) -> torch.Tensor:

@@ -7,6 +7,7 @@ from .musegan import (
     Noise,
     TextureStatistics,
     VoiceLeadingFaults,
+    bar_pitch_class_pairs,
     voice_pitch_distribution,
 )
 from .seed import SeedConfig, SeedDiscriminator, SeedGenerator
@@ -21,5 +22,6 @@ __all__ = [
     "SeedGenerator",
     "TextureStatistics",
     "VoiceLeadingFaults",
+    "bar_pitch_class_pairs",
     "voice_pitch_distribution",
 ]

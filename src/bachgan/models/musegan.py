@@ -25,6 +25,7 @@ __all__ = [
     "Noise",
     "TextureStatistics",
     "VoiceLeadingFaults",
+    "bar_pitch_class_pairs",
     "voice_pitch_distribution",
 ]
 
@@ -362,6 +363,20 @@ def voice_pitch_distribution(pitch: torch.Tensor) -> torch.Tensor:
     the same ones, has a narrow distribution; per-window averages cannot see that."""
     counts = pitch[..., :-1].sum(dim=(0, 2))
     return counts / counts.sum(dim=-1, keepdim=True).clamp(min=1)
+
+
+def bar_pitch_class_pairs(pitch: torch.Tensor, config: MuseGANConfig) -> torch.Tensor:
+    """How often two pitch classes sound in the same bar, pooled over every bar of a batch:
+    one-hot ``(B, V, T, C)`` (rest last) -> symmetric ``(12, 12)``; entry ``(i, j)`` is the
+    share of bars where both sound, the diagonal the share where each sounds. A generator can
+    match every voice's pitch distribution and still write F and F sharp in one bar three
+    times as often as Bach; this sees it. Exact on one-hot input, differentiable through
+    straight-through outputs."""
+    batch, voices, steps, _ = pitch.shape
+    chroma = pitch @ _chroma_matrix(config).to(pitch.device)
+    bars = chroma.reshape(batch, voices, steps // config.steps_per_bar, config.steps_per_bar, 12)
+    present = bars.amax(dim=(1, 3)).reshape(-1, 12)
+    return present.T @ present / max(present.shape[0], 1)
 
 
 def _leap_matrix(config: MuseGANConfig) -> torch.Tensor:
