@@ -76,6 +76,18 @@ def test_texture_statistics_count_pitch_classes_onsets_and_short_notes():
     assert torch.allclose(statistics[4:], shares / 10)
 
 
+def test_texture_statistics_can_add_the_crossing_rate():
+    # Soprano and alto both sound on all four steps, the alto above the soprano on the last
+    # two; the tenor sounds on two steps, under the alto and over the bass. Adjacent pairs
+    # both sounding: 4 (soprano-alto) + 2 (alto-tenor) + 2 (tenor-bass) steps, two crossed.
+    voices = [[72, 72, 67, 67], [69, 69, 71, 71], [None, None, 60, 60], [48, 48, 48, 48]]
+    onsets = torch.zeros(1, 4, 4)
+    plain = TextureStatistics(CONFIG)(one_hot(voices), onsets)[0]
+    statistics = TextureStatistics(CONFIG, crossings=True)(one_hot(voices), onsets)[0]
+    assert len(plain) == 16 and torch.equal(statistics[:16], plain)
+    assert statistics[16].item() == pytest.approx(2 / 8)
+
+
 def test_voice_pitch_distribution_pools_each_voice_over_the_batch():
     # Two windows whose sopranos each hold one pitch, a different one: the batch's soprano
     # spreads evenly over both. The alto sings in one window only (rests do not count); the

@@ -123,7 +123,8 @@ def _add_train(commands) -> None:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="also count voice crossings (a voice above the voice written over it) among "
-        "those faults (default: on)",
+        "those faults (default: on); with --no-count-crossings the texture term matches the "
+        "data's crossing rate instead",
     )
     command.add_argument(
         "--texture-weight",

@@ -108,7 +108,10 @@ class MuseGANTrainer:
         self.voice_leading_faults = VoiceLeadingFaults(
             self.model_config, crossings=config.count_crossings
         ).to(device)
-        self.texture = TextureStatistics(self.model_config).to(device)
+        # Crossings not counted as faults are matched to the data's rate instead.
+        self.texture = TextureStatistics(
+            self.model_config, crossings=not config.count_crossings
+        ).to(device)
         self.texture_scale = self._data_texture_scale() if config.texture_weight else None
         self.pitch_target = (
             self._data_pitch_distribution() if config.pitch_distribution_weight else None
