@@ -2,11 +2,12 @@
 choice of `DecodingRules` in docs/RESULTS.md (rows 32-33).
 
 Samples 200 pieces of 4 bars once, decodes them by argmax and with the voice-leading decoding
-at each --costs value (nats per parallel, leap over an octave and crossing), and evaluates
+at each --costs value (nats per parallel, leap over an octave and, unless --crossing-cost
+sets it apart, crossing), and evaluates
 each against 120 training chorales (the held-out chorales are kept for the final table), with
 the decoding's time.
 
-    python benchmarks/decoding.py [--model PATH] [--costs 1 3 10] [--bars 4]
+    python benchmarks/decoding.py [--model PATH] [--costs 1 3 10] [--crossing-cost 0] [--bars 4]
 
 Needs runs/train.npz (`bachgan prepare bach --split train --out runs/train.npz`).
 """
@@ -27,13 +28,20 @@ from bachgan.sample import decode_output, load_model
 
 PIECES = 200
 REFERENCE_PIECES = 120
-METRICS = ("parallel_per_bar", "in_key_ratio", "pitch_classes_per_bar", "qualified_note_rate")
+METRICS = (
+    "parallel_per_bar",
+    "voice_crossing_rate",
+    "in_key_ratio",
+    "pitch_classes_per_bar",
+    "qualified_note_rate",
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="checkpoint (default: the shipped model)")
     parser.add_argument("--costs", type=float, nargs="+", default=[1.0, 3.0, 10.0])
+    parser.add_argument("--crossing-cost", type=float, help="nats per crossing (default: --costs)")
     parser.add_argument("--bars", type=int, default=4)
     args = parser.parse_args()
     training, _ = load_rolls("runs/train.npz")
@@ -48,7 +56,8 @@ def main() -> None:
     print("| decoding | seconds | classifier | Fréchet | " + " | ".join(METRICS) + " |")
     print("|---|---|---|---|" + "---|" * len(METRICS))
     settings = [("argmax", None)] + [
-        ("voice-leading", DecodingRules(cost, cost, cost)) for cost in args.costs
+        ("voice-leading", DecodingRules(cost, cost, _or(args.crossing_cost, cost)))
+        for cost in args.costs
     ]
     for mode, rules in settings:
         started = time.perf_counter()
@@ -57,12 +66,18 @@ def main() -> None:
         seconds = time.perf_counter() - started
         result = evaluate(rolls, reference)
         label = mode if rules is None else f"{mode}, cost {rules.parallel_cost:g}"
+        if rules is not None and rules.crossing_cost != rules.parallel_cost:
+            label += f", crossing {rules.crossing_cost:g}"
         values = " | ".join(f"{result['metrics'][m]['generated']:.3f}" for m in METRICS)
         print(
             f"| {label} | {seconds:.1f} | {result['classifier_accuracy']:.3f} | "
             f"{result['frechet_distance']:.2f} | {values} |",
             flush=True,
         )
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 if __name__ == "__main__":
