@@ -74,6 +74,24 @@ def test_voice_leading_decoding_writes_the_same_music_with_fewer_parallels():
     assert 0.98 < np.mean(same) < 1
 
 
+def test_a_model_taught_bachs_crossing_rate_keeps_its_crossings_when_decoded(tmp_path, tiny_model):
+    data = small_chorale_set(tmp_path, "bwv2", 12)
+    config = TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "run"),
+        steps=1,
+        batch_size=8,
+        n_critic=1,
+        model_size="tiny",
+        threads=1,
+        count_crossings=False,
+    )
+    crossing = load_model(train(config, progress=False))
+    assert crossing.rules.crossing_cost == 0
+    assert crossing.rules.parallel_cost == load_model(tiny_model).rules.parallel_cost > 0
+    assert load_model(tiny_model).rules == DecodingRules()
+
+
 def test_final_chord_fills_a_voice_that_rests_on_the_last_downbeat():
     from bachgan.sample import hold_final_chord
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "LoadedModel",
     "binarize",
     "decode_output",
+    "decoding_rules",
     "generate",
     "hold_final_chord",
     "load_model",
@@ -97,6 +98,8 @@ class LoadedModel:
     step: int
     source: str
     critic: Critic | None = None
+    #: The costs :func:`generate` decodes this model with (``voice-leading``).
+    rules: DecodingRules = DEFAULT_RULES
 
 
 def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> LoadedModel:
@@ -121,8 +124,23 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Lo
     except (KeyError, TypeError, RuntimeError) as error:
         raise BachganError(f"{path} is not a compatible bachgan model ({error})") from error
     return LoadedModel(
-        generator.eval().to(device), encoding, config, int(checkpoint["step"]), str(path), critic
+        generator.eval().to(device),
+        encoding,
+        config,
+        int(checkpoint["step"]),
+        str(path),
+        critic,
+        decoding_rules(checkpoint.get("train_config", {})),
     )
+
+
+def decoding_rules(train_config: dict) -> DecodingRules:
+    """The voice-leading decoding's costs for a model trained with ``train_config``: one
+    taught the data's rate of voice crossings (``count_crossings`` off) keeps its crossings;
+    one trained to avoid every crossing has them banned."""
+    if train_config.get("count_crossings", True):
+        return DEFAULT_RULES
+    return replace(DEFAULT_RULES, crossing_cost=0.0)
 
 
 def model_arch(path: str | os.PathLike) -> str:
@@ -183,7 +201,7 @@ def generate(
         elif candidates > 1:
             output = GeneratorOutput(output.pitch_logits[:n], output.onset_logits[:n])
     meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0}
-    rolls = decode_output(output, loaded.encoding, mode, temperature, rng, **meta)
+    rolls = decode_output(output, loaded.encoding, mode, temperature, rng, loaded.rules, **meta)
     return [hold_final_chord(roll) if final_chord else roll for roll in rolls]
 
 
