@@ -27,20 +27,17 @@ ODE_TO_JOY = [
 ] + [(0, 64, 48, 6), (0, 62, 54, 2), (0, 62, 56, 8)]
 
 
+def train_tiny(folder, **overrides):
+    """A tiny chorale model trained for two steps on 12 chorales; its checkpoint's path."""
+    data = small_chorale_set(folder, "bwv2", 12)
+    settings = dict(steps=2, batch_size=8, n_critic=1, model_size="tiny", threads=1)
+    config = TrainConfig(data=str(data), out=str(folder / "run"), **{**settings, **overrides})
+    return train(config, progress=False)
+
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("model")
-    data = small_chorale_set(folder, "bwv2", 12)
-    config = TrainConfig(
-        data=str(data),
-        out=str(folder / "run"),
-        steps=2,
-        batch_size=8,
-        n_critic=1,
-        model_size="tiny",
-        threads=1,
-    )
-    return train(config, progress=False)
+    return train_tiny(tmp_path_factory.mktemp("model"))
 
 
 def test_shipped_model_is_inside_the_package_and_small():
@@ -75,18 +72,7 @@ def test_voice_leading_decoding_writes_the_same_music_with_fewer_parallels():
 
 
 def test_a_model_taught_bachs_crossing_rate_keeps_its_crossings_when_decoded(tmp_path, tiny_model):
-    data = small_chorale_set(tmp_path, "bwv2", 12)
-    config = TrainConfig(
-        data=str(data),
-        out=str(tmp_path / "run"),
-        steps=1,
-        batch_size=8,
-        n_critic=1,
-        model_size="tiny",
-        threads=1,
-        count_crossings=False,
-    )
-    crossing = load_model(train(config, progress=False))
+    crossing = load_model(train_tiny(tmp_path, count_crossings=False))
     assert crossing.rules.crossing_cost == 0
     assert crossing.rules.parallel_cost == load_model(tiny_model).rules.parallel_cost > 0
     assert load_model(tiny_model).rules == DecodingRules()
