@@ -314,7 +314,7 @@ class VoiceLeadingFaults(nn.Module):
         leaps = ((pitch[:, :, :-1] @ self.leaps) * pitch[:, :, 1:]).sum(dim=-1)
         faults = parallels.sum(dim=(1, 2)) + leaps.sum(dim=(1, 2))
         if self.crossings:
-            faults = faults + ((pitch[:, :-1] @ self.higher) * pitch[:, 1:]).sum(dim=(1, 2, 3))
+            faults = faults + _crossed_steps(pitch, self.higher).sum(dim=(1, 2))
         return faults / (pitch.shape[2] / self.steps_per_bar)
 
 
@@ -363,13 +363,18 @@ class TextureStatistics(nn.Module):
         return torch.cat([texture, shares, _crossing_rate(pitch, self.higher)[:, None]], dim=1)
 
 
+def _crossed_steps(pitch: torch.Tensor, higher: torch.Tensor) -> torch.Tensor:
+    """``(B, V - 1, T)``: 1 where a voice sounds above the voice written over it (exact on
+    one-hot input; rests are never higher)."""
+    return ((pitch[:, :-1] @ higher) * pitch[:, 1:]).sum(dim=-1)
+
+
 def _crossing_rate(pitch: torch.Tensor, higher: torch.Tensor) -> torch.Tensor:
     """``(B,)``: among steps where two adjacent voices both sound, the share where the lower
     voice sounds above the upper one (the evaluation's ``voice_crossing_rate``)."""
     sounding = 1 - pitch[..., -1]
-    crossed = ((pitch[:, :-1] @ higher) * pitch[:, 1:]).sum(dim=(1, 2, 3))
     both = (sounding[:, :-1] * sounding[:, 1:]).sum(dim=(1, 2))
-    return crossed / both.clamp(min=1)
+    return _crossed_steps(pitch, higher).sum(dim=(1, 2)) / both.clamp(min=1)
 
 
 def voice_pitch_distribution(pitch: torch.Tensor) -> torch.Tensor:
