@@ -328,14 +328,6 @@ class TextureStatistics(nn.Module):
     is told apart by that alone). Exact on one-hot input, differentiable through
     straight-through outputs, so the generator can be taught the data's averages."""
 
-    names = (
-        "pitch_classes_per_bar",
-        "polyphony",
-        "onsets_per_beat",
-        "short_notes_per_beat",
-        *(f"pitch_class_{k}" for k in range(12)),
-    )
-
     def __init__(self, config: MuseGANConfig, crossings: bool = False) -> None:
         super().__init__()
         self.steps_per_bar = config.steps_per_bar
