@@ -135,6 +135,14 @@ def _add_train(commands) -> None:
         "pitch class (musegan; default 0.3, 0 turns it off)",
     )
     command.add_argument(
+        "--texture-match",
+        choices=("mean", "distribution"),
+        default="mean",
+        help="what the texture penalty matches: the batch's average of each statistic (mean, "
+        "the default) or its spread over windows as well (distribution: sorted values against "
+        "a real batch's)",
+    )
+    command.add_argument(
         "--pitch-distribution-weight",
         type=float,
         default=3.0,
@@ -187,6 +195,7 @@ def _run_train(args: argparse.Namespace) -> None:
         voice_leading_weight=args.voice_leading_weight,
         count_crossings=args.count_crossings,
         texture_weight=args.texture_weight,
+        texture_match=args.texture_match,
         pitch_distribution_weight=args.pitch_distribution_weight,
         pitch_class_pairs_weight=args.pitch_class_pairs_weight,
         transpose=args.transpose,

@@ -25,7 +25,14 @@ from tqdm import tqdm
 
 from .errors import BachganError
 from .files import atomic_write, write_json
-from .trainers import ARCH_DEFAULTS, ARCHITECTURES, MODEL_SIZES, Trainer, make_trainer
+from .trainers import (
+    ARCH_DEFAULTS,
+    ARCHITECTURES,
+    MODEL_SIZES,
+    TEXTURE_MATCHES,
+    Trainer,
+    make_trainer,
+)
 
 __all__ = ["CHECKPOINT_NAME", "TrainConfig", "export_model", "load_checkpoint", "train"]
 
@@ -66,6 +73,10 @@ class TrainConfig:
     #: each pitch class (Huber distance of the batch mean, in the data's standard deviations;
     #: musegan only). 0 turns it off.
     texture_weight: float = 0.3
+    #: What that penalty matches: ``mean`` (the batch's average of each statistic) or
+    #: ``distribution`` (the batch's sorted values against a real batch's: the 1-D
+    #: Wasserstein distance, which also sees how the statistics vary from window to window).
+    texture_match: str = "mean"
     #: Weight of the generator's penalty for a batch whose voices spread over fewer (or
     #: other) pitches than the training data's (total variation distance of each voice's
     #: pitch distribution pooled over the batch and over every training window; musegan
@@ -107,6 +118,11 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         raise BachganError(f"unknown arch {config.arch!r}; choose from {', '.join(ARCHITECTURES)}")
     if config.model_size not in MODEL_SIZES:
         raise BachganError(f"unknown model size {config.model_size!r}")
+    if config.texture_match not in TEXTURE_MATCHES:
+        raise BachganError(
+            f"unknown --texture-match {config.texture_match!r}; choose from "
+            + ", ".join(TEXTURE_MATCHES)
+        )
     if (config.steps is not None and config.steps < 1) or (
         config.minutes is not None and config.minutes <= 0
     ):

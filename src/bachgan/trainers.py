@@ -40,13 +40,15 @@ from .sample import decode_output
 if TYPE_CHECKING:
     from .train import TrainConfig
 
-__all__ = ["ARCHITECTURES", "MODEL_SIZES", "Trainer", "make_trainer"]
+__all__ = ["ARCHITECTURES", "MODEL_SIZES", "TEXTURE_MATCHES", "Trainer", "make_trainer"]
 
 
 #: Model sizes by name: ``default`` (the shipped chorale model) decides pitches per eighth note
 #: and may split an eighth into two sixteenths; its critic also sees parallel perfect motion
 #: and the window's pitch-class distribution. ``eighths`` is the earlier eighth-note-only
 #: model, ``sixteenths`` decides every sixteenth; ``tiny`` is for smoke tests.
+#: What the texture term compares: batch means, or each statistic's sorted values.
+TEXTURE_MATCHES = ("mean", "distribution")
 MODEL_SIZES = {
     "default": {
         "generated_steps_per_bar": 8,
@@ -197,14 +199,21 @@ class MuseGANTrainer:
         real_pitch: torch.Tensor,
         real_onset: torch.Tensor,
     ) -> torch.Tensor:
-        """Distance of the generated batch's mean texture statistics from a real batch's
+        """Distance of the generated batch's texture statistics from a real batch's
         (transposed like every real batch), in the data's standard deviations: squared
         within one, linear beyond (Huber), so that an untrained generator far from the data
-        is not crushed by this term."""
-        mean = self.texture(pitch, onset).mean(dim=0)
+        is not crushed by this term. With ``texture_match="mean"`` the batch means are
+        compared; with ``"distribution"`` each statistic's sorted values, averaged over the
+        batch (both batches are the same size)."""
+        generated = self.texture(pitch, onset) / self.texture_scale
         with torch.no_grad():
-            target = self.texture(real_pitch, real_onset).mean(dim=0) / self.texture_scale
-        return F.smooth_l1_loss(mean / self.texture_scale, target, reduction="sum")
+            real = self.texture(real_pitch, real_onset) / self.texture_scale
+        if self.config.texture_match == "mean":
+            return F.smooth_l1_loss(generated.mean(dim=0), real.mean(dim=0), reduction="sum")
+        matched = F.smooth_l1_loss(
+            generated.sort(dim=0).values, real.sort(dim=0).values, reduction="none"
+        )
+        return matched.mean(dim=0).sum()
 
     def _pitch_distribution_mismatch(self, pitch: torch.Tensor) -> torch.Tensor:
         """Total variation distance between each voice's pitch distribution over the
