@@ -134,6 +134,21 @@ def test_generate_command_writes_valid_midi_wav_png(tmp_path, capsys):
     assert np.abs(samples).max() > 1000  # not silent
 
 
+def test_a_mode_conditioned_model_writes_in_the_asked_mode_and_harmonizes(tmp_path, tiny_model):
+    conditioned = load_model(train_tiny(tmp_path, mode_conditioning=True))
+    assert 0 < conditioned.config.minor_share < 1  # the share of minor windows in the data
+    major = generate(n=2, bars=2, model=conditioned, key_mode="major")
+    minor = generate(n=2, bars=2, model=conditioned, key_mode="minor")
+    assert major[0].notes().to_tuples() != minor[0].notes().to_tuples()
+    melody = Roll.from_notes(Notes.from_tuples(ODE_TO_JOY), 1, 48, track_names=("Melody",))
+    assert harmonize(melody, model=conditioned, steps=2).n_tracks == 4
+    with pytest.raises(BachganError, match="without --mode-conditioning"):
+        generate(model=tiny_model, key_mode="minor")
+    out = tmp_path / "minor"
+    args = ["generate", "--model", str(tiny_model), "--mode", "minor", "--out", str(out)]
+    assert main(args) == 2
+
+
 def test_generate_errors(tmp_path, tiny_model, capsys):
     assert main(["generate", "--model", str(tmp_path / "nothing"), "--out", str(tmp_path)]) == 2
     assert "no checkpoint" in capsys.readouterr().err

@@ -1,10 +1,15 @@
 """The chorale model's building blocks that encode music rules, on hand-made windows."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 from torch.nn import functional as F
 
+from bachgan.dataset import window_modes
+from bachgan.encoding import Encoding
 from bachgan.models import (
+    Critic,
     MuseGANConfig,
     MuseGANGenerator,
     Noise,
@@ -147,3 +152,33 @@ def test_sixteenth_refinement_starts_as_an_eighth_note_model():
     assert (output.onset_logits[:, :, 1::2] < 0).all()  # and do not restrike
     with pytest.raises(ValueError, match="two steps per decision"):
         MuseGANGenerator(MuseGANConfig(generated_steps_per_bar=16, sixteenth_refinement=True))
+
+
+def test_a_mode_conditioned_model_writes_and_judges_each_window_in_its_mode():
+    config = MuseGANConfig(channels=16, temporal_channels=16, critic_channels=16, modes=2)
+    generator, critic = MuseGANGenerator(config), Critic(config)
+    always_minor = replace(config, minor_share=1.0)
+    assert Noise.sample(config, 8).mode.tolist() == [0] * 8  # no minor windows in the data
+    assert Noise.sample(always_minor, 8).mode.tolist() == [1] * 8
+    noise = Noise.sample(config, 2, generator=torch.Generator().manual_seed(0))
+    major = generator(noise).pitch_logits
+    noise.mode = torch.ones(2, dtype=torch.long)
+    minor = generator(noise).pitch_logits
+    assert not torch.allclose(major, minor)
+    pitch = F.one_hot(minor.argmax(dim=-1), config.n_classes).float()
+    onset = torch.zeros(pitch.shape[:3])
+    assert critic(pitch, onset, noise.mode).shape == (2,)
+    with pytest.raises(ValueError, match="give each window's mode"):
+        critic(pitch, onset)
+
+
+def test_window_modes_tell_a_major_window_from_a_minor_one():
+    encoding = Encoding(lowest_pitch=48, n_pitches=36)
+    c_major = [60, 62, 64, 65, 67, 69, 71, 72]  # the C major scale, then its triad
+    a_minor = [57, 59, 60, 62, 64, 65, 68, 69]  # A harmonic minor, with its G sharp
+    windows = [
+        [[p - 48 for p in c_major + [60, 64, 67, 72] * 2]] * 4,
+        [[p - 48 for p in a_minor + [57, 60, 64, 69] * 2]] * 4,
+        [[encoding.rest] * 16] * 4,
+    ]
+    assert window_modes(torch.tensor(windows), encoding).tolist() == [0, 1, 0]

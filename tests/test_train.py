@@ -270,6 +270,7 @@ def test_optional_generator_terms_train_and_are_kept_in_the_checkpoint(chorales,
         pitch_class_pairs_weight=1.0,
         count_crossings=True,
         texture_match="distribution",
+        mode_conditioning=True,
     )
     path = train(tiny(chorales, tmp_path / "run", **options), progress=False)
     saved = load_checkpoint(path)["train_config"]

@@ -135,6 +135,14 @@ def _add_train(commands) -> None:
         "pitch class (musegan; default 0.3, 0 turns it off)",
     )
     command.add_argument(
+        "--mode-conditioning",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="condition the model on each window's mode, major or minor, so that a piece is "
+        "clearly in one or the other and `generate --mode` can ask for either (musegan; "
+        "default: off)",
+    )
+    command.add_argument(
         "--texture-match",
         choices=("mean", "distribution"),
         default="mean",
@@ -196,6 +204,7 @@ def _run_train(args: argparse.Namespace) -> None:
         count_crossings=args.count_crossings,
         texture_weight=args.texture_weight,
         texture_match=args.texture_match,
+        mode_conditioning=args.mode_conditioning,
         pitch_distribution_weight=args.pitch_distribution_weight,
         pitch_class_pairs_weight=args.pitch_class_pairs_weight,
         transpose=args.transpose,
@@ -231,6 +240,12 @@ def _add_generate(commands) -> None:
         type=int,
         default=1,
         help="keep the critic's favourite of this many samples per piece",
+    )
+    command.add_argument(
+        "--mode",
+        choices=("major", "minor"),
+        help="write every piece in a major or a minor key (a model trained with "
+        "--mode-conditioning; default: either, as often as in its training data)",
     )
     command.set_defaults(handler=_run_generate)
 
@@ -268,6 +283,7 @@ def _run_generate(args: argparse.Namespace) -> None:
         args.temperature,
         args.tempo,
         candidates=args.candidates,
+        key_mode=args.mode,
     )
     for index, roll in enumerate(rolls):
         _write_piece(roll, f"chorale_{args.seed}_{index + 1}", args)

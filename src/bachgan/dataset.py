@@ -16,8 +16,9 @@ import torch
 from .corpus import load_rolls
 from .encoding import Encoding, encode, make_windows
 from .errors import BachganError
+from .metrics import key_of_histogram
 
-__all__ = ["WindowSet", "load_windows", "transpose_batch"]
+__all__ = ["WindowSet", "load_windows", "transpose_batch", "window_modes"]
 
 
 @dataclass
@@ -100,3 +101,16 @@ def transpose_batch(
     high = torch.tensor([r[1] for r in encoding.voice_ranges])[None, :, None]
     fits = ((moved >= low) & (moved <= high) | ~sounding).all(dim=2).all(dim=1)
     return torch.where(fits[:, None, None], moved, pitch)
+
+
+def window_modes(pitch: torch.Tensor, encoding: Encoding) -> torch.Tensor:
+    """``(n,)`` long: 1 where a window's best-fitting key is minor, 0 where major (the
+    Krumhansl-Schmuckler estimate of :func:`bachgan.metrics.best_key`, over the pitch
+    classes of its sounding steps)."""
+    indices = pitch.numpy().reshape(len(pitch), -1)
+    classes = np.where(indices == encoding.rest, 12, (indices + encoding.lowest_pitch) % 12)
+    modes = [
+        key_of_histogram(np.bincount(window, minlength=13)[:12].astype(float))[1] == "minor"
+        for window in classes
+    ]
+    return torch.tensor(modes, dtype=torch.long)

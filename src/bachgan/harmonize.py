@@ -193,7 +193,7 @@ def _optimise(
         (loss + 0.01 * prior).sum().backward()
         optimiser.step()
     best = int(loss.argmin())
-    return Noise(*(t.detach()[best : best + 1] for t in variables))
+    return noise.pick(slice(best, best + 1))
 
 
 def _ends_on_held_note(pitch: np.ndarray, encoding: Encoding) -> bool:

@@ -41,6 +41,7 @@ __all__ = [
     "frechet_distance",
     "in_key_ratio",
     "jensen_shannon",
+    "key_of_histogram",
     "large_leap_rate",
     "onsets_per_beat",
     "out_of_range_rate",
@@ -114,7 +115,14 @@ def pitch_class_histogram(roll: Roll) -> np.ndarray:
 def best_key(roll: Roll) -> tuple[int, str]:
     """``(tonic pitch class, "major" | "minor")`` with the highest Krumhansl-Schmuckler
     correlation."""
-    histogram = pitch_class_histogram(roll)
+    return key_of_histogram(pitch_class_histogram(roll))
+
+
+def key_of_histogram(histogram: np.ndarray) -> tuple[int, str]:
+    """``(tonic, mode)`` whose Krumhansl-Schmuckler profile correlates best with a ``(12,)``
+    pitch-class histogram (C major for an empty one)."""
+    if not np.any(histogram):
+        return 0, "major"
     best = (-np.inf, 0, "major")
     for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
         for tonic in range(12):

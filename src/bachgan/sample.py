@@ -25,6 +25,7 @@ from .roll import VOICE_NAMES, Roll
 __all__ = [
     "BINARIZATIONS",
     "DEFAULT_BINARIZATION",
+    "KEY_MODES",
     "LoadedModel",
     "binarize",
     "decode_output",
@@ -44,6 +45,8 @@ __all__ = [
 BINARIZATIONS = ("argmax", "sample", "voice-leading")
 #: What :func:`generate`, ``bachgan generate`` and ``bachgan evaluate --model`` use.
 DEFAULT_BINARIZATION = "voice-leading"
+#: The modes a mode-conditioned model writes in, by index.
+KEY_MODES = ("major", "minor")
 
 
 def binarize(
@@ -180,9 +183,13 @@ def generate(
     tempo_bpm: float = 80.0,
     final_chord: bool = True,
     candidates: int = 1,
+    key_mode: str | None = None,
 ) -> list[Roll]:
     """Generate ``n`` new four-voice pieces of ``bars`` bars (any number: the model is
     convolutional over bars). The same ``seed`` gives the same pieces.
+
+    A mode-conditioned model writes each piece in ``key_mode`` (``"major"`` or ``"minor"``),
+    or without it in either, as often as its training data was.
 
     With ``final_chord`` the last bar holds the chord of its downbeat, so a piece ends instead
     of stopping. With ``candidates`` > 1 and a model that carries its critic, each piece is the
@@ -194,10 +201,13 @@ def generate(
     rng = torch.Generator().manual_seed(seed)
     device = next(loaded.generator.parameters()).device
     noise = Noise.sample(loaded.config, n * candidates, bars, generator=rng).to(device)
+    if key_mode is not None:
+        index = _mode_index(key_mode, loaded)
+        noise.mode = torch.full((n * candidates,), index, dtype=torch.long, device=device)
     with torch.no_grad():
         output = loaded.generator(noise)
         if candidates > 1 and loaded.critic is not None:
-            output = _best_candidates(output, loaded.critic, n, candidates)
+            output = _best_candidates(output, noise.mode, loaded.critic, n, candidates)
         elif candidates > 1:
             output = GeneratorOutput(output.pitch_logits[:n], output.onset_logits[:n])
     meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0}
@@ -205,11 +215,23 @@ def generate(
     return [hold_final_chord(roll) if final_chord else roll for roll in rolls]
 
 
+def _mode_index(key_mode: str, loaded: LoadedModel) -> int:
+    """0 for ``"major"``, 1 for ``"minor"``, for a model conditioned on the mode."""
+    if key_mode not in KEY_MODES:
+        raise BachganError(f"unknown mode {key_mode!r}; choose from {', '.join(KEY_MODES)}")
+    if not loaded.config.modes:
+        raise BachganError(
+            f"{loaded.source} was trained without --mode-conditioning, so it cannot be asked "
+            "for a mode"
+        )
+    return KEY_MODES.index(key_mode)
+
+
 def _best_candidates(
-    output: GeneratorOutput, critic: Critic, n: int, candidates: int
+    output: GeneratorOutput, mode: torch.Tensor | None, critic: Critic, n: int, candidates: int
 ) -> GeneratorOutput:
     """Keep, for each of the ``n`` pieces, the candidate with the highest critic score."""
-    scores = critic(*critic_input(output)).view(n, candidates)
+    scores = critic(*critic_input(output), mode).view(n, candidates)
     best = scores.argmax(dim=1) + torch.arange(n, device=scores.device) * candidates
     return GeneratorOutput(output.pitch_logits[best], output.onset_logits[best])
 

@@ -86,6 +86,10 @@ class TrainConfig:
     #: often than in the training data, such as F and F sharp (half the summed absolute
     #: difference of the two pair matrices; musegan only). 0 turns it off.
     pitch_class_pairs_weight: float = 0.0
+    #: Condition generator and critic on each window's mode (major or minor, estimated from
+    #: its pitch classes), so that a window is clearly in one or the other; ``bachgan
+    #: generate --mode`` can then ask for either (musegan only).
+    mode_conditioning: bool = False
     seed: int = 0
     device: str = "cpu"
     checkpoint_every: int = 200
@@ -108,6 +112,7 @@ class TrainConfig:
             "normalize_key": self.normalize_key,
             "transpose": self.transpose,
             "model_size": self.model_size,
+            "mode_conditioning": self.mode_conditioning,
         }
 
 

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from .audio import SAMPLE_RATE, render_audio
 from .corpus import load_rolls
-from .dataset import load_windows, transpose_batch
+from .dataset import load_windows, transpose_batch, window_modes
 from .encoding import CHORALE_ENCODING, decode
 from .image import seed_training_images
 from .metrics import FEATURES, classifier_accuracy, frechet_distance, piece_features
@@ -43,12 +43,13 @@ if TYPE_CHECKING:
 __all__ = ["ARCHITECTURES", "MODEL_SIZES", "TEXTURE_MATCHES", "Trainer", "make_trainer"]
 
 
+#: What the texture term compares: batch means, or each statistic's sorted values.
+TEXTURE_MATCHES = ("mean", "distribution")
+
 #: Model sizes by name: ``default`` (the shipped chorale model) decides pitches per eighth note
 #: and may split an eighth into two sixteenths; its critic also sees parallel perfect motion
 #: and the window's pitch-class distribution. ``eighths`` is the earlier eighth-note-only
 #: model, ``sixteenths`` decides every sixteenth; ``tiny`` is for smoke tests.
-#: What the texture term compares: batch means, or each statistic's sorted values.
-TEXTURE_MATCHES = ("mean", "distribution")
 MODEL_SIZES = {
     "default": {
         "generated_steps_per_bar": 8,
@@ -97,6 +98,13 @@ class MuseGANTrainer:
             config.data, config.bars, config.normalize_key, config.transpose, base=CHORALE_ENCODING
         )
         encoding = self.data.encoding
+        # Each window's mode (0 major, 1 minor), for a mode-conditioned model.
+        self.modes = window_modes(self.data.pitch, encoding) if config.mode_conditioning else None
+        conditioning = (
+            {"modes": 2, "minor_share": self.modes.float().mean().item()}
+            if self.modes is not None
+            else {}
+        )
         self.model_config = MuseGANConfig(
             n_classes=encoding.n_classes,
             steps_per_bar=encoding.steps_per_bar,
@@ -104,6 +112,7 @@ class MuseGANTrainer:
             lowest_pitch=encoding.lowest_pitch,
             voice_ranges=encoding.voice_ranges,
             **MODEL_SIZES[config.model_size],
+            **conditioning,
         )
         self.generator = MuseGANGenerator(self.model_config).to(device)
         self.critic = Critic(self.model_config).to(device)
@@ -141,18 +150,28 @@ class MuseGANTrainer:
         one_hot = F.one_hot(pitch, self.model_config.n_classes).float()
         return one_hot.to(self.device), self.data.onset[indices].to(self.device)
 
-    def _fake(self, batch: int, module) -> tuple[torch.Tensor, torch.Tensor]:
+    def _real_modes(self, indices: torch.Tensor) -> torch.Tensor | None:
+        return None if self.modes is None else self.modes[indices].to(self.device)
+
+    def _fake(
+        self, batch: int, module, mode: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A generated batch as the critic sees it; a conditioned generator writes each
+        window in the given ``mode`` (those of the real batch it is compared with)."""
         noise = Noise.sample(self.model_config, batch, device=self.device)
+        noise.mode = mode
         return critic_input(module(noise), self.config.binary_neurons)
 
     def step(self, batches) -> dict[str, float]:
         batch = self.config.batch_size
         for _ in range(self.config.n_critic):
-            real_pitch, real_onset = self._real(batches.next())
-            critic_losses = self._critic_step(real_pitch, real_onset, batch)
+            indices = batches.next()
+            real_pitch, real_onset = self._real(indices)
+            mode = self._real_modes(indices)
+            critic_losses = self._critic_step(real_pitch, real_onset, mode, batch)
         self.critic.requires_grad_(False)
-        fake_pitch, fake_onset = self._fake(batch, self.g)
-        adversarial = -self.critic(fake_pitch, fake_onset).mean()
+        fake_pitch, fake_onset = self._fake(batch, self.g, mode)
+        adversarial = -self.critic(fake_pitch, fake_onset, mode).mean()
         faults = self.voice_leading_faults(fake_pitch).mean()
         nothing = torch.zeros((), device=self.device)
         texture = (
@@ -273,10 +292,14 @@ class MuseGANTrainer:
         return (statistics.std(dim=0) + 1e-6).to(self.device)
 
     def _critic_step(
-        self, real_pitch: torch.Tensor, real_onset: torch.Tensor, batch: int
+        self,
+        real_pitch: torch.Tensor,
+        real_onset: torch.Tensor,
+        mode: torch.Tensor | None,
+        batch: int,
     ) -> dict[str, float]:
         with torch.no_grad():
-            fake_pitch, fake_onset = self._fake(batch, self.generator)
+            fake_pitch, fake_onset = self._fake(batch, self.generator, mode)
         mix = torch.rand(batch, 1, 1, device=self.device)
         mixed_pitch = mix[..., None] * real_pitch + (1 - mix[..., None]) * fake_pitch
         mixed_onset = mix * real_onset + (1 - mix) * fake_onset
@@ -285,6 +308,7 @@ class MuseGANTrainer:
         scores = self.d(
             torch.cat([real_pitch, fake_pitch, mixed_pitch]),
             torch.cat([real_onset, fake_onset, mixed_onset]),
+            None if mode is None else mode.repeat(3),
         )
         real_score, fake_score, mixed_score = scores.split(batch)
         grads = torch.autograd.grad(

@@ -61,6 +61,11 @@ class MuseGANConfig:
     #: the model begins writing eighths and learns where the data has sixteenths.
     sixteenth_refinement: bool = False
     pitch_embedding: int = 32
+    #: Condition generator and critic on the window's mode: 0 (off) or 2 (major, minor).
+    modes: int = 0
+    #: The share of minor windows in the training data: how often :meth:`Noise.sample` asks
+    #: a conditioned generator for a minor window.
+    minor_share: float = 0.0
     lowest_pitch: int = 33
     voice_ranges: tuple[tuple[int, int], ...] = field(default=((0, 53),) * 4)
 
@@ -78,12 +83,14 @@ class MuseGANConfig:
 
 @dataclass
 class Noise:
-    """The generator's latent inputs: shared and per-voice, global and per-bar."""
+    """The generator's latent inputs: shared and per-voice, global and per-bar, and for a
+    mode-conditioned generator each window's mode (0 major, 1 minor)."""
 
     global_: torch.Tensor  # (B, z_global)
     bars: torch.Tensor  # (B, N, z_bar)
     voice: torch.Tensor  # (B, V, z_voice)
     voice_bars: torch.Tensor  # (B, V, N, z_voice_bar)
+    mode: torch.Tensor | None = None  # (B,) long
 
     @classmethod
     def sample(
@@ -99,18 +106,29 @@ class Noise:
         def draw(*shape: int) -> torch.Tensor:
             return torch.randn(*shape, generator=generator, device=device)
 
-        return cls(
+        noise = cls(
             draw(batch, config.z_global),
             draw(batch, bars, config.z_bar),
             draw(batch, config.n_voices, config.z_voice),
             draw(batch, config.n_voices, bars, config.z_voice_bar),
         )
+        if config.modes:
+            minor = torch.rand(batch, generator=generator, device=device) < config.minor_share
+            noise.mode = minor.long()
+        return noise
 
     def parameters(self) -> list[torch.Tensor]:
+        """The continuous inputs (what latent optimisation moves); not the mode."""
         return [self.global_, self.bars, self.voice, self.voice_bars]
 
     def to(self, device: torch.device | str) -> Noise:
-        return Noise(*(t.to(device) for t in self.parameters()))
+        mode = None if self.mode is None else self.mode.to(device)
+        return Noise(*(t.to(device) for t in self.parameters()), mode=mode)
+
+    def pick(self, index: slice | torch.Tensor) -> Noise:
+        """The pieces at ``index`` (a slice or indices), detached."""
+        mode = None if self.mode is None else self.mode[index]
+        return Noise(*(t.detach()[index] for t in self.parameters()), mode=mode)
 
 
 @dataclass
@@ -134,7 +152,7 @@ class MuseGANGenerator(nn.Module):
         super().__init__()
         self.config = config
         c, t, v = config.channels, config.temporal_channels, config.n_voices
-        self.shared_temporal = _bar_convs(config.z_global + config.z_bar, t)
+        self.shared_temporal = _bar_convs(config.z_global + config.z_bar + config.modes, t)
         self.private_temporal = _bar_convs((config.z_voice + config.z_voice_bar) * v, t * v, v)
         self.voice_embedding = nn.Embedding(v, 16)
         upsample = config.generated_steps_per_bar // 4
@@ -166,7 +184,10 @@ class MuseGANGenerator(nn.Module):
         cfg = self.config
         batch, bars = noise.bars.shape[:2]
         v = cfg.n_voices
-        shared_in = torch.cat([noise.global_[:, None].expand(-1, bars, -1), noise.bars], dim=2)
+        global_ = noise.global_
+        if cfg.modes:
+            global_ = torch.cat([global_, _mode_one_hot(noise.mode, cfg, global_)], dim=1)
+        shared_in = torch.cat([global_[:, None].expand(-1, bars, -1), noise.bars], dim=2)
         shared = self.shared_temporal(shared_in.transpose(1, 2))  # (B, t, N)
         private_in = torch.cat(
             [noise.voice[:, :, None].expand(-1, -1, bars, -1), noise.voice_bars], dim=3
@@ -243,6 +264,7 @@ class Critic(nn.Module):
         n_features = v * e + pairs * 12 + 12 + 3 * v + 4
         n_features += pairs if config.critic_motion_features else 0
         n_features += 12 if config.critic_window_chroma else 0
+        n_features += config.modes
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
         self.register_buffer("height", _heights(config), persistent=False)
         self.register_buffer("meter", _meter_features(config.steps_per_bar), persistent=False)
@@ -258,8 +280,11 @@ class Critic(nn.Module):
         self.bars = nn.Sequential(nn.Conv1d(c + 1, c, 3, padding=1), nn.LeakyReLU(0.2))
         self.score = nn.Linear(c, 1)
 
-    def forward(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
-        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> scores ``(B,)``."""
+    def forward(
+        self, pitch: torch.Tensor, onset: torch.Tensor, mode: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` and, for a
+        mode-conditioned critic, ``mode`` ``(B,)`` -> scores ``(B,)``."""
         batch, _, steps, _ = pitch.shape
         embedded = self.pitch_embedding(pitch) + self.voice_embedding[None, :, None]
         chroma = pitch @ self.chroma_matrix  # (B, V, T, 12)
@@ -283,6 +308,9 @@ class Critic(nn.Module):
             texture = chroma.sum(dim=1)  # (B, T, 12)
             window = texture.sum(dim=1, keepdim=True) / (texture.sum(dim=(1, 2))[:, None, None] + 1)
             per_step.append(window.expand(-1, steps, -1))
+        if self.config.modes:
+            modes = _mode_one_hot(mode, self.config, pitch)
+            per_step.append(modes[:, None].expand(-1, steps, -1))
         features = self.body(torch.cat(per_step, dim=2).transpose(1, 2))  # (B, c, bars)
         features = self.bars(_with_group_spread(features, self.config.critic_group))
         return self.score(features.transpose(1, 2)).mean(dim=(1, 2))
@@ -390,6 +418,15 @@ def bar_pitch_class_pairs(pitch: torch.Tensor, config: MuseGANConfig) -> torch.T
     bars = chroma.reshape(batch, voices, steps // config.steps_per_bar, config.steps_per_bar, 12)
     present = bars.amax(dim=(1, 3)).reshape(-1, 12)
     return present.T @ present / max(present.shape[0], 1)
+
+
+def _mode_one_hot(
+    mode: torch.Tensor | None, config: MuseGANConfig, like: torch.Tensor
+) -> torch.Tensor:
+    """``(B, modes)`` float one-hot of a conditioned model's modes."""
+    if mode is None:
+        raise ValueError("this model is conditioned on the mode: give each window's mode")
+    return F.one_hot(mode, config.modes).to(like.dtype)
 
 
 def _leap_matrix(config: MuseGANConfig) -> torch.Tensor:
