@@ -121,10 +121,10 @@ def _add_train(commands) -> None:
     command.add_argument(
         "--count-crossings",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=False,
         help="also count voice crossings (a voice above the voice written over it) among "
-        "those faults (default: on); with --no-count-crossings the texture term matches the "
-        "data's crossing rate instead",
+        "those faults, so that the model learns never to cross voices (default: off: the "
+        "texture term matches the data's crossing rate instead)",
     )
     command.add_argument(
         "--texture-weight",
@@ -137,10 +137,10 @@ def _add_train(commands) -> None:
     command.add_argument(
         "--mode-conditioning",
         action=argparse.BooleanOptionalAction,
-        default=False,
+        default=True,
         help="condition the model on each window's mode, major or minor, so that a piece is "
         "clearly in one or the other and `generate --mode` can ask for either (musegan; "
-        "default: off)",
+        "default: on)",
     )
     command.add_argument(
         "--texture-match",
@@ -161,10 +161,10 @@ def _add_train(commands) -> None:
     command.add_argument(
         "--pitch-class-pairs-weight",
         type=float,
-        default=0.0,
+        default=0.3,
         help="weight of the generator's penalty for pitch classes that share a bar more or "
         "less often than in the data, such as F and F sharp, which keeps each bar in one key "
-        "(musegan; default 0, off)",
+        "(musegan; default 0.3, 0 turns it off)",
     )
     command.add_argument(
         "--no-key-normalization",
@@ -259,8 +259,9 @@ def _add_sampling_option(command: argparse.ArgumentParser) -> None:
         choices=BINARIZATIONS,
         help="how the generator's probabilities become notes: each step's most likely pitch "
         "(argmax), a draw at --temperature (sample), or the voices' jointly most likely lines "
-        "that avoid parallel fifths and octaves, crossings and leaps over an octave "
-        f"(voice-leading; default: {DEFAULT_BINARIZATION})",
+        "that avoid parallel fifths and octaves and leaps over an octave, and crossings where "
+        f"the model was trained with --count-crossings (voice-leading; default: "
+        f"{DEFAULT_BINARIZATION})",
     )
 
 

@@ -66,8 +66,9 @@ class TrainConfig:
     #: Weight of the generator's penalty for parallel fifths/octaves and leaps over an octave
     #: (faults per bar; musegan only). 0 leaves the generator to the critic alone.
     voice_leading_weight: float = 2.0
-    #: Count steps where a voice sounds above the voice written over it among those faults.
-    count_crossings: bool = True
+    #: Count steps where a voice sounds above the voice written over it among those faults;
+    #: off, the texture term matches the data's crossing rate instead.
+    count_crossings: bool = False
     #: Weight of the generator's penalty for straying from the training data's average pitch
     #: classes per bar, polyphony, note starts per beat, short notes per beat and share of
     #: each pitch class (Huber distance of the batch mean, in the data's standard deviations;
@@ -85,11 +86,11 @@ class TrainConfig:
     #: Weight of the generator's penalty for pitch classes that share a bar more (or less)
     #: often than in the training data, such as F and F sharp (half the summed absolute
     #: difference of the two pair matrices; musegan only). 0 turns it off.
-    pitch_class_pairs_weight: float = 0.0
+    pitch_class_pairs_weight: float = 0.3
     #: Condition generator and critic on each window's mode (major or minor, estimated from
     #: its pitch classes), so that a window is clearly in one or the other; ``bachgan
     #: generate --mode`` can then ask for either (musegan only).
-    mode_conditioning: bool = False
+    mode_conditioning: bool = True
     seed: int = 0
     device: str = "cpu"
     checkpoint_every: int = 200
@@ -337,9 +338,13 @@ def export_model(run: str | os.PathLike, out: str | os.PathLike) -> Path:
     return Path(out)
 
 
+#: Settings that older checkpoints do not record, with the value those checkpoints had.
+_UNSAVED_SETTINGS = {"mode_conditioning": False}
+
+
 def _resume(trainer: Trainer, path: Path, config: TrainConfig, device: torch.device) -> dict:
     checkpoint = load_checkpoint(path, device)
-    saved = TrainConfig(**checkpoint["train_config"])
+    saved = TrainConfig(**{**_UNSAVED_SETTINGS, **checkpoint["train_config"]})
     if saved.model_signature() != config.model_signature():
         raise BachganError(
             f"{path} was trained with other settings ({saved.model_signature()}); "
