@@ -244,8 +244,9 @@ def _add_generate(commands) -> None:
     command.add_argument(
         "--mode",
         choices=("major", "minor"),
-        help="write every piece in a major or a minor key (a model trained with "
-        "--mode-conditioning; default: either, as often as in its training data)",
+        help="ask for pieces in a major or a minor key (a model trained with "
+        "--mode-conditioning, which follows it loosely; default: either, as often as in its "
+        "training data)",
     )
     command.set_defaults(handler=_run_generate)
 

@@ -189,8 +189,9 @@ def generate(
     """Generate ``n`` new four-voice pieces of ``bars`` bars (any number: the model is
     convolutional over bars). The same ``seed`` gives the same pieces.
 
-    A mode-conditioned model writes each piece in ``key_mode`` (``"major"`` or ``"minor"``),
-    or without it in either, as often as its training data was.
+    A mode-conditioned model is asked for ``key_mode`` (``"major"`` or ``"minor"``) for every
+    piece, or without it for either, as often as its training data had it; it follows the
+    request as closely as its training taught it to.
 
     With ``final_chord`` the last bar holds the chord of its downbeat, so a piece ends instead
     of stopping. With ``candidates`` > 1 and a model that carries its critic, each piece is the
