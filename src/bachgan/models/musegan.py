@@ -1,5 +1,6 @@
 """A MuseGAN-class multi-track GAN for four-voice music: temporal + bar generators, a critic
-that sees pitches, onsets, chroma and the intervals between voices. No file I/O here.
+that sees pitches, onsets, chroma and the intervals between voices, both optionally
+conditioned on the window's mode (major or minor). No file I/O here.
 
 Shapes: ``B`` batch, ``V`` voices, ``N`` bars, ``T = N * steps_per_bar`` steps, ``C`` pitch
 classes of the encoding (pitches + rest).
@@ -251,8 +252,9 @@ def effective_onsets(pitch: torch.Tensor, onset_bits: torch.Tensor) -> torch.Ten
 
 class Critic(nn.Module):
     """Scores a window from per-step features: each voice's pitch embedding and height, its
-    onsets, the chroma of the whole texture, the interval classes between every pair of voices
-    and the position in the bar; then convolutions over time down to one value per bar."""
+    onsets, the chroma of the whole texture, the interval classes between every pair of voices,
+    the position in the bar and, when conditioned, the window's mode; then convolutions over
+    time down to one value per bar."""
 
     def __init__(self, config: MuseGANConfig) -> None:
         super().__init__()
