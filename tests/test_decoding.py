@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from bachgan.decoding import DecodingRules, voice_leading_decode
+from bachgan.decoding import DecodingRules, hold_lone_rests, voice_leading_decode
 from bachgan.encoding import Encoding, decode
 from bachgan.metrics import large_leap_rate, parallel_per_bar, voice_crossing_rate
 
@@ -69,3 +69,24 @@ def test_candidates_bound_the_choices(candidates):
     decoded = voice_leading_decode(log_probs, DecodingRules(candidates=candidates))
     ranks = (log_probs > np.take_along_axis(log_probs, decoded[..., None], -1)).sum(-1)
     assert ranks.max() < candidates
+
+
+def test_a_voice_resting_alone_holds_its_note_and_voices_rest_together():
+    pitch = np.array(
+        [
+            [20, 20, 21, 21, REST, REST, 22],
+            [16, REST, REST, 17, REST, 17, 17],  # rests alone twice, then with everyone
+            [REST, REST, 12, 12, REST, 12, 12],  # has not sung yet: keeps its rest
+        ]
+    )[None]
+    onset = np.zeros_like(pitch, dtype=bool)
+    onset[0, :, 0] = onset[0, 1, 3] = onset[0, :, 5] = True
+    onset[0, 1, 2] = True  # an onset the generator left on a rest
+    held, held_onset = hold_lone_rests(pitch, onset, REST)
+    assert held[0, 1].tolist() == [16, 16, 16, 17, REST, 17, 17]
+    assert held[0, 2].tolist() == pitch[0, 2].tolist()
+    # The soprano's lone rest at step 5 holds nothing: the step before it was a pause.
+    assert held[0, 0].tolist() == pitch[0, 0].tolist()
+    assert not held_onset[0, 1, 1:3].any() and held_onset[0, 1, 3]
+    assert np.array_equal(held_onset[0, 0], onset[0, 0])
+    assert pitch[0, 1, 1] == REST  # the input is left as it was

@@ -1,4 +1,5 @@
 import wave
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -8,8 +9,8 @@ from PIL import Image
 from bachgan.cli import main
 from bachgan.decoding import DecodingRules
 from bachgan.errors import BachganError
-from bachgan.harmonize import fit_soprano, harmonize, harmonize_with_fit
-from bachgan.metrics import parallel_per_bar, voice_crossing_rate
+from bachgan.harmonize import fit_soprano, harmonize, harmonize_with_fit, melody_mode
+from bachgan.metrics import parallel_per_bar, polyphony, voice_crossing_rate
 from bachgan.midi import read_midi, write_midi
 from bachgan.roll import Notes, Roll
 from bachgan.sample import generate, load_model, pretrained_path
@@ -74,10 +75,12 @@ def test_voice_leading_decoding_writes_the_same_music_with_fewer_parallels():
     assert parallels[1] < parallels[0] / 2
     # The shipped model learned Bach's rate of voice crossings (0.007); the decoding keeps it.
     assert 0 < np.mean([voice_crossing_rate(r) for r in joint]) < 2 * 0.007
-    # Most notes are the argmax's own: only where a fault is avoided does a voice change.
+    # Most notes are the argmax's own: only where a fault is avoided, or a voice holds its
+    # note instead of resting alone, does a voice change.
     pairs = zip(argmax, joint, strict=True)
     same = [(a.sounding == b.sounding).all(axis=2).mean() for a, b in pairs]  # voice-steps
-    assert 0.98 < np.mean(same) < 1
+    assert 0.95 < np.mean(same) < 1
+    assert np.mean([polyphony(r) for r in joint]) > np.mean([polyphony(r) for r in argmax])
 
 
 def test_a_model_taught_bachs_crossing_rate_keeps_its_crossings_when_decoded(
@@ -154,7 +157,12 @@ def test_a_mode_conditioned_model_writes_in_the_asked_mode_and_harmonizes(
     minor = generate(n=2, bars=2, model=conditioned, key_mode="minor")
     assert major[0].notes().to_tuples() != minor[0].notes().to_tuples()
     melody = Roll.from_notes(Notes.from_tuples(ODE_TO_JOY), 1, 48, track_names=("Melody",))
-    assert harmonize(melody, model=conditioned, steps=2).n_tracks == 4
+    assert melody_mode(melody, 0) == "major"  # no mode in the file: C major's notes
+    in_minor = replace(melody, key_fifths=0, key_mode="minor")  # as a file may say
+    assert melody_mode(in_minor, 0) == "minor"
+    harmonized = harmonize_with_fit(in_minor, model=conditioned, steps=2)
+    assert harmonized.mode == "minor" and harmonized.roll.n_tracks == 4
+    assert (harmonized.roll.key_fifths, harmonized.roll.key_mode) == (0, "minor")
     with pytest.raises(BachganError, match="without --mode-conditioning"):
         generate(model=plain_model, key_mode="minor")
     out = tmp_path / "minor"

@@ -52,6 +52,20 @@ def test_in_key_ratio_and_best_key():
     assert metrics.in_key_ratio(roll) == pytest.approx(8 / 9)
 
 
+def test_mode_in_signature_chooses_between_a_major_key_and_its_relative_minor():
+    # One flat: F major, or D minor. The F major scale, tonic and fifth twice as long ...
+    f_major = np.zeros(12)
+    f_major[[5, 7, 9, 10, 0, 2, 4]] = 1
+    f_major[[5, 0]] = 2
+    assert metrics.mode_in_signature(f_major, -1) == "major"
+    # ... and D harmonic minor (its C sharp), tonic and fifth twice as long.
+    d_minor = np.zeros(12)
+    d_minor[[2, 4, 5, 7, 9, 10, 1]] = 1
+    d_minor[[2, 9]] = 2
+    assert metrics.mode_in_signature(d_minor, -1) == "minor"
+    assert metrics.mode_in_signature(np.zeros(12), 3) == "major"
+
+
 def test_parallel_fifths_and_octaves_are_found():
     # Soprano G4 -> A4 over tenor C4 -> D4: a parallel fifth. Alto holds: no parallel with it.
     # Bass C3 -> D3: parallel octave with the tenor, parallel 12th (= fifth) with the soprano.

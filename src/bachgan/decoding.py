@@ -12,6 +12,10 @@ sequence that maximises the generator's log-probability minus a cost for every f
   :func:`bachgan.metrics.parallel_per_bar`, between consecutive steps);
 * a melodic leap larger than an octave from one step to the next;
 * a crossing: a voice sounding above the voice written over it.
+
+:func:`hold_lone_rests` then lets a voice that would fall silent while the others sing hold
+its note instead: the voices of a chorale rest together, at its pauses (Bach's voices rest
+alone on 0.3 % of the steps where any voice sounds).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DEFAULT_RULES", "DecodingRules", "voice_leading_decode"]
+__all__ = ["DEFAULT_RULES", "DecodingRules", "hold_lone_rests", "voice_leading_decode"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class DecodingRules:
     leap_cost: float = 10.0
     crossing_cost: float = 10.0
     candidates: int = 3
+    #: Whether a voice's lone rests hold its previous note (:func:`hold_lone_rests`).
+    hold_lone_rests: bool = True
 
 
 #: The costs ``bachgan generate`` decodes with.
@@ -69,6 +75,21 @@ def voice_leading_decode(log_probs: np.ndarray, rules: DecodingRules = DEFAULT_R
     path = np.concatenate(paths)  # (B, T)
     chosen = np.take_along_axis(choices, path[:, :, None, None], axis=2)[:, :, 0]  # (B, T, V)
     return chosen.transpose(0, 2, 1).astype(np.int64)
+
+
+def hold_lone_rests(
+    pitch: np.ndarray, onset: np.ndarray, rest: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(pitch, onset)``, both ``(B, V, T)``, with every step where a voice rests while
+    another sounds given the voice's pitch at the step before, held (no onset); a voice that
+    has not yet sung keeps its rest. The inputs are not changed."""
+    pitch, onset = pitch.copy(), onset.copy()
+    for step in range(1, pitch.shape[-1]):
+        resting = pitch[..., step] == rest
+        lone = resting & ~resting.all(axis=1, keepdims=True) & (pitch[..., step - 1] != rest)
+        pitch[..., step] = np.where(lone, pitch[..., step - 1], pitch[..., step])
+        onset[..., step] &= ~lone
+    return pitch, onset
 
 
 def _best_path(

@@ -18,14 +18,22 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .decoding import DEFAULT_RULES, DecodingRules, voice_leading_decode
+from .decoding import DEFAULT_RULES, DecodingRules, hold_lone_rests, voice_leading_decode
 from .encoding import Encoding, decode, encode, estimate_key_fifths, key_shift
 from .errors import BachganError
+from .metrics import mode_in_signature, pitch_class_histogram
 from .models.musegan import Noise, VoiceLeadingFaults
 from .roll import VOICE_NAMES, Roll
-from .sample import LoadedModel, hold_final_chord, load_model
+from .sample import KEY_MODES, LoadedModel, hold_final_chord, load_model
 
-__all__ = ["RULE_WEIGHT", "Harmonization", "harmonize", "harmonize_with_fit", "melody_line"]
+__all__ = [
+    "RULE_WEIGHT",
+    "Harmonization",
+    "harmonize",
+    "harmonize_with_fit",
+    "melody_line",
+    "melody_mode",
+]
 
 #: Weight of the lower voices' part-writing faults (per bar) against the soprano's
 #: cross-entropy (per step) in the latent optimisation.
@@ -58,11 +66,13 @@ def melody_line(roll: Roll) -> Roll:
 
 @dataclass(frozen=True)
 class Harmonization:
-    """A harmonized melody and how closely the generator's own soprano followed the melody
-    (fraction of steps) before the melody was written back."""
+    """A harmonized melody, how closely the generator's own soprano followed the melody
+    (fraction of steps) before the melody was written back, and the mode (major or minor,
+    :func:`melody_mode`) a mode-conditioned model was asked for."""
 
     roll: Roll
     soprano_fit: float
+    mode: str
 
 
 def harmonize(
@@ -73,7 +83,8 @@ def harmonize(
     candidates: int = 8,
 ) -> Roll:
     """Harmonize ``melody`` (see :func:`melody_line`) in four voices; the melody is the
-    soprano, unchanged, in its own key."""
+    soprano, unchanged, in its own key, which the result carries (its key signature and
+    :func:`melody_mode`)."""
     return harmonize_with_fit(melody, model, seed, steps, candidates).roll
 
 
@@ -100,27 +111,39 @@ def harmonize_with_fit(
     fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
     shift = fit_soprano(line, key_shift(fifths), encoding, soprano_centre(loaded))
     target_pitch, target_onset = _encode_line(line, shift, encoding)
-    noise = _optimise(loaded, target_pitch, seed, steps, candidates, rule_weight, progress)
+    mode = melody_mode(line, fifths)
+    noise = _candidates(loaded, len(target_pitch), mode, seed, candidates)
+    noise = _optimise(loaded, noise, target_pitch, steps, rule_weight, progress)
     with torch.no_grad():
         output = loaded.generator(noise)
     log_probs = output.pitch_logits.log_softmax(dim=-1)[0].numpy()
     fit = float((log_probs[0].argmax(axis=-1) == target_pitch).mean())
-    pitch = _lower_voices_under(target_pitch, log_probs, rules)
     onset = (output.onset_logits > 0)[0].numpy()
-    onset[0] = target_onset
-    roll = decode(pitch, onset, encoding, track_names=VOICE_NAMES, tempo_bpm=line.tempo_bpm)
+    pitch, onset = _lower_voices_under(target_pitch, target_onset, log_probs, onset, rules)
+    key = {"key_fifths": fifths, "key_mode": mode}  # the melody's, once transposed back
+    roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=line.tempo_bpm, **key)
     roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
-    return Harmonization(roll.transpose(-shift), fit)
+    return Harmonization(roll.transpose(-shift), fit, mode)
 
 
 def _lower_voices_under(
-    melody: np.ndarray, log_probs: np.ndarray, rules: DecodingRules
-) -> np.ndarray:
-    """``(V, T)`` pitch classes: the melody as the soprano and the lower voices decoded by
-    :func:`~bachgan.decoding.voice_leading_decode` beneath it."""
+    melody: np.ndarray,
+    melody_onset: np.ndarray,
+    log_probs: np.ndarray,
+    onset: np.ndarray,
+    rules: DecodingRules,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(V, T)`` pitch classes and onsets: the melody as the soprano and the lower voices
+    decoded by :func:`~bachgan.decoding.voice_leading_decode` beneath it, holding their
+    notes where they would rest alone if ``rules`` say so."""
     fixed = log_probs.copy()
     fixed[0] = np.where(np.arange(fixed.shape[-1]) == melody[:, None], 0.0, -np.inf)
-    return voice_leading_decode(fixed[None], rules)[0]
+    pitch = voice_leading_decode(fixed[None], rules)[0]
+    if rules.hold_lone_rests:
+        held, onset = hold_lone_rests(pitch[None], onset[None], rest=fixed.shape[-1] - 1)
+        pitch, onset = held[0], onset[0]
+    pitch[0], onset[0] = melody, melody_onset
+    return pitch, onset
 
 
 def fit_soprano(line: Roll, shift: int, encoding: Encoding, centre: float) -> int:
@@ -152,6 +175,24 @@ def soprano_centre(loaded: LoadedModel, windows: int = 64) -> float:
     return float(sounding.float().mean()) + loaded.encoding.lowest_pitch
 
 
+def melody_mode(line: Roll, fifths: int) -> str:
+    """The melody's mode: the one its file names, else the key of the signature with
+    ``fifths``, major or relative minor, that its pitch classes fit better."""
+    if line.key_mode in KEY_MODES:
+        return line.key_mode
+    return mode_in_signature(pitch_class_histogram(line), fifths)
+
+
+def _candidates(loaded: LoadedModel, steps: int, mode: str, seed: int, count: int) -> Noise:
+    """``count`` starting latent points for ``steps`` steps; a mode-conditioned model is asked
+    for ``mode`` in all of them."""
+    bars = steps // loaded.encoding.steps_per_bar
+    noise = Noise.sample(loaded.config, count, bars, generator=torch.Generator().manual_seed(seed))
+    if loaded.config.modes:
+        noise.mode = torch.full((count,), KEY_MODES.index(mode), dtype=torch.long)
+    return noise
+
+
 def _encode_line(line: Roll, shift: int, encoding: Encoding) -> tuple[np.ndarray, np.ndarray]:
     """The melody as the model's soprano: pitch classes and onsets, ``(steps,)`` each."""
     shifted = replace(line, lowest_pitch=line.lowest_pitch + shift)
@@ -161,19 +202,16 @@ def _encode_line(line: Roll, shift: int, encoding: Encoding) -> tuple[np.ndarray
 
 def _optimise(
     loaded: LoadedModel,
+    noise: Noise,
     target: np.ndarray,
-    seed: int,
     steps: int,
-    candidates: int,
     rule_weight: float,
     progress: Callable[[float], None] | None = None,
 ) -> Noise:
-    """The candidate latent point with the lowest final objective: the soprano's mean
-    cross-entropy against ``target`` plus ``rule_weight`` times the faults per bar of the
-    lower voices' pitch probabilities under the melody itself."""
-    bars = len(target) // loaded.encoding.steps_per_bar
-    generator = torch.Generator().manual_seed(seed)
-    noise = Noise.sample(loaded.config, candidates, bars, generator=generator)
+    """The candidate latent point, optimised from ``noise``, with the lowest final objective:
+    the soprano's mean cross-entropy against ``target`` plus ``rule_weight`` times the faults
+    per bar of the lower voices' pitch probabilities under the melody itself."""
+    candidates = len(noise.global_)
     variables = [t.requires_grad_(True) for t in noise.parameters()]
     optimiser = torch.optim.Adam(variables, lr=0.1)
     labels = torch.from_numpy(target)[None].expand(candidates, -1)

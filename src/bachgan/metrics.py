@@ -43,6 +43,7 @@ __all__ = [
     "jensen_shannon",
     "key_of_histogram",
     "large_leap_rate",
+    "mode_in_signature",
     "onsets_per_beat",
     "out_of_range_rate",
     "parallel_per_bar",
@@ -130,6 +131,16 @@ def key_of_histogram(histogram: np.ndarray) -> tuple[int, str]:
             if np.isfinite(score) and score > best[0]:
                 best = (score, tonic, mode)
     return best[1], best[2]
+
+
+def mode_in_signature(histogram: np.ndarray, fifths: int) -> str:
+    """``"major"`` or ``"minor"``: which of the two keys of the key signature with ``fifths``
+    (sharps positive, flats negative), its major key or its relative minor, a ``(12,)``
+    pitch-class histogram correlates with better (Krumhansl-Schmuckler); major when tied."""
+    tonic = (7 * fifths) % 12
+    major = np.corrcoef(histogram, np.roll(_MAJOR_PROFILE, tonic))[0, 1]
+    minor = np.corrcoef(histogram, np.roll(_MINOR_PROFILE, (tonic + 9) % 12))[0, 1]
+    return "minor" if np.isfinite(minor) and (not np.isfinite(major) or minor > major) else "major"
 
 
 def in_key_ratio(roll: Roll) -> float:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .decoding import DEFAULT_RULES, DecodingRules, voice_leading_decode
+from .decoding import DEFAULT_RULES, DecodingRules, hold_lone_rests, voice_leading_decode
 from .encoding import Encoding, decode
 from .errors import BachganError
 from .models.musegan import (
@@ -41,7 +41,8 @@ __all__ = [
 #: ``argmax`` takes each step's most likely pitch (deterministic); ``sample`` draws it from the
 #: softmax at a temperature; ``voice-leading`` takes the four voices' jointly most likely lines
 #: that avoid parallels, leaps over an octave and, unless the model learned the data's rate of
-#: them, crossings (:mod:`bachgan.decoding`).
+#: them, crossings, with a voice holding its note where it would rest alone
+#: (:mod:`bachgan.decoding`).
 #: Onsets are thresholded at 0.5, or drawn with ``sample``.
 BINARIZATIONS = ("argmax", "sample", "voice-leading")
 #: What :func:`generate`, ``bachgan generate`` and ``bachgan evaluate --model`` use.
@@ -63,7 +64,11 @@ def binarize(
     if mode == "voice-leading":
         log_probs = output.pitch_logits.log_softmax(-1).cpu().numpy()
         pitch = voice_leading_decode(log_probs, rules)
-        return torch.from_numpy(pitch).to(output.pitch_logits.device), output.onset_logits > 0
+        onset = (output.onset_logits > 0).cpu().numpy()
+        if rules.hold_lone_rests:
+            pitch, onset = hold_lone_rests(pitch, onset, rest=log_probs.shape[-1] - 1)
+        device = output.pitch_logits.device
+        return torch.from_numpy(pitch).to(device), torch.from_numpy(onset).to(device)
     if mode != "sample":
         raise ValueError(f"unknown binarization {mode!r}; choose from {BINARIZATIONS}")
     logits = output.pitch_logits / temperature
