@@ -151,6 +151,14 @@ def _add_train(commands) -> None:
         "a real batch's)",
     )
     command.add_argument(
+        "--texture-key-fit",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="add to that penalty's statistics how much of each window keeps to its "
+        "best-fitting key (major or harmonic minor scale), so that windows stay in one key as "
+        "firmly as the data's (musegan; default: off)",
+    )
+    command.add_argument(
         "--pitch-distribution-weight",
         type=float,
         default=3.0,
@@ -204,6 +212,7 @@ def _run_train(args: argparse.Namespace) -> None:
         count_crossings=args.count_crossings,
         texture_weight=args.texture_weight,
         texture_match=args.texture_match,
+        texture_key_fit=args.texture_key_fit,
         mode_conditioning=args.mode_conditioning,
         pitch_distribution_weight=args.pitch_distribution_weight,
         pitch_class_pairs_weight=args.pitch_class_pairs_weight,

@@ -78,6 +78,9 @@ class TrainConfig:
     #: ``distribution`` (the batch's sorted values against a real batch's: the 1-D
     #: Wasserstein distance, which also sees how the statistics vary from window to window).
     texture_match: str = "mean"
+    #: Add to those statistics the share of each window's notes inside its best-fitting
+    #: major or harmonic minor scale (how firmly it keeps to one key).
+    texture_key_fit: bool = False
     #: Weight of the generator's penalty for a batch whose voices spread over fewer (or
     #: other) pitches than the training data's (total variation distance of each voice's
     #: pitch distribution pooled over the batch and over every training window; musegan

@@ -121,7 +121,9 @@ class MuseGANTrainer:
         ).to(device)
         # Crossings not counted as faults are matched to the data's rate instead.
         self.texture = TextureStatistics(
-            self.model_config, crossings=not config.count_crossings
+            self.model_config,
+            crossings=not config.count_crossings,
+            key_fit=config.texture_key_fit,
         ).to(device)
         self.texture_scale = self._data_texture_scale() if config.texture_weight else None
         self.pitch_target = (

@@ -355,19 +355,25 @@ class TextureStatistics(nn.Module):
     sounding voice-steps on each of the 12 pitch classes and, with ``crossings``, the share
     of steps where two adjacent voices both sound and the lower one sounds above the upper
     (Bach crosses voices in about a fifth of his 4-bar windows; a generator that never does
-    is told apart by that alone). Exact on one-hot input, differentiable through
-    straight-through outputs, so the generator can be taught the data's averages."""
+    is told apart by that alone) and, with ``key_fit``, the share of the window's notes
+    (onsets) inside its best-fitting key (the major or harmonic minor scale, of any tonic,
+    that holds the most). Exact on one-hot input, differentiable through straight-through
+    outputs, so the generator can be taught the data's averages."""
 
-    def __init__(self, config: MuseGANConfig, crossings: bool = False) -> None:
+    def __init__(
+        self, config: MuseGANConfig, crossings: bool = False, key_fit: bool = False
+    ) -> None:
         super().__init__()
         self.steps_per_bar = config.steps_per_bar
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
         self.crossings = crossings
         self.register_buffer("higher", _higher_matrix(config), persistent=False)
+        self.key_fit = key_fit
+        self.register_buffer("scales", _scale_matrix(), persistent=False)
 
     def forward(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
-        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> ``(B, 16)``, or
-        ``(B, 17)`` with ``crossings``."""
+        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> ``(B, 16)``, one
+        more column with ``crossings`` and one more with ``key_fit``."""
         batch, voices, steps, _ = pitch.shape
         beats = steps / (self.steps_per_bar // 4)
         chroma = (pitch @ self.chroma_matrix).reshape(batch, voices, -1, self.steps_per_bar, 12)
@@ -379,10 +385,14 @@ class TextureStatistics(nn.Module):
         short = (onset[:, :, :-1] * ends_next).sum(dim=(1, 2))
         onsets = onset.sum(dim=(1, 2))
         shares = chroma.sum(dim=(1, 2, 3)) / sounding.sum(dim=(1, 2)).clamp(min=1)[:, None]
-        texture = torch.stack([classes_per_bar, polyphony, onsets / beats, short / beats], dim=1)
-        if not self.crossings:
-            return torch.cat([texture, shares], dim=1)
-        return torch.cat([texture, shares, _crossing_rate(pitch, self.higher)[:, None]], dim=1)
+        columns = [classes_per_bar, polyphony, onsets / beats, short / beats, *shares.T]
+        if self.crossings:
+            columns.append(_crossing_rate(pitch, self.higher))
+        if self.key_fit:
+            starts = (chroma * onset.reshape(chroma.shape[:-1])[..., None]).sum(dim=(1, 2, 3))
+            starts = starts / starts.sum(dim=1, keepdim=True).clamp(min=1)
+            columns.append((starts @ self.scales).amax(dim=1))
+        return torch.stack(columns, dim=1)
 
 
 def _crossed_steps(pitch: torch.Tensor, higher: torch.Tensor) -> torch.Tensor:
@@ -503,6 +513,18 @@ def _range_mask(config: MuseGANConfig) -> torch.Tensor:
         mask[voice, low : high + 1] = 0
     mask[:, -1] = 0
     return mask
+
+
+def _scale_matrix() -> torch.Tensor:
+    """``(12, 24)``: column ``k`` marks the pitch classes of the major scale on tonic ``k``,
+    column ``12 + k`` those of the harmonic minor scale on ``k``."""
+    major = torch.tensor([0, 2, 4, 5, 7, 9, 11])
+    minor = torch.tensor([0, 2, 3, 5, 7, 8, 11])
+    scales = torch.zeros(12, 24)
+    for tonic in range(12):
+        scales[(major + tonic) % 12, tonic] = 1
+        scales[(minor + tonic) % 12, 12 + tonic] = 1
+    return scales
 
 
 def _chroma_matrix(config: MuseGANConfig) -> torch.Tensor:
