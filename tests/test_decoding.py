@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -7,8 +9,9 @@ from bachgan.metrics import large_leap_rate, parallel_per_bar, voice_crossing_ra
 
 CLASSES = 37  # 36 pitches a semitone apart, then the rest
 REST = CLASSES - 1
-NO_RULES = DecodingRules(parallel_cost=0, leap_cost=0, crossing_cost=0)
-ENCODING = Encoding(lowest_pitch=40, n_pitches=REST, voice_ranges=((0, REST - 1),) * 4)
+NO_RULES = DecodingRules(parallel_cost=0, leap_cost=0, crossing_cost=0, key_cost=0)
+LOWEST = 40
+ENCODING = Encoding(lowest_pitch=LOWEST, n_pitches=REST, voice_ranges=((0, REST - 1),) * 4)
 
 
 def preferences(first: list[list[int]], second: list[list[int]], margin: float = 1.0):
@@ -34,13 +37,15 @@ PARALLEL_SECOND = [[19] * 4 + [23] * 4, [16] * 8, [14] * 8, [12] * 4 + [14] * 4]
 
 def test_without_costs_it_is_each_steps_most_likely_class():
     log_probs = np.log(np.random.default_rng(0).dirichlet(np.ones(CLASSES), size=(2, 4, 16)))
-    assert np.array_equal(voice_leading_decode(log_probs, NO_RULES), log_probs.argmax(axis=-1))
+    assert np.array_equal(
+        voice_leading_decode(log_probs, LOWEST, NO_RULES), log_probs.argmax(axis=-1)
+    )
 
 
 def test_parallel_fifths_give_way_to_a_nearly_as_likely_line():
     log_probs = preferences(PARALLEL_FIRST, PARALLEL_SECOND)
-    plain = voice_leading_decode(log_probs, NO_RULES)[0]
-    ruled = voice_leading_decode(log_probs, DecodingRules(parallel_cost=10))[0]
+    plain = voice_leading_decode(log_probs, LOWEST, NO_RULES)[0]
+    ruled = voice_leading_decode(log_probs, LOWEST, DecodingRules(parallel_cost=10))[0]
     assert parallel_per_bar(as_roll(plain)) > 0
     assert parallel_per_bar(as_roll(ruled)) == 0
     assert np.array_equal(ruled[1:], plain[1:])
@@ -48,7 +53,7 @@ def test_parallel_fifths_give_way_to_a_nearly_as_likely_line():
 
 def test_a_fault_stays_when_the_alternative_is_much_less_likely_than_its_cost():
     log_probs = preferences(PARALLEL_FIRST, PARALLEL_SECOND, margin=10.0)
-    ruled = voice_leading_decode(log_probs, DecodingRules(parallel_cost=3))[0]
+    ruled = voice_leading_decode(log_probs, LOWEST, DecodingRules(parallel_cost=3))[0]
     assert parallel_per_bar(as_roll(ruled)) > 0
 
 
@@ -57,8 +62,8 @@ def test_crossings_and_leaps_over_an_octave_are_avoided():
     first = [[20] * 8, [22] * 4 + [16] * 4, [12] * 8, [0] * 4 + [14] * 4]
     second = [[21] * 8, [18] * 4 + [17] * 4, [11] * 8, [1] * 4 + [7] * 4]
     log_probs = preferences(first, second)
-    plain = as_roll(voice_leading_decode(log_probs, NO_RULES)[0])
-    ruled = as_roll(voice_leading_decode(log_probs, DecodingRules(parallel_cost=0))[0])
+    plain = as_roll(voice_leading_decode(log_probs, LOWEST, NO_RULES)[0])
+    ruled = as_roll(voice_leading_decode(log_probs, LOWEST, DecodingRules(parallel_cost=0))[0])
     assert voice_crossing_rate(plain) > 0 and large_leap_rate(plain) > 0
     assert voice_crossing_rate(ruled) == 0 and large_leap_rate(ruled) == 0
 
@@ -66,7 +71,9 @@ def test_crossings_and_leaps_over_an_octave_are_avoided():
 @pytest.mark.parametrize("candidates", [1, 2])
 def test_candidates_bound_the_choices(candidates):
     log_probs = np.log(np.random.default_rng(1).dirichlet(np.ones(CLASSES), size=(1, 4, 8)))
-    decoded = voice_leading_decode(log_probs, DecodingRules(candidates=candidates))
+    decoded = voice_leading_decode(
+        log_probs, LOWEST, DecodingRules(candidates=candidates, key_cost=0)
+    )
     ranks = (log_probs > np.take_along_axis(log_probs, decoded[..., None], -1)).sum(-1)
     assert ranks.max() < candidates
 
@@ -90,3 +97,16 @@ def test_a_voice_resting_alone_holds_its_note_and_voices_rest_together():
     assert not held_onset[0, 1, 1:3].any() and held_onset[0, 1, 3]
     assert np.array_equal(held_onset[0, 0], onset[0, 0])
     assert pitch[0, 1, 1] == REST  # the input is left as it was
+
+
+@pytest.mark.parametrize(("margin", "sung"), [(0.5, 67), (2.0, 66)])
+def test_a_note_outside_the_key_gives_way_to_a_nearly_as_likely_one_in_it(margin, sung):
+    # Four voices on the notes of C major (soprano E-F-G-A, alto C, tenor G, bass C); at the
+    # last step the soprano prefers F sharp to G by ``margin`` nats, against a key cost of 1.
+    soprano = [64, 65, 67, 69, 66]
+    first = [[p - LOWEST for p in soprano], [60 - LOWEST] * 5, [55 - LOWEST] * 5, [48 - LOWEST] * 5]
+    second = [[p - LOWEST for p in [62, 64, 65, 67, 67]], *first[1:]]
+    log_probs = preferences(first, second, margin)
+    decoded = voice_leading_decode(log_probs, LOWEST, replace(NO_RULES, key_cost=1.0))[0]
+    assert decoded[0, -1] + LOWEST == sung
+    assert np.array_equal(decoded[:, :-1], log_probs.argmax(axis=-1)[0, :, :-1])

@@ -153,8 +153,8 @@ def test_a_mode_conditioned_model_writes_in_the_asked_mode_and_harmonizes(
 ):
     conditioned = load_model(tiny_model)
     assert 0 < conditioned.config.minor_share < 1  # the share of minor windows in the data
-    major = generate(n=2, bars=2, model=conditioned, key_mode="major")
-    minor = generate(n=2, bars=2, model=conditioned, key_mode="minor")
+    major = generate(n=2, bars=2, model=conditioned, mode="argmax", key_mode="major")
+    minor = generate(n=2, bars=2, model=conditioned, mode="argmax", key_mode="minor")
     assert major[0].notes().to_tuples() != minor[0].notes().to_tuples()
     melody = Roll.from_notes(Notes.from_tuples(ODE_TO_JOY), 1, 48, track_names=("Melody",))
     assert melody_mode(melody, 0) == "major"  # no mode in the file: C major's notes
@@ -202,7 +202,7 @@ def test_harmonize_keeps_the_melody_and_adds_three_voices(tmp_path):
 def test_harmonize_steers_the_lower_voices_away_from_parallels_against_the_melody():
     melody = Roll.from_notes(Notes.from_tuples(ODE_TO_JOY), 1, 64)
     model = load_model()
-    step_by_step = DecodingRules(parallel_cost=0, leap_cost=0, crossing_cost=0)
+    step_by_step = DecodingRules(parallel_cost=0, leap_cost=0, crossing_cost=0, key_cost=0)
 
     def harmonization(**options) -> Roll:
         return harmonize_with_fit(melody, model, **options).roll

@@ -11,7 +11,12 @@ sequence that maximises the generator's log-probability minus a cost for every f
   from a unison, fifth or octave to the same interval class (the definition of
   :func:`bachgan.metrics.parallel_per_bar`, between consecutive steps);
 * a melodic leap larger than an octave from one step to the next;
-* a crossing: a voice sounding above the voice written over it.
+* a crossing: a voice sounding above the voice written over it;
+* a note outside the piece's key: the key whose Krumhansl-Schmuckler profile its expected
+  pitch classes (the generator's probabilities summed over voices and steps) fit best, and
+  its major or harmonic minor scale (:func:`bachgan.metrics.scale_of_key`). Bach does write
+  such notes (9 % of his), so this cost is small: it decides between nearly equally likely
+  pitches, not against the generator.
 
 :func:`hold_lone_rests` then lets a voice that would fall silent while the others sing hold
 its note instead: the voices of a chorale rest together, at its pauses (Bach's voices rest
@@ -25,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .metrics import key_of_histogram, scale_of_key
+
 __all__ = ["DEFAULT_RULES", "DecodingRules", "hold_lone_rests", "voice_leading_decode"]
 
 
@@ -35,6 +42,7 @@ class DecodingRules:
     parallel_cost: float = 10.0
     leap_cost: float = 10.0
     crossing_cost: float = 10.0
+    key_cost: float = 1.0
     candidates: int = 3
     #: Whether a voice's lone rests hold its previous note (:func:`hold_lone_rests`).
     hold_lone_rests: bool = True
@@ -47,12 +55,17 @@ DEFAULT_RULES = DecodingRules()
 _STEPS_PER_CHUNK = 256
 
 
-def voice_leading_decode(log_probs: np.ndarray, rules: DecodingRules = DEFAULT_RULES) -> np.ndarray:
+def voice_leading_decode(
+    log_probs: np.ndarray, lowest_pitch: int, rules: DecodingRules = DEFAULT_RULES
+) -> np.ndarray:
     """Pitch class indices ``(B, V, T)`` from log-probabilities ``(B, V, T, C)`` (classes are
-    pitches a semitone apart, ascending, then the rest; voices are ordered highest first): per
-    piece, the joint choice among each voice's ``rules.candidates`` most likely classes that
-    maximises total log-probability minus the fault costs."""
+    pitches a semitone apart, ascending from MIDI ``lowest_pitch``, then the rest; voices are
+    ordered highest first): per piece, the joint choice among each voice's
+    ``rules.candidates`` most likely classes, once the key cost is taken off, that maximises
+    total log-probability minus the fault costs."""
     rest = log_probs.shape[-1] - 1
+    if rules.key_cost:
+        log_probs = log_probs - rules.key_cost * _outside_key(log_probs, lowest_pitch)
     _, voices, steps, _ = log_probs.shape
     keep = min(rules.candidates, log_probs.shape[-1])
     top = np.argsort(-log_probs, axis=-1)[..., :keep].astype(np.int16)  # (B, V, T, K)
@@ -90,6 +103,18 @@ def hold_lone_rests(
         pitch[..., step] = np.where(lone, pitch[..., step - 1], pitch[..., step])
         onset[..., step] &= ~lone
     return pitch, onset
+
+
+def _outside_key(log_probs: np.ndarray, lowest_pitch: int) -> np.ndarray:
+    """``(B, 1, 1, C)``: 1 for the pitches outside each piece's most likely key, else 0 (the
+    rest is never outside)."""
+    classes = (np.arange(log_probs.shape[-1] - 1) + lowest_pitch) % 12
+    expected = np.exp(log_probs[..., :-1]).sum(axis=(1, 2))  # (B, C - 1)
+    outside = np.zeros((len(log_probs), 1, 1, log_probs.shape[-1]))
+    for piece, weights in enumerate(expected):
+        histogram = np.bincount(classes, weights=weights, minlength=12)
+        outside[piece, 0, 0, :-1] = ~np.isin(classes, scale_of_key(*key_of_histogram(histogram)))
+    return outside
 
 
 def _best_path(

@@ -119,7 +119,8 @@ def harmonize_with_fit(
     log_probs = output.pitch_logits.log_softmax(dim=-1)[0].numpy()
     fit = float((log_probs[0].argmax(axis=-1) == target_pitch).mean())
     onset = (output.onset_logits > 0)[0].numpy()
-    pitch, onset = _lower_voices_under(target_pitch, target_onset, log_probs, onset, rules)
+    melody_codes = (target_pitch, target_onset)
+    pitch, onset = _lower_voices_under(melody_codes, log_probs, onset, encoding, rules)
     key = {"key_fifths": fifths, "key_mode": mode}  # the melody's, once transposed back
     roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=line.tempo_bpm, **key)
     roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
@@ -127,18 +128,19 @@ def harmonize_with_fit(
 
 
 def _lower_voices_under(
-    melody: np.ndarray,
-    melody_onset: np.ndarray,
+    melody_codes: tuple[np.ndarray, np.ndarray],
     log_probs: np.ndarray,
     onset: np.ndarray,
+    encoding: Encoding,
     rules: DecodingRules,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(V, T)`` pitch classes and onsets: the melody as the soprano and the lower voices
-    decoded by :func:`~bachgan.decoding.voice_leading_decode` beneath it, holding their
-    notes where they would rest alone if ``rules`` say so."""
+    """``(V, T)`` pitch classes and onsets: the melody (its pitch classes and onsets) as the
+    soprano and the lower voices decoded by :func:`~bachgan.decoding.voice_leading_decode`
+    beneath it, holding their notes where they would rest alone if ``rules`` say so."""
+    melody, melody_onset = melody_codes
     fixed = log_probs.copy()
     fixed[0] = np.where(np.arange(fixed.shape[-1]) == melody[:, None], 0.0, -np.inf)
-    pitch = voice_leading_decode(fixed[None], rules)[0]
+    pitch = voice_leading_decode(fixed[None], encoding.lowest_pitch, rules)[0]
     if rules.hold_lone_rests:
         held, onset = hold_lone_rests(pitch[None], onset[None], rest=fixed.shape[-1] - 1)
         pitch, onset = held[0], onset[0]

@@ -52,6 +52,7 @@ __all__ = [
     "pitch_classes_per_bar",
     "polyphony",
     "qualified_note_rate",
+    "scale_of_key",
     "voice_crossing_rate",
 ]
 
@@ -143,13 +144,17 @@ def mode_in_signature(histogram: np.ndarray, fifths: int) -> str:
     return "minor" if np.isfinite(minor) and (not np.isfinite(major) or minor > major) else "major"
 
 
+def scale_of_key(tonic: int, mode: str) -> np.ndarray:
+    """The pitch classes :func:`in_key_ratio` counts as in the key: the major scale on
+    ``tonic``, or its harmonic minor scale."""
+    return (tonic + (_MAJOR_SCALE if mode == "major" else _HARMONIC_MINOR_SCALE)) % 12
+
+
 def in_key_ratio(roll: Roll) -> float:
     notes = roll.notes()
     if not len(notes):
         return 0.0
-    tonic, mode = best_key(roll)
-    scale = _MAJOR_SCALE if mode == "major" else _HARMONIC_MINOR_SCALE
-    return float(np.isin((notes.pitch - tonic) % 12, scale).mean())
+    return float(np.isin(notes.pitch % 12, scale_of_key(*best_key(roll))).mean())
 
 
 def _voice_lines(roll: Roll) -> np.ndarray:

@@ -57,13 +57,15 @@ def binarize(
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
     rules: DecodingRules = DEFAULT_RULES,
+    lowest_pitch: int = Encoding().lowest_pitch,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pitch class indices ``(B, V, T)`` and onsets ``(B, V, T)`` (bool) from the logits."""
+    """Pitch class indices ``(B, V, T)`` and onsets ``(B, V, T)`` (bool) from the logits,
+    whose pitch classes start at MIDI ``lowest_pitch``."""
     if mode == "argmax":
         return output.pitch_logits.argmax(dim=-1), output.onset_logits > 0
     if mode == "voice-leading":
         log_probs = output.pitch_logits.log_softmax(-1).cpu().numpy()
-        pitch = voice_leading_decode(log_probs, rules)
+        pitch = voice_leading_decode(log_probs, lowest_pitch, rules)
         onset = (output.onset_logits > 0).cpu().numpy()
         if rules.hold_lone_rests:
             pitch, onset = hold_lone_rests(pitch, onset, rest=log_probs.shape[-1] - 1)
@@ -89,7 +91,7 @@ def decode_output(
     **meta: object,
 ) -> list[Roll]:
     """Binarize a batch of generator output and decode each piece into a four-voice roll."""
-    pitch, onset = binarize(output, mode, temperature, generator, rules)
+    pitch, onset = binarize(output, mode, temperature, generator, rules, encoding.lowest_pitch)
     names = VOICE_NAMES if pitch.shape[1] == len(VOICE_NAMES) else ()
     return [
         decode(p.cpu().numpy(), o.cpu().numpy(), encoding, track_names=names, **meta)
