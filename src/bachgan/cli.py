@@ -270,8 +270,8 @@ def _add_sampling_option(command: argparse.ArgumentParser) -> None:
         help="how the generator's probabilities become notes: each step's most likely pitch "
         "(argmax), a draw at --temperature (sample), or the voices' jointly most likely lines "
         "that avoid parallel fifths and octaves and leaps over an octave, and crossings where "
-        f"the model was trained with --count-crossings (voice-leading; default: "
-        f"{DEFAULT_BINARIZATION})",
+        "the model was trained with --count-crossings, prefer notes in the piece's key and "
+        f"rest together (voice-leading; default: {DEFAULT_BINARIZATION})",
     )
 
 

@@ -66,13 +66,11 @@ def melody_line(roll: Roll) -> Roll:
 
 @dataclass(frozen=True)
 class Harmonization:
-    """A harmonized melody, how closely the generator's own soprano followed the melody
-    (fraction of steps) before the melody was written back, and the mode (major or minor,
-    :func:`melody_mode`) a mode-conditioned model was asked for."""
+    """A harmonized melody and how closely the generator's own soprano followed the melody
+    (fraction of steps) before the melody was written back."""
 
     roll: Roll
     soprano_fit: float
-    mode: str
 
 
 def harmonize(
@@ -111,9 +109,7 @@ def harmonize_with_fit(
     fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
     shift = fit_soprano(line, key_shift(fifths), encoding, soprano_centre(loaded))
     target_pitch, target_onset = _encode_line(line, shift, encoding)
-    mode = melody_mode(line, fifths)
-    noise = _candidates(loaded, len(target_pitch), mode, seed, candidates)
-    noise = _optimise(loaded, noise, target_pitch, steps, rule_weight, progress)
+    noise = _optimise(loaded, target_pitch, seed, steps, candidates, rule_weight, progress)
     with torch.no_grad():
         output = loaded.generator(noise)
     log_probs = output.pitch_logits.log_softmax(dim=-1)[0].numpy()
@@ -121,10 +117,10 @@ def harmonize_with_fit(
     onset = (output.onset_logits > 0)[0].numpy()
     melody_codes = (target_pitch, target_onset)
     pitch, onset = _lower_voices_under(melody_codes, log_probs, onset, encoding, rules)
-    key = {"key_fifths": fifths, "key_mode": mode}  # the melody's, once transposed back
+    key = {"key_fifths": fifths, "key_mode": melody_mode(line, fifths)}  # once transposed back
     roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=line.tempo_bpm, **key)
     roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
-    return Harmonization(roll.transpose(-shift), fit, mode)
+    return Harmonization(roll.transpose(-shift), fit)
 
 
 def _lower_voices_under(
@@ -178,21 +174,12 @@ def soprano_centre(loaded: LoadedModel, windows: int = 64) -> float:
 
 
 def melody_mode(line: Roll, fifths: int) -> str:
-    """The melody's mode: the one its file names, else the key of the signature with
-    ``fifths``, major or relative minor, that its pitch classes fit better."""
+    """The melody's mode, for the harmonization's key signature: the one its file names, else
+    the key of the signature with ``fifths``, major or relative minor, that its pitch classes
+    fit better."""
     if line.key_mode in KEY_MODES:
         return line.key_mode
     return mode_in_signature(pitch_class_histogram(line), fifths)
-
-
-def _candidates(loaded: LoadedModel, steps: int, mode: str, seed: int, count: int) -> Noise:
-    """``count`` starting latent points for ``steps`` steps; a mode-conditioned model is asked
-    for ``mode`` in all of them."""
-    bars = steps // loaded.encoding.steps_per_bar
-    noise = Noise.sample(loaded.config, count, bars, generator=torch.Generator().manual_seed(seed))
-    if loaded.config.modes:
-        noise.mode = torch.full((count,), KEY_MODES.index(mode), dtype=torch.long)
-    return noise
 
 
 def _encode_line(line: Roll, shift: int, encoding: Encoding) -> tuple[np.ndarray, np.ndarray]:
@@ -204,16 +191,20 @@ def _encode_line(line: Roll, shift: int, encoding: Encoding) -> tuple[np.ndarray
 
 def _optimise(
     loaded: LoadedModel,
-    noise: Noise,
     target: np.ndarray,
+    seed: int,
     steps: int,
+    candidates: int,
     rule_weight: float,
     progress: Callable[[float], None] | None = None,
 ) -> Noise:
-    """The candidate latent point, optimised from ``noise``, with the lowest final objective:
-    the soprano's mean cross-entropy against ``target`` plus ``rule_weight`` times the faults
-    per bar of the lower voices' pitch probabilities under the melody itself."""
-    candidates = len(noise.global_)
+    """The candidate latent point with the lowest final objective: the soprano's mean
+    cross-entropy against ``target`` plus ``rule_weight`` times the faults per bar of the
+    lower voices' pitch probabilities under the melody itself. A mode-conditioned model's
+    candidates draw their modes as in training, so the best-fitting candidate's mode wins."""
+    bars = len(target) // loaded.encoding.steps_per_bar
+    generator = torch.Generator().manual_seed(seed)
+    noise = Noise.sample(loaded.config, candidates, bars, generator=generator)
     variables = [t.requires_grad_(True) for t in noise.parameters()]
     optimiser = torch.optim.Adam(variables, lr=0.1)
     labels = torch.from_numpy(target)[None].expand(candidates, -1)

@@ -41,8 +41,8 @@ __all__ = [
 #: ``argmax`` takes each step's most likely pitch (deterministic); ``sample`` draws it from the
 #: softmax at a temperature; ``voice-leading`` takes the four voices' jointly most likely lines
 #: that avoid parallels, leaps over an octave and, unless the model learned the data's rate of
-#: them, crossings, with a voice holding its note where it would rest alone
-#: (:mod:`bachgan.decoding`).
+#: them, crossings, preferring notes in the piece's key, with a voice holding its note where
+#: it would rest alone (:mod:`bachgan.decoding`).
 #: Onsets are thresholded at 0.5, or drawn with ``sample``.
 BINARIZATIONS = ("argmax", "sample", "voice-leading")
 #: What :func:`generate`, ``bachgan generate`` and ``bachgan evaluate --model`` use.
