@@ -137,7 +137,10 @@ def key_of_histogram(histogram: np.ndarray) -> tuple[int, str]:
 def mode_in_signature(histogram: np.ndarray, fifths: int) -> str:
     """``"major"`` or ``"minor"``: which of the two keys of the key signature with ``fifths``
     (sharps positive, flats negative), its major key or its relative minor, a ``(12,)``
-    pitch-class histogram correlates with better (Krumhansl-Schmuckler); major when tied."""
+    pitch-class histogram correlates with better (Krumhansl-Schmuckler); major when tied or
+    empty."""
+    if not np.any(histogram):
+        return "major"
     tonic = (7 * fifths) % 12
     major = np.corrcoef(histogram, np.roll(_MAJOR_PROFILE, tonic))[0, 1]
     minor = np.corrcoef(histogram, np.roll(_MINOR_PROFILE, (tonic + 9) % 12))[0, 1]
