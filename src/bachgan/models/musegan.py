@@ -18,6 +18,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..metrics import scale_of_key
+
 __all__ = [
     "Critic",
     "GeneratorOutput",
@@ -517,13 +519,12 @@ def _range_mask(config: MuseGANConfig) -> torch.Tensor:
 
 def _scale_matrix() -> torch.Tensor:
     """``(12, 24)``: column ``k`` marks the pitch classes of the major scale on tonic ``k``,
-    column ``12 + k`` those of the harmonic minor scale on ``k``."""
-    major = torch.tensor([0, 2, 4, 5, 7, 9, 11])
-    minor = torch.tensor([0, 2, 3, 5, 7, 8, 11])
+    column ``12 + k`` those of the harmonic minor scale on ``k`` (the scales of
+    :func:`bachgan.metrics.scale_of_key`)."""
     scales = torch.zeros(12, 24)
     for tonic in range(12):
-        scales[(major + tonic) % 12, tonic] = 1
-        scales[(minor + tonic) % 12, 12 + tonic] = 1
+        scales[scale_of_key(tonic, "major"), tonic] = 1
+        scales[scale_of_key(tonic, "minor"), 12 + tonic] = 1
     return scales
 
 
