@@ -53,11 +53,11 @@ KEY_MODES = ("major", "minor")
 
 def binarize(
     output: GeneratorOutput,
+    lowest_pitch: int,
     mode: str = "argmax",
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
     rules: DecodingRules = DEFAULT_RULES,
-    lowest_pitch: int = Encoding().lowest_pitch,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Pitch class indices ``(B, V, T)`` and onsets ``(B, V, T)`` (bool) from the logits,
     whose pitch classes start at MIDI ``lowest_pitch``."""
@@ -91,7 +91,7 @@ def decode_output(
     **meta: object,
 ) -> list[Roll]:
     """Binarize a batch of generator output and decode each piece into a four-voice roll."""
-    pitch, onset = binarize(output, mode, temperature, generator, rules, encoding.lowest_pitch)
+    pitch, onset = binarize(output, encoding.lowest_pitch, mode, temperature, generator, rules)
     names = VOICE_NAMES if pitch.shape[1] == len(VOICE_NAMES) else ()
     return [
         decode(p.cpu().numpy(), o.cpu().numpy(), encoding, track_names=names, **meta)
