@@ -30,7 +30,8 @@ PLAIN = dict(
 
 def worker(arch: str, data: str, steps: int, threads: int) -> None:
     """Train ``steps`` steps and print one JSON line (rank 0 only under torchrun)."""
-    from bachgan.train import TrainConfig, load_checkpoint, train
+    from bachgan.checkpoint import load_checkpoint
+    from bachgan.train import TrainConfig, train
 
     out = tempfile.mkdtemp()
     plain = arch == "musegan-plain"

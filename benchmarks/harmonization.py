@@ -19,7 +19,7 @@ import numpy as np
 
 from bachgan.corpus import load_rolls
 from bachgan.evaluate import evaluate
-from bachgan.harmonize import RULE_WEIGHT, harmonize_with_fit
+from bachgan.harmonizer import RULE_WEIGHT, harmonize_with_fit
 from bachgan.sample import load_model
 
 MELODIES = 12

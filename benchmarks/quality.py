@@ -22,13 +22,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bachgan.checkpoint import load_checkpoint
 from bachgan.corpus import load_rolls, prepare
 from bachgan.encoding import CHORALE_ENCODING, decode
 from bachgan.evaluate import evaluate
 from bachgan.image import image_to_roll
 from bachgan.roll import VOICE_NAMES, Roll, split_voices
 from bachgan.sample import generate
-from bachgan.train import TrainConfig, load_checkpoint, train
+from bachgan.train import TrainConfig, train
 
 PIECES = 200
 
@@ -85,7 +86,7 @@ def harmonizations(
     melodies: list[Roll], model: str | None, count: int = 12
 ) -> tuple[list[Roll], list[float]]:
     """Harmonize the sopranos of the first ``count`` 4/4 held-out chorales."""
-    from bachgan.harmonize import harmonize_with_fit
+    from bachgan.harmonizer import harmonize_with_fit
     from bachgan.sample import load_model
 
     loaded = load_model(model)

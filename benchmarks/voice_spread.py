@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from bachgan.corpus import load_rolls
 from bachgan.dataset import load_windows
 from bachgan.encoding import CHORALE_ENCODING
-from bachgan.harmonize import harmonize_with_fit
+from bachgan.harmonizer import harmonize_with_fit
 from bachgan.models import Noise, voice_pitch_distribution
 from bachgan.roll import VOICE_NAMES
 from bachgan.sample import LoadedModel, load_model

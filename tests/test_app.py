@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,20 +26,35 @@ CHROMIUM = os.environ.get("BACHGAN_CHROMIUM", "/usr/bin/chromium")
 REFERENCE_SEED = 7
 
 
+TEST_LIMITS = Limits(max_bars=16, max_upload_bytes=20_000, max_melody_bars=16)
+
+
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory) -> Studio:
-    """A studio whose reference music is a few pieces of the shipped model itself, seed 7
-    among them (loading the Bach corpus would only make the tests slower)."""
-    model = load_model()
+def model():
+    return load_model()
+
+
+def small_reference(model):
+    """A few pieces of the shipped model itself, seed 7 among them, as a studio's reference
+    music (loading the Bach corpus would only make the tests slower)."""
+    return lambda: (
+        generate(1, 4, REFERENCE_SEED, model, final_chord=False)
+        + generate(5, 4, REFERENCE_SEED + 1, model, final_chord=False)
+    )
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, model) -> Studio:
     return Studio(
         model,
-        reference=lambda: (
-            generate(1, 4, REFERENCE_SEED, model, final_chord=False)
-            + generate(5, 4, REFERENCE_SEED + 1, model, final_chord=False)
-        ),
+        reference=small_reference(model),
         workdir=tmp_path_factory.mktemp("studio"),
-        limits=Limits(max_bars=16, max_upload_bytes=20_000, max_melody_bars=16, kept_pieces=3),
+        limits=TEST_LIMITS,
     )
+
+
+def disk_use(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
 def assert_playable(piece_files: tuple[str, str, str], tracks: int = 4) -> None:
@@ -78,10 +95,27 @@ def test_originality_finds_a_piece_from_the_reference(studio):
     assert float(fresh["bars found in Bach's chorales"]) < 1
 
 
-def test_old_pieces_are_removed(studio):
-    pieces = [studio.compose(seed=s, bars=1) for s in range(5)]
-    assert not pieces[0].midi.exists()
-    assert pieces[-1].midi.exists() and pieces[-3].midi.exists()
+def test_pieces_and_uploads_stay_within_the_disk_budget(model, tmp_path):
+    budget = 7_000_000  # a 2-bar piece at 30 bpm is about 2.9 MB, mostly audio
+    limits = replace(TEST_LIMITS, disk_budget_bytes=budget)
+    studio = Studio(model, small_reference(model), tmp_path / "studio", limits)
+    upload = tmp_path / "studio" / "0123abcd" / "melody.mid"  # where Gradio puts uploads
+    write_midi(example_melody(next(iter(EXAMPLE_MELODIES))), upload)
+    pieces = [studio.compose(seed=s, bars=2, tempo_bpm=30) for s in range(4)]
+    assert disk_use(tmp_path / "studio") <= budget
+    assert pieces[-1].wav.exists() and not pieces[0].wav.exists()
+    assert not upload.exists()  # the oldest folder went first
+    studio.close()
+    assert not (tmp_path / "studio").exists()
+
+
+def test_pieces_older_than_the_age_limit_are_removed(model, tmp_path):
+    limits = replace(TEST_LIMITS, max_age_seconds=0.5)
+    studio = Studio(model, small_reference(model), tmp_path / "studio", limits)
+    first = studio.compose(seed=1, bars=1)
+    time.sleep(1)
+    second = studio.compose(seed=2, bars=1)
+    assert not first.midi.exists() and second.midi.exists()
 
 
 @pytest.mark.parametrize(
@@ -184,7 +218,7 @@ def test_api_compose(server):
     assert [row[0] for row in facts["data"]][:2] == ["notes in the key", "pitch classes per bar"]
 
 
-def test_api_bad_upload_is_a_message_and_the_server_keeps_serving(server, tmp_path):
+def test_api_bad_upload_is_a_message_and_the_server_keeps_serving(server, studio, tmp_path):
     from gradio_client import Client, handle_file
     from gradio_client.exceptions import AppError
 
@@ -193,6 +227,7 @@ def test_api_bad_upload_is_a_message_and_the_server_keeps_serving(server, tmp_pa
     junk.write_bytes(b"\x00" * 100)
     with pytest.raises(AppError, match="cannot be used as a melody"):
         client.predict(handle_file(str(junk)), "Frère Jacques", 0, api_name="/harmonize")
+    assert list(studio.workdir.rglob("junk.mid"))  # uploads land in the studio's folder
     huge = tmp_path / "huge.mid"
     huge.write_bytes(b"MThd" + bytes(30_000))
     with pytest.raises((AppError, ValueError), match="maximum file size"):

@@ -9,7 +9,7 @@ from PIL import Image
 from bachgan.cli import main
 from bachgan.decoding import DecodingRules
 from bachgan.errors import BachganError
-from bachgan.harmonize import fit_soprano, harmonize, harmonize_with_fit, melody_mode
+from bachgan.harmonizer import fit_soprano, harmonize, harmonize_with_fit, melody_mode
 from bachgan.metrics import parallel_per_bar, polyphony, voice_crossing_rate
 from bachgan.midi import read_midi, write_midi
 from bachgan.roll import Notes, Roll
@@ -176,7 +176,7 @@ def test_generate_errors(tmp_path, tiny_model, capsys):
     (tmp_path / "bad.pt").write_bytes(b"garbage")
     assert main(["generate", "--model", str(tmp_path / "bad.pt"), "--out", str(tmp_path)]) == 2
     assert "not a readable checkpoint" in capsys.readouterr().err
-    with pytest.raises(BachganError, match="at least one"):
+    with pytest.raises(BachganError, match="pieces must be between 1 and 1000"):
         generate(n=0, model=tiny_model)
     assert generate(n=1, bars=2, model=tiny_model)[0].n_steps == 32
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 from conftest import small_chorale_set
 
+from bachgan.checkpoint import load_checkpoint
 from bachgan.cli import main
 from bachgan.encoding import decode
 from bachgan.errors import BachganError
@@ -19,7 +20,7 @@ from bachgan.metrics import (
     qualified_note_rate,
     voice_crossing_rate,
 )
-from bachgan.train import TrainConfig, load_checkpoint, train
+from bachgan.train import TrainConfig, train
 from bachgan.trainers import make_trainer
 
 CPU = torch.device("cpu")

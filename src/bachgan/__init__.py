@@ -31,7 +31,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "generate": "sample",
-    "harmonize": "harmonize",
+    "harmonize": "harmonizer",
     "render_wav": "audio",
     "plot_roll": "plot",
 }

@@ -87,7 +87,12 @@ def build_app(studio: Studio) -> gr.Blocks:
 def launch(
     studio: Studio, host: str = "127.0.0.1", port: int = 7860, block: bool = True
 ) -> gr.Blocks:
-    """Serve the app on ``host:port`` (local only by default); with ``block`` until Ctrl-C."""
+    """Serve the app on ``host:port`` (local only by default); with ``block`` until Ctrl-C.
+
+    Gradio keeps uploads and the files it serves in the studio's folder, so that one disk
+    budget covers them all (:meth:`Studio.tidy`); :meth:`Studio.close` removes it.
+    """
+    os.environ["GRADIO_TEMP_DIR"] = str(studio.workdir)
     app = build_app(studio)
     # Load Bach's reference numbers now, so that the first visitor does not wait for them.
     threading.Thread(target=studio.reference, daemon=True).start()

@@ -15,9 +15,10 @@ import symusic
 
 from .errors import BachganError
 from .files import atomic_write
+from .limits import MAX_AUDIO_SECONDS
 from .roll import Roll
 
-__all__ = ["SAMPLE_RATE", "default_soundfont", "render_audio", "render_wav"]
+__all__ = ["SAMPLE_RATE", "default_soundfont", "render_audio", "render_wav", "write_wav"]
 
 SAMPLE_RATE = 44_100
 
@@ -38,6 +39,12 @@ def render_audio(
     soundfont = Path(soundfont) if soundfont else default_soundfont()
     if not soundfont.is_file():
         raise BachganError(f"no SoundFont at {soundfont}")
+    seconds = roll.n_steps / roll.resolution * 60 / roll.tempo_bpm
+    if seconds > MAX_AUDIO_SECONDS:
+        raise BachganError(
+            f"the piece lasts {seconds / 60:.0f} minutes; audio is rendered for up to "
+            f"{MAX_AUDIO_SECONDS / 60:.0f} (a faster tempo or fewer bars, or no audio)"
+        )
     try:
         synthesizer = symusic.Synthesizer(sf_path=str(soundfont), sample_rate=sample_rate)
         samples = np.asarray(synthesizer.render(to_score(roll), stereo=True)).T
@@ -54,7 +61,12 @@ def render_wav(
     sample_rate: int = SAMPLE_RATE,
 ) -> Path:
     """Write ``roll`` as a 16-bit stereo WAV file, atomically."""
-    samples = render_audio(roll, soundfont, sample_rate)
+    return write_wav(render_audio(roll, soundfont, sample_rate), path, sample_rate)
+
+
+def write_wav(samples: np.ndarray, path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> Path:
+    """Write float stereo ``samples`` (``(samples, 2)``, within -1..1) as a 16-bit WAV file,
+    atomically."""
     pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
     with atomic_write(path) as temporary, wave.open(str(temporary), "wb") as out:
         out.setnchannels(2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         args.handler(args)
     except BachganError as error:
@@ -27,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         print("bachgan: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _interrupt(number: int, frame: object) -> None:
+    """SIGTERM stops a command as Ctrl-C does: cleanly, with nothing half written."""
+    raise KeyboardInterrupt
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -276,10 +283,12 @@ def _add_sampling_option(command: argparse.ArgumentParser) -> None:
 
 
 def _run_generate(args: argparse.Namespace) -> None:
+    from .limits import check_tempo
     from .outputs import write_seed_composition
     from .sample import generate, model_arch, seed_compositions
 
     if args.model and model_arch(args.model) == "seed":
+        check_tempo(args.tempo)
         for index, image in enumerate(seed_compositions(args.model, args.n, args.seed)):
             name = "composition" if args.n == 1 else f"composition_{index + 1}"
             for path in write_seed_composition(image, args.out, name, args.tempo):
@@ -315,9 +324,10 @@ def _add_harmonize(commands) -> None:
 
 
 def _run_harmonize(args: argparse.Namespace) -> None:
-    from .harmonize import harmonize
+    from .harmonizer import harmonize
+    from .limits import MAX_BARS
 
-    roll = harmonize(_read_user_midi(args.melody), args.model, args.seed)
+    roll = harmonize(_read_user_midi(args.melody, MAX_BARS), args.model, args.seed)
     _write_piece(roll, f"{args.melody.stem}_harmonized", args)
 
 
@@ -410,7 +420,7 @@ def _add_export(commands) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> None:
-    from .train import export_model
+    from .checkpoint import export_model
 
     print(export_model(args.run, args.out))
 
@@ -447,9 +457,11 @@ def _add_image2midi(commands) -> None:
 
 def _run_image2midi(args: argparse.Namespace) -> None:
     from .image import image_to_roll, read_png
+    from .limits import check_tempo
     from .midi import write_midi
 
-    print(write_midi(image_to_roll(read_png(args.image), args.tempo), args.midi))
+    tempo = check_tempo(args.tempo)
+    print(write_midi(image_to_roll(read_png(args.image), tempo), args.midi))
 
 
 # --------------------------------------------------------------------------- app
@@ -464,7 +476,7 @@ def _add_app(commands) -> None:
         ),
     )
     command.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    command.add_argument("--port", type=int, default=7860, help="port to listen on")
+    command.add_argument("--port", type=_port, default=7860, help="port to listen on (1-65535)")
     command.add_argument("--model", help="run folder or .pt checkpoint (default: shipped model)")
     command.set_defaults(handler=_run_app)
 
@@ -479,8 +491,20 @@ def _run_app(args: argparse.Namespace) -> None:
     from .studio import Studio
 
     _check_port(args.host, args.port)
+    studio = Studio(args.model)
     print(f"bachgan app on http://{args.host}:{args.port} (Ctrl-C stops it)")
-    launch(Studio(args.model), args.host, args.port)
+    try:
+        launch(studio, args.host, args.port)
+    finally:
+        studio.close()
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port number."""
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1-65535)")
+    return port
 
 
 def _check_port(host: str, port: int) -> None:
@@ -496,15 +520,19 @@ def _check_port(host: str, port: int) -> None:
             ) from error
 
 
-def _read_user_midi(path: Path):
-    """Read a MIDI file the user named; a file that cannot be used is a one-line error."""
+def _read_user_midi(path: Path, max_bars: int | None = None):
+    """Read a MIDI file the user named, saying what the reader left out; a file that cannot
+    be used is a one-line error."""
     from .errors import SkipFile
-    from .midi import read_midi
+    from .midi import read_midi_conversion
 
     try:
-        return read_midi(path)
+        conversion = read_midi_conversion(path, max_bars=max_bars)
     except SkipFile as skip:
         raise BachganError(f"cannot read {path}: {skip}") from skip
+    for words, count in conversion.losses().items():
+        print(f"bachgan: note: {path}: {count} {words}", file=sys.stderr)
+    return conversion.roll
 
 
 if __name__ == "__main__":

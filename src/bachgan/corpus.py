@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
+import zipfile
+import zlib
 from collections import Counter
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,8 +25,9 @@ from tqdm import tqdm
 from .errors import BachganError, SkipFile
 from .files import atomic_write, write_json
 from .midi import read_midi_conversion
-from .roll import DEFAULT_PITCH_RANGE, Conversion, Roll
+from .roll import DEFAULT_PITCH_RANGE, LOSSES, Conversion, Roll
 from .scores import read_score_conversion
+from .workers import worker_pool
 
 __all__ = [
     "BACH",
@@ -43,7 +45,7 @@ __all__ = [
 BACH = "bach"
 MIDI_SUFFIXES = (".mid", ".midi")
 SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".krn")
-_CONVERTER_VERSION = 1
+_CONVERTER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class PrepareReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     notes_out_of_range: int = 0
     drum_notes: int = 0
+    notes_merged: int = 0
+    notes_unended: int = 0
     cached: int = 0
 
     def reason_counts(self) -> Counter:
@@ -78,10 +82,11 @@ class PrepareReport:
         if self.cached:
             lines[0] += f" ({self.cached} from cache)"
         lines += [f"  {count:5d}  {reason}" for reason, count in self.reason_counts().most_common()]
-        if self.notes_out_of_range:
-            lines.append(f"  notes outside the pitch range left out: {self.notes_out_of_range}")
-        if self.drum_notes:
-            lines.append(f"  drum notes left out: {self.drum_notes}")
+        lines += [
+            f"  {words}: {getattr(self, loss)}"
+            for loss, words in LOSSES.items()
+            if getattr(self, loss)
+        ]
         return "\n".join(lines)
 
     def to_json(self) -> dict:
@@ -89,8 +94,7 @@ class PrepareReport:
             "kept": len(self.kept),
             "skipped_count": len(self.skipped),
             "reasons": dict(self.reason_counts()),
-            "notes_out_of_range": self.notes_out_of_range,
-            "drum_notes": self.drum_notes,
+            **{loss: getattr(self, loss) for loss in LOSSES},
             "skipped": [{"file": name, "reason": reason} for name, reason in self.skipped],
         }
 
@@ -197,8 +201,8 @@ def prepare(
             seen[digest] = path
             rolls[path] = result.roll
             report.kept.append(_label(path))
-            report.notes_out_of_range += result.notes_out_of_range
-            report.drum_notes += result.drum_notes
+            for loss in LOSSES:
+                setattr(report, loss, getattr(report, loss) + getattr(result, loss))
     if not rolls:
         raise BachganError(f"no usable music among {len(files)} files:\n{report.summary()}")
     save_rolls(list(rolls.values()), out, names=[_label(p) for p in rolls])
@@ -273,11 +277,10 @@ def _run_pool(files: list[Path], settings: Settings, workers: int | None):
     """Yield ``(path, result)``; if a worker dies, retry the rest one file per process."""
     if not files:
         return
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     workers = max(1, min(workers or os.cpu_count() or 1, len(files)))
     done: set[Path] = set()
     try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with worker_pool(workers) as pool:
             futures: dict[Future, Path] = {
                 pool.submit(_convert_for_pool, p, settings): p for p in files
             }
@@ -289,12 +292,12 @@ def _run_pool(files: list[Path], settings: Settings, workers: int | None):
     except BrokenProcessPool:
         for path in files:
             if path not in done:
-                yield path, _convert_isolated(path, settings, context)
+                yield path, _convert_isolated(path, settings)
 
 
-def _convert_isolated(path: Path, settings: Settings, context) -> Conversion | str:
+def _convert_isolated(path: Path, settings: Settings) -> Conversion | str:
     try:
-        with ProcessPoolExecutor(1, mp_context=context) as pool:
+        with worker_pool(1) as pool:
             return pool.submit(_convert_for_pool, path, settings).result()
     except BrokenProcessPool:
         return "the MIDI parser crashed on it"
@@ -328,13 +331,10 @@ class _Cache:
             if skip.exists():
                 return skip.read_text()
             if data.exists():
-                rolls, _ = load_rolls(data)
-                roll = rolls[0]
-                with np.load(data) as stored:
-                    counts = {k: int(stored[k]) for k in ("notes_out_of_range", "drum_notes")}
-                return Conversion(roll, **counts)
-        except (OSError, ValueError, KeyError, BachganError):
-            return None
+                rolls, _, extra = _read_rolls(data, tuple(LOSSES))
+                return Conversion(rolls[0], **{k: int(v) for k, v in extra.items()})
+        except (OSError, ValueError, BachganError):
+            return None  # a damaged entry is a miss, rewritten by put()
         return None
 
     def put(self, digest: str, result: Conversion | str) -> None:
@@ -343,10 +343,7 @@ class _Cache:
                 with atomic_write(self._path(digest, ".skip.txt")) as temporary:
                     temporary.write_text(result)
             else:
-                extra = {
-                    "notes_out_of_range": result.notes_out_of_range,
-                    "drum_notes": result.drum_notes,
-                }
+                extra = {loss: getattr(result, loss) for loss in LOSSES}
                 save_rolls([result.roll], self._path(digest, ".npz"), extra=extra)
         except (OSError, BachganError):
             pass  # a cache that cannot be written only costs time
@@ -400,16 +397,25 @@ def load_rolls(path: str | os.PathLike) -> tuple[list[Roll], list[str]]:
 
     Raises :class:`BachganError` for a missing file or one that is not such a data set.
     """
-    path = Path(path)
+    rolls, names, _ = _read_rolls(Path(path))
+    return rolls, names
+
+
+def _read_rolls(
+    path: Path, extra: tuple[str, ...] = ()
+) -> tuple[list[Roll], list[str], dict[str, np.ndarray]]:
+    """:func:`load_rolls`, also returning the ``extra`` arrays stored beside the rolls."""
     if not path.is_file():
         raise BachganError(f"no data set at {path} (make one with `bachgan prepare`)")
     try:
         with np.load(path, allow_pickle=False) as data:
             if str(data["format"]) != "bachgan-rolls-1":
                 raise BachganError(f"{path} is not a bachgan data set")
-            return _unpack(data)
-    except (OSError, ValueError, KeyError, EOFError) as error:
-        raise BachganError(f"{path} is not a readable bachgan data set ({error})") from error
+            rolls, names = _unpack(data)
+            return rolls, names, {key: data[key] for key in extra}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        reason = str(error) or type(error).__name__
+        raise BachganError(f"{path} is not a readable bachgan data set ({reason})") from error
 
 
 def _unpack(data) -> tuple[list[Roll], list[str]]:

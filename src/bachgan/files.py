@@ -20,7 +20,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
 
     The temporary name keeps ``path``'s suffix, so writers that choose a format by extension
     work. An error inside the block leaves ``path`` untouched. A folder that cannot be made or
-    written raises :class:`BachganError`.
+    written, or a write that fails (a full disk), raises :class:`BachganError`.
     """
     path = Path(path)
     try:
@@ -31,12 +31,14 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
     except OSError as error:
         raise BachganError(f"cannot write {path}: {error.strerror or error}") from error
     os.close(handle)
-    os.chmod(temporary, 0o666 & ~_umask())
     try:
+        os.chmod(temporary, 0o666 & ~_umask())
         yield Path(temporary)
         with open(temporary, "rb+") as written:
             os.fsync(written.fileno())
         os.replace(temporary, path)
+    except OSError as error:  # a full disk, a file too large, a folder gone
+        raise BachganError(f"cannot write {path}: {error.strerror or error}") from error
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)

@@ -17,6 +17,7 @@ from PIL import Image
 
 from .errors import BachganError
 from .files import atomic_write
+from .limits import MAX_IMAGE_COLUMNS
 from .roll import Roll
 
 __all__ = [
@@ -66,15 +67,22 @@ def read_png(path: str | os.PathLike) -> np.ndarray:
     """
     try:
         with Image.open(path) as opened:
+            _check_size(opened.size, path)  # from the header, before decoding any pixel
             pixels = np.asarray(opened.convert("L"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
         raise BachganError(f"cannot read image {path}: {error}") from error
-    if pixels.shape[0] != IMAGE_ROWS:
-        raise BachganError(f"{path} has {pixels.shape[0]} rows; seed images have {IMAGE_ROWS}")
     if pixels.shape[1] == IMAGE_ROWS:
         source = ((np.arange(WINDOW_COLUMNS) + 0.5) * IMAGE_ROWS / WINDOW_COLUMNS).astype(int)
         pixels = pixels[:, source]
     return pixels > 127
+
+
+def _check_size(size: tuple[int, int], path: str | os.PathLike) -> None:
+    columns, rows = size
+    if rows != IMAGE_ROWS:
+        raise BachganError(f"{path} has {rows} rows; seed images have {IMAGE_ROWS}")
+    if columns > MAX_IMAGE_COLUMNS:
+        raise BachganError(f"{path} has {columns} columns; at most {MAX_IMAGE_COLUMNS} are read")
 
 
 def image_to_roll(cells: np.ndarray, tempo_bpm: float = 100.0) -> Roll:

@@ -7,8 +7,10 @@ structure in Python first, and the corpus runs readers in worker processes.
 
 from __future__ import annotations
 
+import math
 import os
 import struct
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +18,22 @@ import symusic
 
 from .errors import BadMidiError, SkipFile
 from .files import atomic_write
-from .roll import DEFAULT_PITCH_RANGE, Conversion, Notes, Roll, roll_from_notes, split_voices
+from .limits import MAX_NOTES, MAX_ROLL_CELLS, MAX_TRACKS
+from .roll import (
+    DEFAULT_PITCH_RANGE,
+    Conversion,
+    Notes,
+    Roll,
+    roll_from_notes,
+    split_voices,
+    steps_per_bar,
+)
 
 __all__ = [
     "MAX_MIDI_BYTES",
     "MAX_STEPS",
     "check_midi_bytes",
+    "count_unended_notes",
     "read_midi",
     "read_midi_conversion",
     "to_score",
@@ -82,9 +94,10 @@ def read_midi(
     resolution: int = 4,
     pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE,
     voices: int | None = None,
+    max_bars: int | None = None,
 ) -> Roll:
     """Read a MIDI file into a :class:`Roll`; see :func:`read_midi_conversion`."""
-    return read_midi_conversion(path, resolution, pitch_range, voices).roll
+    return read_midi_conversion(path, resolution, pitch_range, voices, max_bars).roll
 
 
 def read_midi_conversion(
@@ -92,6 +105,7 @@ def read_midi_conversion(
     resolution: int = 4,
     pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE,
     voices: int | None = None,
+    max_bars: int | None = None,
 ) -> Conversion:
     """Read a MIDI file, quantized to ``resolution`` steps per quarter note.
 
@@ -100,16 +114,24 @@ def read_midi_conversion(
     are spread over ``voices`` tracks by pitch order (:func:`~bachgan.roll.split_voices`).
     Step 0 is the file's time 0, taken as a downbeat, as MIDI's time signatures define.
 
+    The file's tracks, notes and length are checked against :mod:`bachgan.limits` (and
+    ``max_bars``) before any piano-roll is allocated, so a small hostile file cannot cost
+    much memory.
+
     Raises
     ------
     SkipFile
         With the reason, when the file cannot be used.
     """
-    score = _load_score(Path(path))
+    data = _read_bytes(Path(path))
+    score = _parse(data)
     melodic = [t for t in score.tracks if not t.is_drum and t.note_num() > 0]
     drum_notes = sum(t.note_num() for t in score.tracks if t.is_drum)
     if not melodic:
         raise SkipFile("drums only" if drum_notes else "no notes")
+    meta = _score_meta(score, resolution)
+    n_tracks = len(melodic) if voices is None or len(melodic) == voices else voices
+    _check_size(score, melodic, n_tracks, meta, pitch_range, max_bars)
     grid = score.resample(tpq=resolution, min_dur=1)
     grid_melodic = [t for t in grid.tracks if not t.is_drum and t.note_num() > 0]
     notes = _collect_notes(grid_melodic)
@@ -118,22 +140,38 @@ def read_midi_conversion(
     n_tracks = len(grid_melodic)
     if voices is not None and n_tracks != voices:
         notes, n_tracks, names, programs = split_voices(notes, voices), voices, (), ()
-    meta = _score_meta(score, resolution)
     roll, out_of_range = roll_from_notes(
         notes, n_tracks, pitch_range, track_names=names, programs=programs, **meta
     )
     if roll.n_steps == 0:
         raise SkipFile("no notes inside the pitch range")
-    return Conversion(roll, notes_out_of_range=out_of_range, drum_notes=drum_notes)
+    return Conversion(
+        roll,
+        notes_out_of_range=out_of_range,
+        drum_notes=drum_notes,
+        notes_merged=_coinciding_notes(notes, pitch_range),
+        notes_unended=count_unended_notes(data),
+    )
 
 
-def _load_score(path: Path) -> symusic.Score:
+def _coinciding_notes(notes: Notes, pitch_range: tuple[int, int]) -> int:
+    """Notes inside ``pitch_range`` that start with another of the same track and pitch, so
+    that the roll holds them as one."""
+    inside = (notes.pitch >= pitch_range[0]) & (notes.pitch <= pitch_range[1])
+    keys = np.stack([notes.track, notes.pitch, notes.start], axis=1)[inside]
+    return len(keys) - len(np.unique(keys, axis=0))
+
+
+def _read_bytes(path: Path) -> bytes:
     if not path.is_file():
         raise SkipFile("not a regular file")
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise SkipFile(f"unreadable ({error.strerror or error})") from error
+
+
+def _parse(data: bytes) -> symusic.Score:
     check_midi_bytes(data)
     try:
         score = symusic.Score.from_midi(data)
@@ -141,6 +179,83 @@ def _load_score(path: Path) -> symusic.Score:
         raise BadMidiError(f"MIDI parser error: {error}") from error
     _check_timing(score)
     return score
+
+
+def _check_size(
+    score: symusic.Score,
+    melodic: list[symusic.core.TrackTick],
+    n_tracks: int,
+    meta: dict[str, object],
+    pitch_range: tuple[int, int],
+    max_bars: int | None,
+) -> None:
+    """Refuse, from the parsed score alone, a file whose roll would be too large."""
+    if n_tracks > MAX_TRACKS:
+        raise SkipFile(f"{n_tracks} tracks with notes (at most {MAX_TRACKS})")
+    n_notes = sum(t.note_num() for t in melodic)
+    if n_notes > MAX_NOTES:
+        raise SkipFile(f"{n_notes} notes (at most {MAX_NOTES})")
+    resolution = int(meta["resolution"])
+    signature = meta.get("time_signature", (4, 4))
+    try:
+        bar = steps_per_bar(signature, resolution)
+    except ValueError as error:
+        raise SkipFile(f"time signature {signature[0]}/{signature[1]} off the grid") from error
+    n_bars = math.ceil(score.end() * resolution / score.ticks_per_quarter / bar)
+    if max_bars is not None and n_bars > max_bars:
+        raise SkipFile(f"{n_bars} bars (at most {max_bars})")
+    cells = n_tracks * n_bars * bar * (pitch_range[1] - pitch_range[0] + 1)
+    if cells > MAX_ROLL_CELLS:
+        raise SkipFile(f"too large for a piano-roll ({n_tracks} tracks x {n_bars} bars)")
+
+
+def count_unended_notes(data: bytes) -> int:
+    """How many note-ons of a Standard MIDI File no note-off ends (per track, channel and
+    pitch). Parsers drop such notes; the reader reports how many were lost."""
+    header_length = struct.unpack(">I", data[4:8])[0]
+    offset, unended = 8 + header_length, 0
+    while offset + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[offset + 4 : offset + 8])
+        if data[offset : offset + 4] == b"MTrk":
+            unended += _unended_in_track(data[offset + 8 : offset + 8 + length])
+        offset += 8 + length
+    return unended
+
+
+def _unended_in_track(track: bytes) -> int:
+    sounding: Counter = Counter()
+    position, running = 0, 0
+    while position < len(track):
+        _, position = _variable_length(track, position)  # delta time
+        if position >= len(track):
+            break
+        if track[position] >= 0xF0:  # meta or system exclusive: skipped, no running status
+            position += 2 if track[position] == 0xFF else 1
+            length, position = _variable_length(track, position)
+            position += length
+            continue
+        if track[position] & 0x80:
+            running, position = track[position], position + 1
+        kind, data = running & 0xF0, track[position : position + 2]
+        if kind in (0x80, 0x90) and len(data) == 2:
+            key = (running & 0x0F, data[0])
+            if kind == 0x90 and data[1] > 0:
+                sounding[key] += 1
+            elif sounding[key]:
+                sounding[key] -= 1
+        position += 1 if kind in (0xC0, 0xD0) else 2
+    return sum(sounding.values())
+
+
+def _variable_length(data: bytes, position: int) -> tuple[int, int]:
+    """A MIDI variable-length quantity at ``position``: its value and the position after it."""
+    value = 0
+    while position < len(data):
+        byte = data[position]
+        value, position = (value << 7) | (byte & 0x7F), position + 1
+        if not byte & 0x80:
+            break
+    return value, position
 
 
 def _check_timing(score: symusic.Score) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import render_wav
+from .audio import render_audio, write_wav
 from .image import image_to_roll, read_png, write_png
 from .midi import write_midi
 from .plot import plot_roll
@@ -23,11 +23,23 @@ def write_outputs(
     audio: bool = True,
     soundfont: str | os.PathLike | None = None,
 ) -> list[Path]:
-    """Write ``folder/name.mid``, ``.png`` and (with ``audio``) ``.wav``; returns the paths."""
+    """Write ``folder/name.mid``, ``.png`` and (with ``audio``) ``.wav``; returns the paths.
+
+    All or nothing: the audio is rendered before any file is written, and if one file
+    cannot be written the others of the piece are removed again.
+    """
     folder = Path(folder)
-    written = [write_midi(roll, folder / f"{name}.mid"), plot_roll(roll, folder / f"{name}.png")]
-    if audio:
-        written.append(render_wav(roll, folder / f"{name}.wav", soundfont))
+    samples = render_audio(roll, soundfont) if audio else None
+    written: list[Path] = []
+    try:
+        written.append(write_midi(roll, folder / f"{name}.mid"))
+        written.append(plot_roll(roll, folder / f"{name}.png"))
+        if samples is not None:
+            written.append(write_wav(samples, folder / f"{name}.wav"))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     return written
 
 

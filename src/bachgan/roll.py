@@ -12,12 +12,14 @@ multiple of ``steps_per_bar``. This module is pure numpy: no torch, no file I/O.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 __all__ = [
     "DEFAULT_PITCH_RANGE",
+    "LOSSES",
     "VOICE_NAMES",
     "VOICE_PROGRAMS",
     "Conversion",
@@ -114,6 +116,8 @@ class Roll:
             raise ValueError("every onset must also be sounding")
         if self.resolution < 1:
             raise ValueError("resolution must be at least one step per quarter note")
+        if not (math.isfinite(self.tempo_bpm) and self.tempo_bpm > 0):
+            raise ValueError(f"tempo must be above 0 quarter notes per minute ({self.tempo_bpm})")
         n_tracks = self.sounding.shape[0]
         if not self.track_names:
             object.__setattr__(self, "track_names", _default_names(n_tracks))
@@ -172,18 +176,19 @@ class Roll:
         end = int((notes.start + notes.duration).max()) if len(notes) else 0
         n_steps = end if n_steps is None else n_steps
         shape = (n_tracks, n_steps, highest - lowest + 1)
-        sounding = np.zeros(shape, dtype=bool)
         onsets = np.zeros(shape, dtype=bool)
         keep = notes.start < n_steps
         notes = notes.select(keep)
         pitch_index = notes.pitch - lowest
         onsets[notes.track, notes.start, pitch_index] = True
-        # Paint each note's span: a +1/-1 difference array summed over time.
+        # Paint each note's span: a +1/-1 difference array summed over time, in place.
         spans = np.zeros((n_tracks, n_steps + 1, shape[2]), dtype=np.int32)
         np.add.at(spans, (notes.track, notes.start, pitch_index), 1)
         stop = np.minimum(notes.start + notes.duration, n_steps)
         np.add.at(spans, (notes.track, stop, pitch_index), -1)
-        sounding = np.cumsum(spans, axis=1)[:, :n_steps] > 0
+        np.cumsum(spans, axis=1, out=spans)
+        sounding = spans[:, :n_steps] > 0
+        del spans
         return cls(sounding, onsets, lowest_pitch=lowest, **meta)
 
     def notes(self) -> Notes:
@@ -305,6 +310,15 @@ def _default_programs(n_tracks: int) -> tuple[int, ...]:
     return VOICE_PROGRAMS if n_tracks == 4 else (0,) * n_tracks
 
 
+#: What a reader may have to leave out of a file, in words, by :class:`Conversion` field.
+LOSSES = {
+    "notes_out_of_range": "notes outside the pitch range left out",
+    "drum_notes": "drum notes left out",
+    "notes_merged": "notes merged with another of the same pitch on the grid",
+    "notes_unended": "notes without an end (no note-off) left out",
+}
+
+
 @dataclass(frozen=True)
 class Conversion:
     """A roll read from a file plus what the reader had to leave out, for the skip report."""
@@ -312,7 +326,14 @@ class Conversion:
     roll: Roll
     notes_out_of_range: int = 0
     drum_notes: int = 0
+    #: Notes laid over another note of the same track and pitch by rounding to the grid.
     notes_merged: int = 0
+    #: Note-ons that no note-off ended, which the parser dropped.
+    notes_unended: int = 0
+
+    def losses(self) -> dict[str, int]:
+        """Each of :data:`LOSSES` that happened, in words, with its count."""
+        return {words: getattr(self, name) for name, words in LOSSES.items() if getattr(self, name)}
 
 
 def roll_from_notes(

@@ -12,6 +12,14 @@ import torch
 from .decoding import DEFAULT_RULES, DecodingRules, hold_lone_rests, voice_leading_decode
 from .encoding import Encoding, decode
 from .errors import BachganError
+from .limits import (
+    MAX_BARS,
+    MAX_CANDIDATES,
+    MAX_PIECES,
+    check_count,
+    check_temperature,
+    check_tempo,
+)
 from .models.musegan import (
     Critic,
     GeneratorOutput,
@@ -49,6 +57,9 @@ BINARIZATIONS = ("argmax", "sample", "voice-leading")
 DEFAULT_BINARIZATION = "voice-leading"
 #: The modes a mode-conditioned model writes in, by index.
 KEY_MODES = ("major", "minor")
+#: Bars of samples that one pass of the generator or critic handles (the shipped model needs
+#: about 1.5 MB per bar), so that long pieces and many candidates keep memory bounded.
+_BARS_PER_PASS = 256
 
 
 def binarize(
@@ -116,33 +127,53 @@ class LoadedModel:
 def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> LoadedModel:
     """Load the generator of a ``musegan`` checkpoint (a .pt file or a run folder); without a
     path, the pretrained chorale model shipped with the package."""
-    from .train import load_checkpoint
+    from .checkpoint import load_checkpoint
 
     path = Path(path) if path is not None else pretrained_path()
     checkpoint = load_checkpoint(path, device)
     if checkpoint.get("arch") != "musegan":
         raise BachganError(f"{path} holds a {checkpoint.get('arch')!r} model, not 'musegan'")
     try:
-        config = MuseGANConfig.from_dict(checkpoint["model_config"])
-        generator = MuseGANGenerator(config)
-        generator.load_state_dict(checkpoint["ema"])
-        encoding = Encoding.from_dict(checkpoint["encoding"])
-        critic = None
-        if "critic" in checkpoint:
-            critic = Critic(config)
-            critic.load_state_dict(checkpoint["critic"])
-            critic = critic.eval().to(device)
-    except (KeyError, TypeError, RuntimeError) as error:
-        raise BachganError(f"{path} is not a compatible bachgan model ({error})") from error
+        loaded = _build_model(checkpoint, str(path), device)
+        _write_one_bar(loaded)
+    except Exception as error:  # a crafted or foreign file can break the model anywhere
+        raise BachganError(
+            f"{path} is not a compatible bachgan model ({type(error).__name__}: {error})"
+        ) from error
+    return loaded
+
+
+def _build_model(checkpoint: dict, source: str, device: str) -> LoadedModel:
+    config = MuseGANConfig.from_dict(checkpoint["model_config"])
+    generator = MuseGANGenerator(config)
+    generator.load_state_dict(checkpoint["ema"])
+    encoding = Encoding.from_dict(checkpoint["encoding"])
+    if encoding.n_voices != config.n_voices:
+        raise ValueError("the encoding and the model disagree on the number of voices")
+    critic = None
+    if "critic" in checkpoint:
+        critic = Critic(config)
+        critic.load_state_dict(checkpoint["critic"])
+        critic = critic.eval().to(device)
     return LoadedModel(
         generator.eval().to(device),
         encoding,
         config,
         int(checkpoint["step"]),
-        str(path),
+        source,
         critic,
-        decoding_rules(checkpoint.get("train_config", {})),
+        decoding_rules(dict(checkpoint.get("train_config", {}))),
     )
+
+
+def _write_one_bar(loaded: LoadedModel) -> None:
+    """Generate and decode one bar, so that a model whose stored sizes do not work together
+    fails on loading rather than in the middle of a request."""
+    rng = torch.Generator().manual_seed(0)
+    device = next(loaded.generator.parameters()).device
+    with torch.no_grad():
+        output = loaded.generator(Noise.sample(loaded.config, 1, 1, generator=rng).to(device))
+    decode_output(output, loaded.encoding)
 
 
 def decoding_rules(train_config: dict) -> DecodingRules:
@@ -156,7 +187,7 @@ def decoding_rules(train_config: dict) -> DecodingRules:
 
 def model_arch(path: str | os.PathLike) -> str:
     """The architecture a checkpoint was trained with (``musegan`` or ``seed``)."""
-    from .train import load_checkpoint
+    from .checkpoint import load_checkpoint
 
     return str(load_checkpoint(path).get("arch"))
 
@@ -164,15 +195,21 @@ def model_arch(path: str | os.PathLike) -> str:
 def seed_compositions(path: str | os.PathLike, n: int = 1, seed: int = 0) -> np.ndarray:
     """Images from a seed-DCGAN checkpoint, the article's way: ``(n, 106, 106)`` uint8, the
     generator's output times 255."""
+    from .checkpoint import load_checkpoint
     from .models import SeedConfig, SeedGenerator
-    from .train import load_checkpoint
 
+    check_count("pieces", n, MAX_PIECES)
     checkpoint = load_checkpoint(path)
-    generator = SeedGenerator(SeedConfig.from_dict(checkpoint["model_config"]))
-    generator.load_state_dict(checkpoint["generator"])
+    try:
+        generator = SeedGenerator(SeedConfig.from_dict(checkpoint["model_config"]))
+        generator.load_state_dict(checkpoint["generator"])
+    except Exception as error:  # a crafted or foreign file can break the model anywhere
+        raise BachganError(
+            f"{path} is not a compatible seed model ({type(error).__name__}: {error})"
+        ) from error
     latent = torch.randn(n, generator.config.latent, generator=torch.Generator().manual_seed(seed))
-    with torch.no_grad():
-        images = generator.eval()(latent)[:, 0]
+    with torch.no_grad():  # a few images per pass: the article's generator needs 200 MB each
+        images = torch.cat([generator.eval()(part)[:, 0] for part in latent.split(4)])
     return (images.numpy() * 255).astype(np.uint8)
 
 
@@ -204,8 +241,12 @@ def generate(
     of stopping. With ``candidates`` > 1 and a model that carries its critic, each piece is the
     one the critic scores highest among that many samples (discriminator rejection sampling).
     """
-    if n < 1 or bars < 1 or candidates < 1:
-        raise BachganError("need at least one piece of at least one bar, and one candidate")
+    check_count("pieces", n, MAX_PIECES)
+    check_count("bars", bars, MAX_BARS)
+    check_count("candidates", candidates, MAX_CANDIDATES)
+    tempo_bpm = check_tempo(tempo_bpm)
+    if mode == "sample":
+        check_temperature(temperature)
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     rng = torch.Generator().manual_seed(seed)
     device = next(loaded.generator.parameters()).device
@@ -214,9 +255,9 @@ def generate(
         index = _mode_index(key_mode, loaded)
         noise.mode = torch.full((n * candidates,), index, dtype=torch.long, device=device)
     with torch.no_grad():
-        output = loaded.generator(noise)
+        output = _generate_in_passes(loaded.generator, noise, bars)
         if candidates > 1 and loaded.critic is not None:
-            output = _best_candidates(output, noise.mode, loaded.critic, n, candidates)
+            output = _best_candidates(output, noise.mode, loaded.critic, n, candidates, bars)
         elif candidates > 1:
             output = GeneratorOutput(output.pitch_logits[:n], output.onset_logits[:n])
     meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0}
@@ -236,11 +277,39 @@ def _mode_index(key_mode: str, loaded: LoadedModel) -> int:
     return KEY_MODES.index(key_mode)
 
 
+def _passes(batch: int, bars: int) -> list[slice]:
+    """The batch cut into slices of at most :data:`_BARS_PER_PASS` bars in all (one sample at
+    least), so that memory stays bounded however many or long the pieces."""
+    size = max(1, _BARS_PER_PASS // bars)
+    return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
+
+
+def _generate_in_passes(generator: MuseGANGenerator, noise: Noise, bars: int) -> GeneratorOutput:
+    outputs = [generator(noise.pick(part)) for part in _passes(len(noise.global_), bars)]
+    return GeneratorOutput(
+        torch.cat([o.pitch_logits for o in outputs]), torch.cat([o.onset_logits for o in outputs])
+    )
+
+
 def _best_candidates(
-    output: GeneratorOutput, mode: torch.Tensor | None, critic: Critic, n: int, candidates: int
+    output: GeneratorOutput,
+    mode: torch.Tensor | None,
+    critic: Critic,
+    n: int,
+    candidates: int,
+    bars: int,
 ) -> GeneratorOutput:
     """Keep, for each of the ``n`` pieces, the candidate with the highest critic score."""
-    scores = critic(*critic_input(output), mode).view(n, candidates)
+    pitch, onset = output.pitch_logits, output.onset_logits
+    scores = torch.cat(
+        [
+            critic(
+                *critic_input(GeneratorOutput(pitch[part], onset[part])),
+                None if mode is None else mode[part],
+            )
+            for part in _passes(len(pitch), bars)
+        ]
+    ).view(n, candidates)
     best = scores.argmax(dim=1) + torch.arange(n, device=scores.device) * candidates
     return GeneratorOutput(output.pitch_logits[best], output.onset_logits[best])
 

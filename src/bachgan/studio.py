@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +18,10 @@ import numpy as np
 
 from .errors import BachganError, SkipFile
 from .evaluate import as_windows, load_music
-from .harmonize import harmonize_with_fit
+from .harmonizer import harmonize_with_fit
 from .melodies import EXAMPLE_MELODIES, example_melody
 from .metrics import FEATURES, piece_features
-from .midi import read_midi
+from .midi import read_midi_conversion
 from .originality import BarIndex
 from .outputs import write_outputs
 from .roll import Roll
@@ -38,8 +39,10 @@ class Limits:
     tempo_range: tuple[float, float] = (30.0, 240.0)
     max_upload_bytes: int = 1_000_000
     max_melody_bars: int = 32
-    #: Finished pieces kept on disk for download; older ones are deleted.
-    kept_pieces: int = 200
+    #: Bytes of pieces and uploads kept on disk (the largest piece, 32 bars at 30 bpm, is
+    #: about 46 MB); beyond it, and after ``max_age_seconds``, the oldest are deleted.
+    disk_budget_bytes: int = 500_000_000
+    max_age_seconds: float = 3600.0
 
 
 LIMITS = Limits()
@@ -90,15 +93,21 @@ class Studio:
         self.model = model if isinstance(model, LoadedModel) else load_model(model)
         self.limits = limits
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="bachgan-app-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self._load_reference = reference or (lambda: load_music("bach", split="train"))
         self._reference: _Reference | None = None
         self._lock = threading.Lock()
         self._count = 0
 
+    def close(self) -> None:
+        """Delete every piece and upload of this studio (its whole ``workdir``)."""
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
     def compose(
         self, seed: int = 0, bars: int = 8, tempo_bpm: float = 80.0, candidates: int = 1
     ) -> Piece:
         """A new piece; the same settings give the same piece."""
+        self.tidy()
         bars, candidates = int(bars), int(candidates)
         low, high = self.limits.tempo_range
         if not 1 <= bars <= self.limits.max_bars:
@@ -121,6 +130,7 @@ class Studio:
     ) -> Piece:
         """Alto, tenor and bass around an uploaded one-voice MIDI file, or around one of the
         bundled :data:`~bachgan.melodies.EXAMPLE_MELODIES` when no file is given."""
+        self.tidy()
         if melody_file:
             melody, name = self._read_upload(Path(melody_file)), Path(melody_file).stem
         elif example in EXAMPLE_MELODIES:
@@ -143,24 +153,42 @@ class Studio:
                 f"{self.limits.max_upload_bytes / 1e6:g} MB are accepted"
             )
         try:
-            return read_midi(path)
+            conversion = read_midi_conversion(path, max_bars=self.limits.max_melody_bars)
         except SkipFile as skip:
             raise BachganError(f"this file cannot be used as a melody: {skip}") from skip
+        losses = conversion.losses()
+        if losses:
+            said = "; ".join(f"{count} {words}" for words, count in losses.items())
+            raise BachganError(f"this melody would not be harmonized whole: {said}")
+        return conversion.roll
 
     def _finish(self, roll: Roll, name: str) -> Piece:
         folder = self._new_folder()
         midi, picture, wav = write_outputs(roll, folder, name)
+        self.tidy(keep=folder)
         return Piece(roll, midi, wav, picture, self.facts(roll))
 
     def _new_folder(self) -> Path:
-        """A fresh folder for one piece; the oldest are removed beyond ``kept_pieces``."""
         with self._lock:
             self._count += 1
-            folder = self.workdir / f"{self._count:06d}"
-            old = self.workdir / f"{self._count - self.limits.kept_pieces:06d}"
+            folder = self.workdir / "pieces" / f"{self._count:06d}"
         folder.mkdir(parents=True)
-        shutil.rmtree(old, ignore_errors=True)
         return folder
+
+    def tidy(self, keep: Path | None = None) -> None:
+        """Delete the oldest folders of pieces and uploads in ``workdir`` (the app keeps
+        Gradio's files there too) until they fit the disk budget, and any older than the
+        age limit; ``keep`` (the piece just made) stays."""
+        folders = _folders_by_age(self.workdir)
+        now = time.time()
+        total = sum(size for _, _, size in folders)
+        for folder, modified, size in folders:
+            if folder == keep:
+                continue
+            too_old = now - modified > self.limits.max_age_seconds
+            if too_old or total > self.limits.disk_budget_bytes:
+                shutil.rmtree(folder, ignore_errors=True)
+                total -= size
 
     def facts(self, roll: Roll) -> list[tuple[str, str, str]]:
         """Rows of (metric, this piece, mean of Bach's chorales), originality last."""
@@ -190,7 +218,7 @@ class Studio:
 
     def model_summary(self) -> str:
         """Markdown: which model is loaded, how it was trained, and its model card summary."""
-        from .train import load_checkpoint
+        from .checkpoint import load_checkpoint
 
         source = Path(self.model.source)
         checkpoint = load_checkpoint(source)
@@ -210,3 +238,19 @@ class Studio:
         if source.resolve() == pretrained_path().resolve() and card.exists():
             lines.append(card.read_text(encoding="utf-8"))
         return "\n\n".join(lines)
+
+
+def _folders_by_age(root: Path) -> list[tuple[Path, float, int]]:
+    """The folders that hold one piece or one upload under ``root`` (``pieces/NNNNNN`` and
+    Gradio's ``HASH`` folders), oldest first, with their time and size in bytes."""
+    candidates = [p for p in root.glob("pieces/*") if p.is_dir()]
+    candidates += [p for p in root.iterdir() if p.is_dir() and p.name != "pieces"]
+    folders = []
+    for folder in candidates:
+        try:
+            files = [f.stat() for f in folder.rglob("*") if f.is_file()]
+            modified = max([folder.stat().st_mtime, *(f.st_mtime for f in files)])
+        except FileNotFoundError:  # removed meanwhile by another request's tidy
+            continue
+        folders.append((folder, modified, sum(f.st_size for f in files)))
+    return sorted(folders, key=lambda entry: entry[1])

@@ -1,8 +1,7 @@
 """Training: one loop for both architectures, with checkpoints, exact resume, TensorBoard
 logs and DistributedDataParallel under ``torchrun``.
 
-A checkpoint is a plain dict of tensors and values (loadable with
-``torch.load(weights_only=True)``), written atomically every ``checkpoint_every`` steps, at the
+Checkpoints (:mod:`bachgan.checkpoint`) are written every ``checkpoint_every`` steps, at the
 end, and when the process is asked to stop (SIGINT/SIGTERM).
 """
 
@@ -23,8 +22,16 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 from tqdm import tqdm
 
+from .checkpoint import (
+    BEST_NAME,
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_NAME,
+    load_checkpoint,
+    remove_stale_temporaries,
+    save_checkpoint,
+)
 from .errors import BachganError
-from .files import atomic_write, write_json
+from .files import write_json
 from .trainers import (
     ARCH_DEFAULTS,
     ARCHITECTURES,
@@ -34,12 +41,7 @@ from .trainers import (
     make_trainer,
 )
 
-__all__ = ["CHECKPOINT_NAME", "TrainConfig", "export_model", "load_checkpoint", "train"]
-
-CHECKPOINT_NAME = "checkpoint.pt"
-#: The checkpoint whose samples scored best on the music metrics during training.
-BEST_NAME = "best.pt"
-CHECKPOINT_FORMAT = "bachgan-checkpoint-1"
+__all__ = ["TrainConfig", "train"]
 
 
 @dataclass
@@ -187,6 +189,7 @@ def _train(config: TrainConfig, resume: bool, progress: bool, rank: int, world: 
     batches = _BatchStream(sampler, config.batch_size, state["batches"])
     writer = _writer(out) if rank == 0 else None
     if rank == 0:
+        remove_stale_temporaries(out)
         write_json(asdict(config), out / "config.json")
     stopper = _StopSignal()
     started = time.monotonic() - state["elapsed"]
@@ -293,52 +296,7 @@ def _save(trainer: Trainer, config: TrainConfig, state: dict, path: Path, rank: 
         "rank_checksums": state.get("rank_checksums", []),
         **trainer.state_dict(),
     }
-    with atomic_write(path) as temporary:
-        torch.save(checkpoint, temporary)
-
-
-def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
-    """Read a checkpoint (a ``.pt`` file or a run folder holding one) safely.
-
-    Raises :class:`BachganError` for a missing, corrupt or foreign file.
-    """
-    path = Path(path)
-    if path.is_dir():
-        path = path / CHECKPOINT_NAME
-    if not path.is_file():
-        raise BachganError(f"no checkpoint at {path}")
-    try:
-        checkpoint = torch.load(path, map_location=device, weights_only=True)
-    except Exception as error:  # torch raises many types for a damaged file
-        raise BachganError(
-            f"{path} is not a readable checkpoint ({type(error).__name__})"
-        ) from error
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise BachganError(f"{path} is not a bachgan checkpoint")
-    return checkpoint
-
-
-def export_model(run: str | os.PathLike, out: str | os.PathLike) -> Path:
-    """Write the part of a checkpoint that generation needs (EMA generator, critic for
-    rejection sampling, configs): a few MB instead of the full training state."""
-    checkpoint = load_checkpoint(run)
-    keep = (
-        "format",
-        "arch",
-        "train_config",
-        "step",
-        "elapsed_seconds",
-        "model_config",
-        "encoding",
-        "ema",
-        "critic",
-    )
-    missing = [key for key in keep if key not in checkpoint]
-    if missing:
-        raise BachganError(f"{run} cannot be exported (missing {', '.join(missing)})")
-    with atomic_write(out) as temporary:
-        torch.save({key: checkpoint[key] for key in keep}, temporary)
-    return Path(out)
+    save_checkpoint(checkpoint, path)
 
 
 #: Settings that older checkpoints do not record, with the value those checkpoints had.

@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from .decoding import DEFAULT_RULES, DecodingRules, hold_lone_rests, voice_leading_decode
 from .encoding import Encoding, decode, encode, estimate_key_fifths, key_shift
 from .errors import BachganError
+from .limits import clamp_tempo
 from .metrics import mode_in_signature, pitch_class_histogram
 from .models.musegan import Noise, VoiceLeadingFaults
 from .roll import VOICE_NAMES, Roll
@@ -48,8 +49,15 @@ def melody_line(roll: Roll) -> Roll:
     track = roll.sounding[:1]
     if not track.any():
         raise BachganError("the melody has no notes")
-    if (track.sum(axis=2) > 1).any():
-        raise BachganError("the melody has chords; give one line (one note at a time)")
+    crowded = np.flatnonzero(track[0].sum(axis=1) > 1)
+    if crowded.size:
+        bar, step = divmod(int(crowded[0]), roll.steps_per_bar)
+        raise BachganError(
+            f"the melody sounds two or more notes at once on {crowded.size} sixteenths, first "
+            f"in bar {bar + 1}, beat {step // roll.resolution + 1} (chords, or notes that "
+            "overlap or fall within a sixteenth of each other); give one line, one note at a "
+            "time"
+        )
     return Roll(
         track,
         roll.onsets[:1],
@@ -118,7 +126,8 @@ def harmonize_with_fit(
     melody_codes = (target_pitch, target_onset)
     pitch, onset = _lower_voices_under(melody_codes, log_probs, onset, encoding, rules)
     key = {"key_fifths": fifths, "key_mode": melody_mode(line, fifths)}  # once transposed back
-    roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=line.tempo_bpm, **key)
+    tempo = clamp_tempo(line.tempo_bpm)  # an absurd tempo marking is played within the limits
+    roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=tempo, **key)
     roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
     return Harmonization(roll.transpose(-shift), fit)
 

@@ -1,0 +1,77 @@
+"""What one request may ask for: the caps that keep memory, time and disk bounded.
+
+The README's "Limits" section states these numbers. The command line, the Python API and the
+browser app check them here, so that a request beyond them is a one-line
+:class:`~bachgan.errors.BachganError` before any large allocation.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .errors import BachganError
+
+__all__ = [
+    "MAX_AUDIO_SECONDS",
+    "MAX_BARS",
+    "MAX_CANDIDATES",
+    "MAX_IMAGE_COLUMNS",
+    "MAX_NOTES",
+    "MAX_PIECES",
+    "MAX_ROLL_CELLS",
+    "MAX_TRACKS",
+    "TEMPO_RANGE_BPM",
+    "check_count",
+    "check_temperature",
+    "check_tempo",
+    "clamp_tempo",
+]
+
+#: Quarter notes per minute that pieces are written and played at.
+TEMPO_RANGE_BPM = (20.0, 320.0)
+#: Bars of one generated piece (about 13 minutes at 80 bpm).
+MAX_BARS = 256
+#: Pieces of one ``generate`` call.
+MAX_PIECES = 1000
+#: Samples the critic chooses each piece from.
+MAX_CANDIDATES = 64
+#: Tracks of a MIDI file read track by track (a file read into a fixed number of voices may
+#: have more: its notes are spread over the voices).
+MAX_TRACKS = 64
+#: Notes of one MIDI file (a chorale has about 300, a long symphony tens of thousands).
+MAX_NOTES = 100_000
+#: Cells (tracks x steps x pitches) of one piano-roll read from a file: a roll is built with
+#: about 6 bytes per cell, so this keeps one file under 200 MB.
+MAX_ROLL_CELLS = 2**25
+#: Columns of a seed image (one per sixteenth note: 250 bars of 4/4).
+MAX_IMAGE_COLUMNS = 16_000
+#: Length of one rendered WAV file (an hour is about 635 MB of 44.1 kHz stereo).
+MAX_AUDIO_SECONDS = 3600.0
+
+
+def check_tempo(bpm: float) -> float:
+    """``bpm`` as a float, or :class:`BachganError` outside :data:`TEMPO_RANGE_BPM`."""
+    low, high = TEMPO_RANGE_BPM
+    if not (math.isfinite(bpm) and low <= bpm <= high):
+        raise BachganError(f"tempo {bpm:g} is outside {low:g}-{high:g} quarter notes per minute")
+    return float(bpm)
+
+
+def check_count(what: str, value: int, high: int, low: int = 1) -> int:
+    """``value`` as an int, or :class:`BachganError` outside ``low..high``."""
+    if not low <= value <= high:
+        raise BachganError(f"{what} must be between {low} and {high} (got {value})")
+    return int(value)
+
+
+def check_temperature(temperature: float) -> float:
+    """A sampling temperature: finite and above 0."""
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise BachganError(f"temperature must be a number above 0 (got {temperature:g})")
+    return float(temperature)
+
+
+def clamp_tempo(bpm: float) -> float:
+    """``bpm`` moved into :data:`TEMPO_RANGE_BPM` (a file's odd tempo marking)."""
+    low, high = TEMPO_RANGE_BPM
+    return min(max(float(bpm), low), high) if math.isfinite(bpm) else 100.0
