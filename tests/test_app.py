@@ -151,6 +151,13 @@ def test_harmonize_upload(studio, tmp_path):
     assert_playable((piece.wav, piece.picture, piece.midi))
 
 
+def test_an_upload_at_a_crawling_tempo_is_played_within_the_apps_range(studio, tmp_path):
+    crawling = replace(parse_melody("C5/1 D5/1 E5/1 C5/1"), tempo_bpm=3.58)
+    piece = studio.harmonize(melody_file=write_midi(crawling, tmp_path / "slow.mid"))
+    assert read_midi(piece.midi).tempo_bpm == studio.limits.tempo_range[0]
+    assert piece.wav.stat().st_size < 2_000_000
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

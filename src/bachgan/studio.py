@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +142,8 @@ class Studio:
                 f"the melody has {melody.n_bars} bars; at most "
                 f"{self.limits.max_melody_bars} can be harmonized here"
             )
+        low, high = self.limits.tempo_range  # an odd tempo marking must not make huge audio
+        melody = replace(melody, tempo_bpm=min(max(melody.tempo_bpm, low), high))
         result = harmonize_with_fit(melody, self.model, int(seed), progress=progress)
         return self._finish(result.roll, f"{name}_harmonized")
 
