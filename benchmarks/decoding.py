@@ -64,7 +64,7 @@ def main() -> None:
         extra = {"rules": rules} if rules else {}
         rolls = decode_output(output, loaded.encoding, mode, **extra)
         seconds = time.perf_counter() - started
-        result = evaluate(rolls, reference)
+        result = evaluate(rolls, reference, judges=()).numbers
         label = mode if rules is None else f"{mode}, cost {rules.parallel_cost:g}"
         if rules is not None and rules.crossing_cost != rules.parallel_cost:
             label += f", crossing {rules.crossing_cost:g}"

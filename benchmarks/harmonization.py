@@ -48,7 +48,7 @@ def main() -> None:
         started = time.perf_counter()
         results = [harmonize_with_fit(m, model, rule_weight=weight) for m in melodies]
         seconds = time.perf_counter() - started
-        row = evaluate([r.roll for r in results], heldout)
+        row = evaluate([r.roll for r in results], heldout, judges=()).numbers
         fit = np.mean([r.soprano_fit for r in results])
         values = [row[n] for n in WHOLE] + [row["metrics"][n]["generated"] for n in METRICS]
         cells = " | ".join(f"{v:.3f}" for v in values)

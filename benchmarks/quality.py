@@ -137,9 +137,7 @@ def main() -> None:
     rows["harmonized held-out sopranos"] = evaluate(harmonized, heldout, training)
     if args.seed_model:
         rows["seed DCGAN"] = evaluate(seed_pieces(args.seed_model, PIECES), heldout, training)
-    numbers = {
-        name: {k: v for k, v in row.items() if not k.startswith("_")} for name, row in rows.items()
-    }
+    numbers = {name: row.numbers for name, row in rows.items()}
     Path(args.out).write_text(json.dumps(numbers, indent=2))
     print_table(numbers)
 

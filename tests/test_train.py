@@ -58,7 +58,13 @@ def test_training_writes_checkpoint_config_and_tensorboard(chorales, tmp_path):
     assert checkpoint["step"] == 4 and checkpoint["arch"] == "musegan"
     assert (tmp_path / "run" / "config.json").exists()
     assert load_checkpoint(tmp_path / "run" / "best.pt")["step"] in (2, 4)
-    assert any((tmp_path / "run" / "tensorboard").iterdir())
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    logs = EventAccumulator(str(tmp_path / "run" / "tensorboard")).Reload()
+    tags = logs.Tags()["scalars"]
+    assert "music/classifier_accuracy" in tags
+    assert "harmony/complete_sonorities_share_of_eighths" in tags
+    assert "harmony/held_chords_per_window" in tags
 
 
 def test_resume_after_sigkill_is_exact(chorales, tmp_path):

@@ -349,13 +349,20 @@ def _write_piece(roll, name: str, args: argparse.Namespace) -> None:
 
 
 def _add_evaluate(commands) -> None:
+    from .evaluate import JUDGE_SETS
+
     command = commands.add_parser(
         "evaluate",
-        help="compare generated music with Bach: metrics, classifier test, originality, plots",
+        help="how close to Bach and how original: harmony, judges, cadences, originality",
         description=(
             "Evaluate GENERATED MIDI files or folders (or --model, sampled -n times) against "
             "--reference music. Both sides are key-normalised and cut into windows of "
-            "--window-bars bars. Writes report.json, report.md and report.png in --out."
+            "--window-bars bars. Reports the sonorities at every eighth, cadences, melodic "
+            "lines, what three judges (a logistic regression on summary metrics, a random "
+            "forest on harmony features, a convolutional network on the piano roll) can tell "
+            "apart, beside Bach against Bach and Bach with its voices shuffled, and which bars "
+            "are copied from the training music. Writes report.json, report.md and report.png "
+            "in --out. Needs bachgan[evaluate] (scikit-learn)."
         ),
     )
     command.add_argument("generated", nargs="*", help="MIDI files or folders")
@@ -372,17 +379,25 @@ def _add_evaluate(commands) -> None:
     command.add_argument(
         "--training",
         default="train",
-        help="training music for originality: 'train' (the Bach training "
-        "split, default), a .npz, a folder, or 'none'",
+        help="training music for originality and for the judges' Bach-against-Bach floor: "
+        "'train' (the Bach training split, default), a .npz, a folder, or 'none'",
     )
     command.add_argument("--window-bars", type=int, default=4, help="bars per compared window")
+    command.add_argument(
+        "--judges",
+        choices=tuple(JUDGE_SETS),
+        default="all",
+        help="all (default): the weak, tree and network judges; fast: without the network",
+    )
     command.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder")
     command.set_defaults(handler=_run_evaluate)
 
 
 def _run_evaluate(args: argparse.Namespace) -> None:
-    from .evaluate import evaluate, load_music, summary_table, write_report
+    from .evaluate import JUDGE_SETS, evaluate, load_music, piece_groups
+    from .report import summary_table, write_report
 
+    _require_scikit_learn()
     if args.model:
         from .sample import generate
 
@@ -393,21 +408,38 @@ def _run_evaluate(args: argparse.Namespace) -> None:
         generated = [roll for source in args.generated for roll in load_music(source)]
     else:
         raise BachganError("give GENERATED files or folders, or --model")
-    reference = _bach_or(args.reference)
-    training = None if args.training == "none" else _bach_or(args.training)
-    result = evaluate(generated, reference, training, args.window_bars)
+    reference, names = _bach_or(args.reference)
+    training = None if args.training == "none" else _bach_or(args.training)[0]
+    result = evaluate(
+        generated,
+        reference,
+        training,
+        args.window_bars,
+        judges=JUDGE_SETS[args.judges],
+        reference_groups=piece_groups(names),
+    )
     paths = write_report(result, args.out)
-    print(summary_table({k: v for k, v in result.items() if not k.startswith("_")}))
+    print(summary_table(result.numbers))
     for path in paths:
         print(f"wrote {path}")
 
 
+def _require_scikit_learn() -> None:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError as error:
+        raise BachganError(
+            "evaluate needs scikit-learn for its tree judge; install it with: "
+            "pip install 'bachgan[evaluate]'"
+        ) from error
+
+
 def _bach_or(source: str):
-    from .evaluate import load_music
+    from .evaluate import load_named_music
 
     if source in ("heldout", "train"):
-        return load_music("bach", split=source)
-    return load_music(source)
+        return load_named_music("bach", split=source)
+    return load_named_music(source)
 
 
 def _add_export(commands) -> None:

@@ -9,8 +9,8 @@ metric alone, which says what gives the generated pieces away.
 
 from __future__ import annotations
 
-import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,8 @@ import numpy as np
 from .corpus import BACH, find_files, load_rolls, prepare
 from .encoding import CHORALE_ENCODING, decode, encode
 from .errors import BachganError
-from .files import atomic_write, write_json
+from .harmony import cadence_profile, harmony_profile, interval_divergences
+from .judges import judge, shuffled_voices
 from .metrics import (
     FEATURES,
     classifier_accuracy,
@@ -29,28 +30,57 @@ from .metrics import (
 )
 from .originality import BarIndex, nearest_distances
 from .roll import VOICE_NAMES, Roll
+from .split import name_key
 
-__all__ = ["as_windows", "evaluate", "load_music", "write_report"]
+#: Which judges ``bachgan evaluate --judges`` runs: ``fast`` leaves out the network.
+JUDGE_SETS = {"fast": ("weak", "tree"), "all": ("weak", "tree", "cnn")}
+
+__all__ = [
+    "JUDGE_SETS",
+    "Evaluation",
+    "as_windows",
+    "evaluate",
+    "load_music",
+    "load_named_music",
+    "piece_groups",
+    "whole_pieces",
+]
 
 
 def load_music(source: str, split: str = "all") -> list[Roll]:
     """Rolls from ``"bach"`` (with ``split``), a data set ``.npz``, a folder or a MIDI file."""
+    return load_named_music(source, split)[0]
+
+
+def load_named_music(source: str, split: str = "all") -> tuple[list[Roll], list[str]]:
+    """:func:`load_music` with each piece's name (for the Bach corpus, ``music21:...``)."""
     if source.endswith(".npz"):
-        return load_rolls(source)[0]
+        return load_rolls(source)
     if source != BACH:
         find_files([source])  # a clear error for a missing path or an empty folder
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "music.npz"
         prepare([source], out, progress=False, split=split if source == BACH else "all")
-        return load_rolls(out)[0]
+        return load_rolls(out)
+
+
+def piece_groups(names: list[str]) -> list[str]:
+    """A group per piece for the judges' cross-validation: versions of one chorale (the
+    same name but for a suffix) share a group, so they stay on one side of every split."""
+    return [name_key(name) for name in names]
 
 
 def as_windows(rolls: list[Roll], window_bars: int = 4) -> list[Roll]:
     """Key-normalised, monophonic-voice windows of ``window_bars`` bars (4/4 pieces only)."""
+    return [window for _, window in _windows(rolls, window_bars)]
+
+
+def _windows(rolls: list[Roll], window_bars: int) -> list[tuple[int, Roll]]:
+    """:func:`as_windows`, each with the index of the piece it was cut from."""
     encoding = CHORALE_ENCODING
     window = window_bars * encoding.steps_per_bar
     windows = []
-    for roll in rolls:
+    for index, roll in enumerate(rolls):
         if roll.steps_per_bar != encoding.steps_per_bar or roll.n_tracks != len(VOICE_NAMES):
             continue
         try:
@@ -65,8 +95,21 @@ def as_windows(rolls: list[Roll], window_bars: int = 4) -> list[Roll]:
                 track_names=VOICE_NAMES,
             )
             if len(piece.notes()):
-                windows.append(piece)
+                windows.append((index, piece))
     return windows
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What :func:`evaluate` found: ``numbers`` (the report, plain JSON values) and the
+    windows and features its pictures are drawn from."""
+
+    numbers: dict
+    reference_windows: list[Roll]
+    generated_windows: list[Roll]
+    shuffled_windows: list[Roll]
+    reference_features: np.ndarray
+    generated_features: np.ndarray
 
 
 def evaluate(
@@ -74,10 +117,16 @@ def evaluate(
     reference: list[Roll],
     training: list[Roll] | None = None,
     window_bars: int = 4,
-) -> dict:
-    """Every number of the report; see the module docstring."""
-    generated_windows = as_windows(generated, window_bars)
-    reference_windows = as_windows(reference, window_bars)
+    judges: tuple[str, ...] = JUDGE_SETS["all"],
+    reference_groups: list[str] | None = None,
+) -> Evaluation:
+    """Every number of the report; see the module docstring. ``judges`` names the judges of
+    :mod:`bachgan.judges` to run; ``reference_groups`` (one per reference piece) keeps related
+    pieces on one side of their cross-validation."""
+    generated_cut = _windows(generated, window_bars)
+    reference_cut = _windows(reference, window_bars)
+    generated_windows = [w for _, w in generated_cut]
+    reference_windows = [w for _, w in reference_cut]
     if len(generated_windows) < 2 or len(reference_windows) < 2:
         raise BachganError(
             f"need at least two {window_bars}-bar windows in 4/4 on each side "
@@ -86,7 +135,8 @@ def evaluate(
     gen = np.array([piece_features(r) for r in generated_windows])
     ref = np.array([piece_features(r) for r in reference_windows])
     scale = ref.std(axis=0) + 1e-6
-    result: dict = {
+    shuffled = shuffled_voices(reference_windows)
+    numbers: dict = {
         "windows": {"generated": len(gen), "reference": len(ref), "bars": window_bars},
         "metrics": {
             name: {
@@ -102,11 +152,95 @@ def evaluate(
         "pitch_class_js": jensen_shannon(
             _mean_histogram(reference_windows), _mean_histogram(generated_windows)
         ),
+        "harmony": _sides(
+            harmony_profile,
+            reference=reference_windows,
+            generated=generated_windows,
+            shuffled=shuffled,
+        ),
+        "cadences": _sides(cadence_profile, reference=reference, generated=generated),
+        "melodic_interval_js": dict(
+            zip(
+                VOICE_NAMES,
+                interval_divergences(generated_windows, reference_windows),
+                strict=False,
+            )
+        ),
     }
+    reference_groups = [
+        (reference_groups or list(range(len(reference))))[i] for i, _ in reference_cut
+    ]
+    generated_groups = [i for i, _ in generated_cut]
+    numbers["judges"] = _judge_all(
+        judges,
+        reference_windows,
+        reference_groups,
+        generated_windows,
+        generated_groups,
+        shuffled,
+        training,
+        window_bars,
+    )
     if training is not None:
-        result["originality"] = _originality(generated, reference, training)
-    result["_plots"] = (reference_windows, generated_windows, ref, gen)
+        numbers["originality"] = _originality(generated, reference, training)
+    return Evaluation(numbers, reference_windows, generated_windows, shuffled, ref, gen)
+
+
+def _sides(profile, **sides: list[Roll]) -> dict[str, dict[str, float]]:
+    """``{metric: {side: value}}`` from ``profile`` applied to each side's rolls."""
+    values = {side: profile(rolls) for side, rolls in sides.items()}
+    metrics = next(iter(values.values()))
+    return {metric: {side: values[side][metric] for side in sides} for metric in metrics}
+
+
+def _judge_all(
+    names: tuple[str, ...],
+    reference: list[Roll],
+    reference_groups: list[object],
+    generated: list[Roll],
+    generated_groups: list[object],
+    shuffled: list[Roll],
+    training: list[Roll] | None,
+    window_bars: int,
+) -> dict[str, dict[str, dict]]:
+    """Each judge on: generated vs reference, Bach vs Bach (the floor: training windows, or
+    half of the reference against the other half), shuffled-voice Bach vs reference."""
+    floor_first, floor_second, first_groups, second_groups = _floor_sets(
+        reference, reference_groups, training, window_bars
+    )
+    comparisons = {
+        "generated": (reference, generated, reference_groups, generated_groups),
+        "bach vs bach": (floor_first, floor_second, first_groups, second_groups),
+        "shuffled voices": (reference, shuffled, reference_groups, None),
+    }
+    result: dict[str, dict[str, dict]] = {}
+    for name in names:
+        result[name] = {}
+        for label, (first, second, groups_a, groups_b) in comparisons.items():
+            verdict = judge(name, first, second, groups_a, groups_b)
+            result[name][label] = {"mean": verdict.mean, "sd": verdict.sd, "folds": verdict.folds}
     return result
+
+
+def _floor_sets(
+    reference: list[Roll],
+    groups: list[object],
+    training: list[Roll] | None,
+    window_bars: int,
+) -> tuple[list[Roll], list[Roll], list[object], list[object]]:
+    if training is not None:
+        cut = _windows(training, window_bars)
+        if len(cut) >= 2:
+            return reference, [w for _, w in cut], groups, [("training", i) for i, _ in cut]
+    halves = {g: k % 2 for k, g in enumerate(dict.fromkeys(groups))}
+    first = [k for k, g in enumerate(groups) if halves[g] == 0]
+    second = [k for k, g in enumerate(groups) if halves[g] == 1]
+    return (
+        [reference[k] for k in first],
+        [reference[k] for k in second],
+        [groups[k] for k in first],
+        [groups[k] for k in second],
+    )
 
 
 def _pitch_arrays(windows: list[Roll]) -> np.ndarray:
@@ -120,9 +254,10 @@ def _mean_histogram(rolls: list[Roll]) -> np.ndarray:
 
 
 def _originality(generated: list[Roll], reference: list[Roll], training: list[Roll]) -> dict:
-    """Generated pieces whole; reference pieces cut to the generated pieces' length; nearest
-    training windows compared over 4 bars."""
-    index = BarIndex(as_windows(training, 1))
+    """Generated pieces whole; reference pieces cut to the generated pieces' length; copies
+    looked for at any offset and in any key of the training pieces; nearest training windows
+    compared over 4 bars."""
+    index = BarIndex(whole_pieces(training))
     bars = min(r.n_bars for r in generated)
     gen = [index.check(r) for r in as_windows(generated, bars)]
     ref = [index.check(r) for r in as_windows(reference, bars)]
@@ -130,141 +265,31 @@ def _originality(generated: list[Roll], reference: list[Roll], training: list[Ro
     nearest = nearest_distances(_pitch_arrays(as_windows(generated, 4)), training_windows)
     reference_nearest = nearest_distances(_pitch_arrays(as_windows(reference, 4)), training_windows)
     return {
-        "generated_nearest_window_distance": float(nearest.mean()) if nearest.size else None,
-        "reference_nearest_window_distance": float(reference_nearest.mean())
-        if reference_nearest.size
-        else None,
+        "generated_nearest_window_distance": _mean_or_none(nearest),
+        "reference_nearest_window_distance": _mean_or_none(reference_nearest),
         "generated_copied_bar_fraction": float(np.mean([o.copied_bar_fraction for o in gen])),
         "generated_longest_copied_run": int(max(o.longest_copied_run for o in gen)),
         "generated_pieces_with_copied_run_over_2": int(sum(o.longest_copied_run > 2 for o in gen)),
-        "reference_copied_bar_fraction": float(np.mean([o.copied_bar_fraction for o in ref]))
+        "reference_copied_bar_fraction": _mean_or_none([o.copied_bar_fraction for o in ref]),
+        "generated_longest_copied_voice_run": int(max(o.longest_copied_voice_run for o in gen)),
+        "reference_longest_copied_voice_run": int(max(o.longest_copied_voice_run for o in ref))
         if ref
         else None,
+        "generated_pieces_with_copied_voice_run_over_2": int(
+            sum(o.longest_copied_voice_run > 2 for o in gen)
+        ),
     }
 
 
-# --------------------------------------------------------------------------- report
-def write_report(result: dict, folder: str | os.PathLike) -> list[Path]:
-    """``report.json``, ``report.md`` and ``report.png`` in ``folder``."""
-    folder = Path(folder)
-    numbers = {k: v for k, v in result.items() if not k.startswith("_")}
-    written = [write_json(numbers, folder / "report.json")]
-    written.append(_plot(result["_plots"], folder / "report.png"))
-    with atomic_write(folder / "report.md") as temporary:
-        temporary.write_text(summary_table(numbers) + "\n\n![plots](report.png)\n")
-    written.append(folder / "report.md")
-    return written
-
-
-def summary_table(numbers: dict) -> str:
-    """The report as a Markdown table."""
-    windows = numbers["windows"]
-    lines = [
-        f"{windows['generated']} generated and {windows['reference']} reference windows of "
-        f"{windows['bars']} bars\n",
-        "| metric | reference | generated | classifier on this metric alone |",
-        "|---|---|---|---|",
+def whole_pieces(rolls: list[Roll]) -> list[Roll]:
+    """Each 4/4 four-voice piece as one key-normalised window of all its whole bars, voices
+    made single lines (as :func:`as_windows` makes them)."""
+    return [
+        window
+        for roll in rolls
+        for window in as_windows([roll], max(roll.n_steps // roll.steps_per_bar, 1))
     ]
-    for name, pair in numbers["metrics"].items():
-        lines.append(
-            f"| {name} | {pair['reference']:.3f} | {pair['generated']:.3f} | "
-            f"{pair['classifier_alone']:.3f} |"
-        )
-    lines += [
-        f"| two-sample classifier accuracy, all metrics (0.5 = indistinguishable) | | "
-        f"{numbers['classifier_accuracy']:.3f} | |",
-        f"| Fréchet distance of standardised features | | {numbers['frechet_distance']:.3f} | |",
-        f"| pitch-class histogram Jensen-Shannon (bits) | | {numbers['pitch_class_js']:.4f} | |",
-    ]
-    if "originality" in numbers:
-        o = numbers["originality"]
-        reference_copied = o["reference_copied_bar_fraction"]
-        lines += [
-            f"| bars found in the training data | "
-            f"{'' if reference_copied is None else f'{reference_copied:.3f}'} | "
-            f"{o['generated_copied_bar_fraction']:.3f} | |",
-            f"| longest run of copied bars | | {o['generated_longest_copied_run']} | |",
-            f"| distance to the nearest training window (share of cells) | "
-            f"{_number(o['reference_nearest_window_distance'])} | "
-            f"{_number(o['generated_nearest_window_distance'])} | |",
-        ]
-    return "\n".join(lines)
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.3f}"
-
-
-def _plot(data, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    reference, generated, ref_features, gen_features = data
-    figure, axes = pyplot.subplots(2, 3, figsize=(15, 8))
-    sides = (("reference", reference, "0.4"), ("generated", generated, "tab:red"))
-    for label, rolls, colour in sides:
-        axes[0, 0].plot(_mean_histogram(rolls), marker="o", label=label, color=colour)
-        durations = np.concatenate([r.notes().duration for r in rolls])
-        axes[0, 1].hist(
-            durations,
-            bins=np.arange(1, 18) - 0.5,
-            density=True,
-            alpha=0.5,
-            label=label,
-            color=colour,
-        )
-        poly = np.concatenate([r.sounding.any(axis=0).sum(axis=1) for r in rolls])
-        axes[0, 2].hist(
-            poly, bins=np.arange(0, 7) - 0.5, density=True, alpha=0.5, label=label, color=colour
-        )
-    axes[0, 0].set(title="pitch classes (C = 0)", xticks=range(12))
-    axes[0, 1].set(title="note durations (sixteenths)")
-    axes[0, 2].set(title="sounding pitches per step")
-    for voice in range(4):
-        for offset, (_, rolls, colour) in zip((-0.15, 0.15), sides, strict=True):
-            pitches = np.concatenate(
-                [r.notes().select(r.notes().track == voice).pitch for r in rolls]
-            )
-            if pitches.size:
-                axes[1, 0].boxplot(
-                    pitches,
-                    positions=[voice + offset],
-                    widths=0.25,
-                    patch_artist=True,
-                    boxprops={"facecolor": colour},
-                )
-    axes[1, 0].set(title="pitch range per voice", xticks=range(4), xticklabels=VOICE_NAMES)
-    names = list(FEATURES)
-    picks = [names.index(n) for n in ("onsets_per_beat", "pitch_classes_per_bar", "polyphony")]
-    axes[1, 1].boxplot([f[:, k] for k in picks for f in (ref_features, gen_features)])
-    axes[1, 1].set(
-        title="per-window metrics (R reference, G generated)",
-        xticks=range(1, 7),
-        xticklabels=["onsets/beat R", "G", "classes/bar R", "G", "polyphony R", "G"],
-    )
-    voice_leading = [
-        names.index(n) for n in ("parallel_per_bar", "voice_crossing_rate", "large_leap_rate")
-    ]
-    x = np.arange(len(voice_leading))
-    axes[1, 2].bar(
-        x - 0.2, ref_features[:, voice_leading].mean(axis=0), 0.4, label="reference", color="0.4"
-    )
-    axes[1, 2].bar(
-        x + 0.2,
-        gen_features[:, voice_leading].mean(axis=0),
-        0.4,
-        label="generated",
-        color="tab:red",
-    )
-    axes[1, 2].set(
-        title="voice leading", xticks=x, xticklabels=["parallels/bar", "crossing", "leaps > octave"]
-    )
-    for axis in (axes[0, 0], axes[0, 1], axes[0, 2], axes[1, 2]):
-        axis.legend()
-    figure.tight_layout()
-    with atomic_write(path) as temporary:
-        figure.savefig(temporary, format="png")
-    pyplot.close(figure)
-    return path
+def _mean_or_none(values) -> float | None:
+    return float(np.mean(values)) if len(values) else None

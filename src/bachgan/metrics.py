@@ -38,6 +38,7 @@ __all__ = [
     "best_key",
     "classifier_accuracy",
     "empty_beat_rate",
+    "fit_logistic",
     "frechet_distance",
     "in_key_ratio",
     "jensen_shannon",
@@ -54,12 +55,21 @@ __all__ = [
     "qualified_note_rate",
     "scale_of_key",
     "voice_crossing_rate",
+    "voice_lines",
 ]
 
 #: Usual ranges (MIDI pitch, inclusive) of soprano, alto, tenor and bass.
 USUAL_RANGES = ((60, 81), (53, 74), (48, 69), (40, 64))
 _MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 _MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+#: Every key's profile, standardised: rows 0-11 major on C..B, rows 12-23 minor.
+_KEY_PROFILES = np.array(
+    [
+        (np.roll(profile, tonic) - profile.mean()) / profile.std()
+        for profile in (_MAJOR_PROFILE, _MINOR_PROFILE)
+        for tonic in range(12)
+    ]
+)
 _MAJOR_SCALE = np.array([0, 2, 4, 5, 7, 9, 11])
 _HARMONIC_MINOR_SCALE = np.array([0, 2, 3, 5, 7, 8, 11])
 
@@ -122,16 +132,14 @@ def best_key(roll: Roll) -> tuple[int, str]:
 
 def key_of_histogram(histogram: np.ndarray) -> tuple[int, str]:
     """``(tonic, mode)`` whose Krumhansl-Schmuckler profile correlates best with a ``(12,)``
-    pitch-class histogram (C major for an empty one)."""
-    if not np.any(histogram):
+    pitch-class histogram (C major for an empty one or one without any correlation; the
+    first of equally good keys, major before minor and lower tonics first)."""
+    if not np.any(histogram) or np.ptp(histogram) == 0:
         return 0, "major"
-    best = (-np.inf, 0, "major")
-    for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
-        for tonic in range(12):
-            score = np.corrcoef(histogram, np.roll(profile, tonic))[0, 1]
-            if np.isfinite(score) and score > best[0]:
-                best = (score, tonic, mode)
-    return best[1], best[2]
+    centred = (histogram - histogram.mean()) / histogram.std()
+    scores = _KEY_PROFILES @ centred
+    best = int(np.argmax(scores))
+    return best % 12, ("major", "minor")[best // 12]
 
 
 def mode_in_signature(histogram: np.ndarray, fifths: int) -> str:
@@ -160,7 +168,7 @@ def in_key_ratio(roll: Roll) -> float:
     return float(np.isin(notes.pitch % 12, scale_of_key(*best_key(roll))).mean())
 
 
-def _voice_lines(roll: Roll) -> np.ndarray:
+def voice_lines(roll: Roll) -> np.ndarray:
     """``(voices, steps)`` sounding MIDI pitch per voice (highest if several), -1 for silence."""
     lines = np.full((roll.n_tracks, roll.n_steps), -1, dtype=np.int64)
     for track in range(roll.n_tracks):
@@ -170,7 +178,7 @@ def _voice_lines(roll: Roll) -> np.ndarray:
 
 
 def parallel_per_bar(roll: Roll) -> float:
-    lines = _voice_lines(roll)
+    lines = voice_lines(roll)
     onsets = roll.onsets.any(axis=2)
     count = 0
     for upper in range(roll.n_tracks):
@@ -193,7 +201,7 @@ def _parallels(upper: np.ndarray, lower: np.ndarray, moves: np.ndarray) -> int:
 
 
 def voice_crossing_rate(roll: Roll) -> float:
-    lines = _voice_lines(roll)
+    lines = voice_lines(roll)
     both = (lines[:-1] >= 0) & (lines[1:] >= 0)
     if not both.any():
         return 0.0
@@ -283,13 +291,13 @@ def classifier_accuracy(
     for fold in np.array_split(np.arange(2 * n), folds):
         train = np.setdiff1d(np.arange(2 * n), fold)
         mean, std = x[train].mean(axis=0), x[train].std(axis=0) + 1e-9
-        weights = _fit_logistic((x[train] - mean) / std, y[train])
+        weights = fit_logistic((x[train] - mean) / std, y[train])
         scores = np.c_[(x[fold] - mean) / std, np.ones(len(fold))] @ weights
         correct += int(((scores > 0) == (y[fold] == 1)).sum())
     return correct / (2 * n)
 
 
-def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 500) -> np.ndarray:
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 500) -> np.ndarray:
     """L2-regularised logistic regression by Newton's method; weights with bias last."""
     design = np.c_[x, np.ones(len(x))]
     weights = np.zeros(design.shape[1])

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BachganError, SkipFile
-from .evaluate import as_windows, load_music
+from .evaluate import as_windows, load_music, whole_pieces
 from .harmonizer import harmonize_with_fit
 from .melodies import EXAMPLE_MELODIES, example_melody
 from .metrics import FEATURES, piece_features
@@ -215,7 +215,7 @@ class Studio:
                     raise BachganError("the reference music has no 4-bar windows in 4/4")
                 features = np.array([piece_features(w) for w in windows]).mean(axis=0)
                 means = dict(zip(FEATURES, features.tolist(), strict=True))
-                self._reference = _Reference(means, BarIndex(as_windows(music, 1)))
+                self._reference = _Reference(means, BarIndex(whole_pieces(music)))
             return self._reference
 
     def model_summary(self) -> str:

@@ -8,6 +8,7 @@ DDP) and ``evaluate``.
 from __future__ import annotations
 
 import copy
+import re
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -18,6 +19,7 @@ from .audio import SAMPLE_RATE, render_audio
 from .corpus import load_rolls
 from .dataset import load_windows, transpose_batch, window_modes
 from .encoding import CHORALE_ENCODING, decode
+from .harmony import harmony_profile
 from .image import seed_training_images
 from .metrics import FEATURES, classifier_accuracy, frechet_distance, piece_features
 from .models import (
@@ -362,8 +364,9 @@ class MuseGANTrainer:
         self.steps_done = int(state["steps_done"])
 
     def evaluate(self, writer, step: int) -> float:
-        """Music metrics of 128 samples of the EMA generator against 128 training windows,
-        logged to TensorBoard with four piano-roll pictures and one sample's audio. Returns the
+        """Music metrics of 128 samples of the EMA generator against 128 training windows and
+        their harmony metrics (:mod:`bachgan.harmony`), logged to TensorBoard with four
+        piano-roll pictures and one sample's audio. Returns the
         two-sample classifier's accuracy (lower is closer to the data; 0.5 is the floor): the
         Fréchet distance of these few features swings too much from one evaluation to the
         next to choose checkpoints by."""
@@ -382,6 +385,8 @@ class MuseGANTrainer:
                 writer.add_scalar(f"music/{name}", value, step)
             writer.add_scalar("music/frechet_distance", distance, step)
             writer.add_scalar("music/classifier_accuracy", accuracy, step)
+            for name, value in harmony_profile(rolls).items():
+                writer.add_scalar("harmony/" + re.sub(r"\W+", "_", name).strip("_"), value, step)
             for index, roll in enumerate(rolls[:4]):
                 writer.add_image(f"samples/{index}", roll_rgb(roll), step)
             audio = render_audio(rolls[0]).mean(axis=1)
