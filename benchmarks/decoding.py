@@ -1,5 +1,5 @@
 """How the voice-leading decoding's costs change free generation: the numbers behind the
-choice of `DecodingRules` in docs/RESULTS.md (rows 32-33).
+choice of `DecodingRules` in docs/ABLATIONS.md (rows 32-33).
 
 Samples 200 pieces of 4 bars once, decodes them by argmax and with the voice-leading decoding
 at each --costs value (nats per parallel, leap over an octave and, unless --crossing-cost

@@ -1,5 +1,5 @@
 """What tells a model's pieces from Bach's: the numbers behind "What gives the model away" in
-docs/RESULTS.md.
+docs/ABLATIONS.md (the summary metrics; docs/RESULTS.md has the harmony judges).
 
 Samples 200 pieces of 4 bars (seed 0, decoded as `bachgan generate` decodes them) and, for
 each metric, prints the means, the two-sample classifier's accuracy on that metric alone, and

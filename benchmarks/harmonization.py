@@ -1,5 +1,5 @@
 """How the part-writing term of `bachgan harmonize` changes its harmonizations: the numbers
-behind the harmonization paragraph of docs/RESULTS.md.
+behind the harmonization paragraphs of docs/ABLATIONS.md.
 
 For each --rule-weights value, harmonizes the sopranos of the first 12 held-out 4/4 chorales
 (as benchmarks/quality.py does) and evaluates them against the held-out chorales, beside the

@@ -25,7 +25,7 @@ import torch
 from bachgan.checkpoint import load_checkpoint
 from bachgan.corpus import load_rolls, prepare
 from bachgan.encoding import CHORALE_ENCODING, decode
-from bachgan.evaluate import evaluate
+from bachgan.evaluate import evaluate, piece_groups
 from bachgan.image import image_to_roll
 from bachgan.roll import VOICE_NAMES, Roll, split_voices
 from bachgan.sample import generate
@@ -101,12 +101,22 @@ def main() -> None:
     parser.add_argument("--model", help="checkpoint to evaluate (default: the shipped model)")
     parser.add_argument("--seed-model", help="a `bachgan train --arch seed` run to include")
     parser.add_argument("--out", default="quality.json", help="all numbers as JSON")
+    parser.add_argument(
+        "--no-harmonize",
+        dest="harmonize",
+        action="store_false",
+        help="leave out the harmonized held-out sopranos (latent optimisation, slow)",
+    )
+    parser.add_argument("--print", metavar="JSON", help="print the table of an earlier --out")
     args = parser.parse_args()
+    if args.print:
+        print_saved(args.print)
+        return
     scratch = Path(tempfile.mkdtemp())
     prepare(["bach"], scratch / "train.npz", split="train", progress=False)
     prepare(["bach"], scratch / "heldout.npz", split="heldout", progress=False)
-    training, _ = load_rolls(scratch / "train.npz")
-    heldout, _ = load_rolls(scratch / "heldout.npz")
+    training, training_names = load_rolls(scratch / "train.npz")
+    heldout, heldout_names = load_rolls(scratch / "heldout.npz")
     model = args.model
     if args.train_minutes:
         started = time.perf_counter()
@@ -116,27 +126,33 @@ def main() -> None:
             )
         )
         print(f"trained {time.perf_counter() - started:.0f} s -> {model}")
+    groups = piece_groups(heldout_names)
+
+    def against_heldout(pieces: list[Roll]):
+        return evaluate(pieces, heldout, training, reference_groups=groups)
+
     rows = {
-        "held-out Bach vs training Bach (floor)": evaluate(heldout, training, training),
-        "shipped model, 4 bars": evaluate(
-            generate(PIECES, 4, 1, model, final_chord=False), heldout, training
+        "held-out Bach vs training Bach (floor)": evaluate(
+            heldout, training, training, reference_groups=piece_groups(training_names)
         ),
-        "shipped model, 16 bars": evaluate(
-            generate(PIECES, 16, 2, model, final_chord=False), heldout, training
+        "shipped model, 4 bars": against_heldout(generate(PIECES, 4, 1, model, final_chord=False)),
+        "shipped model, 16 bars": against_heldout(
+            generate(PIECES, 16, 2, model, final_chord=False)
         ),
-        "shipped model, 4 bars, argmax": evaluate(
-            generate(PIECES, 4, 1, model, "argmax", final_chord=False), heldout, training
+        "shipped model, 4 bars, argmax": against_heldout(
+            generate(PIECES, 4, 1, model, "argmax", final_chord=False)
         ),
-        "random baseline": evaluate(random_pieces(PIECES, 4), heldout, training),
+        "random baseline": against_heldout(random_pieces(PIECES, 4)),
     }
-    harmonized, fits = harmonizations(heldout, model)
-    print(
-        f"harmonizations of {len(fits)} held-out sopranos: the generator's own soprano "
-        f"matched the melody on {np.mean(fits):.1%} of steps"
-    )
-    rows["harmonized held-out sopranos"] = evaluate(harmonized, heldout, training)
+    if args.harmonize:
+        harmonized, fits = harmonizations(heldout, model)
+        print(
+            f"harmonizations of {len(fits)} held-out sopranos: the generator's own soprano "
+            f"matched the melody on {np.mean(fits):.1%} of steps"
+        )
+        rows["harmonized held-out sopranos"] = against_heldout(harmonized)
     if args.seed_model:
-        rows["seed DCGAN"] = evaluate(seed_pieces(args.seed_model, PIECES), heldout, training)
+        rows["seed DCGAN"] = against_heldout(seed_pieces(args.seed_model, PIECES))
     numbers = {name: row.numbers for name, row in rows.items()}
     Path(args.out).write_text(json.dumps(numbers, indent=2))
     print_table(numbers)
@@ -148,39 +164,70 @@ def print_saved(path: str) -> None:
 
 
 def print_table(numbers: dict) -> None:
+    """Every column's generated side, section by section; the held-out chorales and
+    shuffled-voice Bach (the same in every column that is compared with them) come first."""
     names = list(numbers)
-    print("| metric | " + " | ".join(names) + " |")
-    print("|---|" + "---|" * len(names))
-    metrics = next(iter(numbers.values()))["metrics"]
-    print(
-        "| windows (generated side) | "
-        + " | ".join(str(numbers[n]["windows"]["generated"]) for n in names)
-        + " |"
-    )
-    for metric in metrics:
-        print(
-            f"| {metric} | "
-            + " | ".join(f"{numbers[n]['metrics'][metric]['generated']:.3f}" for n in names)
-            + " |"
+    model = numbers[names[1]]  # a column compared with the held-out chorales
+    sides = ["held-out Bach", "shuffled-voice Bach", *names]
+    print("| metric | " + " | ".join(sides) + " |")
+    print("|---|" + "---|" * len(sides))
+    _row("windows (generated side)", ["", ""], [numbers[n]["windows"]["generated"] for n in names])
+    for judge, label in (("tree", "tree judge"), ("cnn", "network judge"), ("weak", "weak judge")):
+        if judge not in model.get("judges", {}):
+            continue
+        _row(
+            f"{label}: accuracy vs held-out Bach (mean ± sd over folds)",
+            [
+                _verdict(model["judges"][judge]["bach vs bach"]) + " (floor)",
+                _verdict(model["judges"][judge]["shuffled voices"]),
+            ],
+            [_verdict(numbers[n]["judges"][judge]["generated"]) for n in names],
+        )
+    for metric, values in model["harmony"].items():
+        _row(
+            metric,
+            [values["reference"], values["shuffled"]],
+            [numbers[n]["harmony"][metric]["generated"] for n in names],
+        )
+    for metric, values in model["cadences"].items():
+        _row(
+            f"pieces ending: {metric}",
+            [values["reference"], ""],
+            [numbers[n]["cadences"][metric]["generated"] for n in names],
+        )
+    for voice in model["melodic_interval_js"]:
+        _row(
+            f"{voice} intervals, JS from held-out (bits)",
+            ["", ""],
+            [numbers[n]["melodic_interval_js"][voice] for n in names],
+        )
+    for metric, values in model["metrics"].items():
+        _row(
+            metric,
+            [values["reference"], ""],
+            [numbers[n]["metrics"][metric]["generated"] for n in names],
         )
     for key, label in (
-        ("classifier_accuracy", "classifier accuracy vs held-out"),
-        ("frechet_distance", "Fréchet distance"),
+        ("frechet_distance", "Fréchet distance (summary metrics)"),
         ("pitch_class_js", "pitch-class JS (bits)"),
     ):
-        print(f"| {label} | " + " | ".join(f"{numbers[n][key]:.3f}" for n in names) + " |")
+        _row(label, ["", ""], [numbers[n][key] for n in names])
     for key, label in (
-        ("generated_copied_bar_fraction", "bars found in training data"),
+        ("generated_copied_bar_fraction", "bars found in the training data (any offset, key)"),
         ("generated_longest_copied_run", "longest copied run (bars)"),
+        ("generated_longest_copied_voice_run", "longest run with a voice's line copied (bars)"),
         ("generated_nearest_window_distance", "distance to nearest training window"),
     ):
-        values = [numbers[n]["originality"][key] for n in names]
-        print(f"| {label} | " + " | ".join(f"{v:.3g}" for v in values) + " |")
-    reference = next(iter(numbers.values()))["metrics"]
-    print(
-        "\ntraining Bach (the reference side of the floor row): "
-        + ", ".join(f"{m} {reference[m]['reference']:.3f}" for m in reference)
-    )
+        _row(label, ["", ""], [numbers[n]["originality"][key] for n in names])
+
+
+def _verdict(verdict: dict) -> str:
+    return f"{verdict['mean']:.3f} ± {verdict['sd']:.3f}"
+
+
+def _row(label: str, fixed: list, values: list) -> None:
+    cells = [v if isinstance(v, str) else f"{v:.3g}" for v in [*fixed, *values]]
+    print(f"| {label} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """How widely each voice of a model sings, and how well latent optimisation fits held-out
-melodies: the numbers behind the voice-range columns of docs/RESULTS.md (rows 23-28).
+melodies: the numbers behind the voice-range columns of docs/ABLATIONS.md (rows 23-28).
 
 For each voice: the distinct pitches it sings over 200 samples of 4 bars, the 5th and 95th
 percentiles of its pitches, and the total variation distance between its pitch distribution
