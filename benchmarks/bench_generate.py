@@ -30,8 +30,8 @@ def per_call(function, repeats: int) -> float:
 
 def generation_times(model: LoadedModel, mode: str, pieces: int) -> tuple[float, float]:
     """Seconds per 4-bar piece, in a batch of ``pieces`` and one at a time."""
-    batched = per_call(lambda: generate(pieces, 4, seed=1, model=model, mode=mode), 3)
-    single = per_call(lambda: generate(1, 4, seed=1, model=model, mode=mode), 20)
+    batched = per_call(lambda: generate(pieces, 4, seed=1, model=model, sampling=mode), 3)
+    single = per_call(lambda: generate(1, 4, seed=1, model=model, sampling=mode), 20)
     return batched / pieces, single
 
 

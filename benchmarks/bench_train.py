@@ -31,7 +31,8 @@ PLAIN = dict(
 def worker(arch: str, data: str, steps: int, threads: int) -> None:
     """Train ``steps`` steps and print one JSON line (rank 0 only under torchrun)."""
     from bachgan.checkpoint import load_checkpoint
-    from bachgan.train import TrainConfig, train
+    from bachgan.config import TrainConfig
+    from bachgan.train import train
 
     out = tempfile.mkdtemp()
     plain = arch == "musegan-plain"

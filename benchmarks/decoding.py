@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from bachgan.corpus import load_rolls
-from bachgan.decoding import DecodingRules
+from bachgan.decoding import DecodingRules, decode_output
 from bachgan.evaluate import evaluate
 from bachgan.models.musegan import Noise
-from bachgan.sample import decode_output, load_model
+from bachgan.sample import load_model
 
 PIECES = 200
 REFERENCE_PIECES = 120

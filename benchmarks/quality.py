@@ -23,13 +23,14 @@ import numpy as np
 import torch
 
 from bachgan.checkpoint import load_checkpoint
+from bachgan.config import TrainConfig
 from bachgan.corpus import load_rolls, prepare
 from bachgan.encoding import CHORALE_ENCODING, decode
 from bachgan.evaluate import evaluate, piece_groups
 from bachgan.image import image_to_roll
 from bachgan.roll import VOICE_NAMES, Roll, split_voices
 from bachgan.sample import generate
-from bachgan.train import TrainConfig, train
+from bachgan.train import train
 
 PIECES = 200
 

@@ -7,6 +7,7 @@ from conftest import make_roll, small_chorale_set
 from PIL import Image
 
 from bachgan.cli import main
+from bachgan.config import TrainConfig
 from bachgan.decoding import DecodingRules
 from bachgan.errors import BachganError
 from bachgan.harmonizer import fit_soprano, harmonize, harmonize_with_fit, melody_mode
@@ -14,7 +15,7 @@ from bachgan.metrics import parallel_per_bar, polyphony, voice_crossing_rate
 from bachgan.midi import read_midi, write_midi
 from bachgan.roll import Notes, Roll
 from bachgan.sample import generate, load_model, pretrained_path
-from bachgan.train import TrainConfig, train
+from bachgan.train import train
 
 #: "Twinkle, twinkle" in G major, two bars of 4/4 plus a held final note: a folk tune the model
 #: never saw.
@@ -69,7 +70,7 @@ def test_generate_is_deterministic_and_four_voices():
 
 def test_voice_leading_decoding_writes_the_same_music_with_fewer_parallels():
     model = load_model()
-    argmax = generate(n=40, bars=4, seed=1, model=model, mode="argmax", final_chord=False)
+    argmax = generate(n=40, bars=4, seed=1, model=model, sampling="argmax", final_chord=False)
     joint = generate(n=40, bars=4, seed=1, model=model, final_chord=False)  # the default
     parallels = [np.mean([parallel_per_bar(r) for r in rolls]) for rolls in (argmax, joint)]
     assert parallels[1] < parallels[0] / 2
@@ -153,8 +154,8 @@ def test_a_mode_conditioned_model_writes_in_the_asked_mode_and_harmonizes(
 ):
     conditioned = load_model(tiny_model)
     assert 0 < conditioned.config.minor_share < 1  # the share of minor windows in the data
-    major = generate(n=2, bars=2, model=conditioned, mode="argmax", key_mode="major")
-    minor = generate(n=2, bars=2, model=conditioned, mode="argmax", key_mode="minor")
+    major = generate(n=2, bars=2, model=conditioned, sampling="argmax", key_mode="major")
+    minor = generate(n=2, bars=2, model=conditioned, sampling="argmax", key_mode="minor")
     assert major[0].notes().to_tuples() != minor[0].notes().to_tuples()
     melody = Roll.from_notes(Notes.from_tuples(ODE_TO_JOY), 1, 48, track_names=("Melody",))
     assert melody_mode(melody, 0) == "major"  # no mode in the file: C major's notes

@@ -10,6 +10,7 @@ from conftest import small_chorale_set
 
 from bachgan.checkpoint import load_checkpoint
 from bachgan.cli import main
+from bachgan.config import TrainConfig
 from bachgan.encoding import decode
 from bachgan.errors import BachganError
 from bachgan.metrics import (
@@ -20,7 +21,7 @@ from bachgan.metrics import (
     qualified_note_rate,
     voice_crossing_rate,
 )
-from bachgan.train import TrainConfig, train
+from bachgan.train import train
 from bachgan.trainers import make_trainer
 
 CPU = torch.device("cpu")

@@ -202,10 +202,9 @@ def _add_train(commands) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> None:
-    from .train import TrainConfig, train
+    from .config import TrainConfig
+    from .train import train
 
-    if args.steps is None and args.minutes is None:
-        args.steps = 2000
     config = TrainConfig(
         data=args.data,
         out=args.out,
@@ -268,7 +267,7 @@ def _add_generate(commands) -> None:
 
 
 def _add_sampling_option(command: argparse.ArgumentParser) -> None:
-    from .sample import BINARIZATIONS, DEFAULT_BINARIZATION
+    from .decoding import BINARIZATIONS, DEFAULT_BINARIZATION
 
     command.add_argument(
         "--sampling",
@@ -283,13 +282,17 @@ def _add_sampling_option(command: argparse.ArgumentParser) -> None:
 
 
 def _run_generate(args: argparse.Namespace) -> None:
+    from .checkpoint import load_checkpoint
     from .limits import check_tempo
     from .outputs import write_seed_composition
-    from .sample import generate, model_arch, seed_compositions
+    from .sample import generate, model_from_checkpoint, pretrained_path, seed_compositions
 
-    if args.model and model_arch(args.model) == "seed":
+    source = args.model or pretrained_path()
+    checkpoint = load_checkpoint(source)  # read once: its arch says what to do with it
+    if checkpoint.get("arch") == "seed":
         check_tempo(args.tempo)
-        for index, image in enumerate(seed_compositions(args.model, args.n, args.seed)):
+        images = seed_compositions(checkpoint, args.n, args.seed, str(source))
+        for index, image in enumerate(images):
             name = "composition" if args.n == 1 else f"composition_{index + 1}"
             for path in write_seed_composition(image, args.out, name, args.tempo):
                 print(path)
@@ -298,7 +301,7 @@ def _run_generate(args: argparse.Namespace) -> None:
         args.n,
         args.bars,
         args.seed,
-        args.model,
+        model_from_checkpoint(checkpoint, str(source)),
         args.sampling,
         args.temperature,
         args.tempo,

@@ -1,5 +1,9 @@
-"""Rule-aware decoding: the four voices' jointly most likely lines that avoid part-writing
-faults (numpy only).
+"""From the generator's probabilities to music: :func:`binarize` chooses pitches and onsets
+(each step's likeliest, a draw, or the rule-aware decoding) and :func:`decode_output` turns
+them into rolls.
+
+The rule-aware decoding finds the four voices' jointly most likely lines that avoid
+part-writing faults.
 
 Taking each voice's most likely pitch at each step on its own (``argmax``) ignores how the
 voices move together, so two voices may slide in parallel fifths although a nearly as likely
@@ -29,10 +33,33 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
+from .encoding import Encoding, decode
 from .metrics import key_of_histogram, scale_of_key
+from .models.musegan import GeneratorOutput
+from .roll import VOICE_NAMES, Roll
 
-__all__ = ["DEFAULT_RULES", "DecodingRules", "hold_lone_rests", "voice_leading_decode"]
+__all__ = [
+    "BINARIZATIONS",
+    "DEFAULT_BINARIZATION",
+    "DEFAULT_RULES",
+    "DecodingRules",
+    "binarize",
+    "decode_output",
+    "hold_lone_rests",
+    "voice_leading_decode",
+]
+
+#: ``argmax`` takes each step's most likely pitch (deterministic); ``sample`` draws it from the
+#: softmax at a temperature; ``voice-leading`` takes the four voices' jointly most likely lines
+#: that avoid parallels, leaps over an octave and, unless the model learned the data's rate of
+#: them, crossings, preferring notes in the piece's key, with a voice holding its note where
+#: it would rest alone (:mod:`bachgan.decoding`).
+#: Onsets are thresholded at 0.5, or drawn with ``sample``.
+BINARIZATIONS = ("argmax", "sample", "voice-leading")
+#: What :func:`generate`, ``bachgan generate`` and ``bachgan evaluate --model`` use.
+DEFAULT_BINARIZATION = "voice-leading"
 
 
 @dataclass(frozen=True)
@@ -193,3 +220,52 @@ def _pair_parallels(
     down = lower_motion[:, :, None, :, None, :]  # (B, T-1, 1, Kl, 1, Kl')
     together = (up != 0) & (down != 0) & (np.sign(up) == np.sign(down))
     return together & perfect_before[..., None, None] & same_interval
+
+
+# --------------------------------------------------------------------------- generator output
+def binarize(
+    output: GeneratorOutput,
+    lowest_pitch: int,
+    sampling: str = "argmax",
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+    rules: DecodingRules = DEFAULT_RULES,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pitch class indices ``(B, V, T)`` and onsets ``(B, V, T)`` (bool) from the logits,
+    whose pitch classes start at MIDI ``lowest_pitch``."""
+    if sampling == "argmax":
+        return output.pitch_logits.argmax(dim=-1), output.onset_logits > 0
+    if sampling == "voice-leading":
+        log_probs = output.pitch_logits.log_softmax(-1).cpu().numpy()
+        pitch = voice_leading_decode(log_probs, lowest_pitch, rules)
+        onset = (output.onset_logits > 0).cpu().numpy()
+        if rules.hold_lone_rests:
+            pitch, onset = hold_lone_rests(pitch, onset, rest=log_probs.shape[-1] - 1)
+        device = output.pitch_logits.device
+        return torch.from_numpy(pitch).to(device), torch.from_numpy(onset).to(device)
+    if sampling != "sample":
+        raise ValueError(f"unknown sampling {sampling!r}; choose from {BINARIZATIONS}")
+    logits = output.pitch_logits / temperature
+    flat = torch.multinomial(logits.softmax(-1).flatten(0, 2).cpu(), 1, generator=generator)
+    pitch = flat.view(logits.shape[:3]).to(logits.device)
+    onset_probability = torch.sigmoid(output.onset_logits / temperature).cpu()
+    onset = torch.bernoulli(onset_probability, generator=generator).bool().to(logits.device)
+    return pitch, onset
+
+
+def decode_output(
+    output: GeneratorOutput,
+    encoding: Encoding,
+    sampling: str = "argmax",
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+    rules: DecodingRules = DEFAULT_RULES,
+    **meta: object,
+) -> list[Roll]:
+    """Binarize a batch of generator output and decode each piece into a four-voice roll."""
+    pitch, onset = binarize(output, encoding.lowest_pitch, sampling, temperature, generator, rules)
+    names = VOICE_NAMES if pitch.shape[1] == len(VOICE_NAMES) else ()
+    return [
+        decode(p.cpu().numpy(), o.cpu().numpy(), encoding, track_names=names, **meta)
+        for p, o in zip(pitch, onset, strict=True)
+    ]

@@ -218,12 +218,6 @@ class Roll:
             duration.astype(np.int64),
         )
 
-    def to_midi(self, path) -> object:
-        """Write the roll as a MIDI file (see :func:`bachgan.midi.write_midi`)."""
-        from .midi import write_midi  # the file format lives in midi.py
-
-        return write_midi(self, path)
-
     # ----------------------------------------------------------------- edits
     def meta(self) -> dict[str, object]:
         """Every field except the two arrays and the pitch offset, for building a sibling."""

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .decoding import DEFAULT_RULES, DecodingRules, hold_lone_rests, voice_leading_decode
-from .encoding import Encoding, decode
+from .checkpoint import load_checkpoint
+from .config import recorded_settings
+from .decoding import DEFAULT_BINARIZATION, DEFAULT_RULES, DecodingRules, decode_output
+from .encoding import Encoding
 from .errors import BachganError
 from .limits import (
     MAX_BARS,
@@ -28,86 +30,25 @@ from .models.musegan import (
     Noise,
     critic_input,
 )
-from .roll import VOICE_NAMES, Roll
+from .roll import Roll
 
 __all__ = [
-    "BINARIZATIONS",
-    "DEFAULT_BINARIZATION",
     "KEY_MODES",
     "LoadedModel",
-    "binarize",
-    "decode_output",
     "decoding_rules",
     "generate",
     "hold_final_chord",
     "load_model",
-    "model_arch",
+    "model_from_checkpoint",
     "pretrained_path",
     "seed_compositions",
 ]
 
-#: ``argmax`` takes each step's most likely pitch (deterministic); ``sample`` draws it from the
-#: softmax at a temperature; ``voice-leading`` takes the four voices' jointly most likely lines
-#: that avoid parallels, leaps over an octave and, unless the model learned the data's rate of
-#: them, crossings, preferring notes in the piece's key, with a voice holding its note where
-#: it would rest alone (:mod:`bachgan.decoding`).
-#: Onsets are thresholded at 0.5, or drawn with ``sample``.
-BINARIZATIONS = ("argmax", "sample", "voice-leading")
-#: What :func:`generate`, ``bachgan generate`` and ``bachgan evaluate --model`` use.
-DEFAULT_BINARIZATION = "voice-leading"
 #: The modes a mode-conditioned model writes in, by index.
 KEY_MODES = ("major", "minor")
 #: Bars of samples that one pass of the generator or critic handles (the shipped model needs
 #: about 1.5 MB per bar), so that long pieces and many candidates keep memory bounded.
 _BARS_PER_PASS = 256
-
-
-def binarize(
-    output: GeneratorOutput,
-    lowest_pitch: int,
-    mode: str = "argmax",
-    temperature: float = 1.0,
-    generator: torch.Generator | None = None,
-    rules: DecodingRules = DEFAULT_RULES,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pitch class indices ``(B, V, T)`` and onsets ``(B, V, T)`` (bool) from the logits,
-    whose pitch classes start at MIDI ``lowest_pitch``."""
-    if mode == "argmax":
-        return output.pitch_logits.argmax(dim=-1), output.onset_logits > 0
-    if mode == "voice-leading":
-        log_probs = output.pitch_logits.log_softmax(-1).cpu().numpy()
-        pitch = voice_leading_decode(log_probs, lowest_pitch, rules)
-        onset = (output.onset_logits > 0).cpu().numpy()
-        if rules.hold_lone_rests:
-            pitch, onset = hold_lone_rests(pitch, onset, rest=log_probs.shape[-1] - 1)
-        device = output.pitch_logits.device
-        return torch.from_numpy(pitch).to(device), torch.from_numpy(onset).to(device)
-    if mode != "sample":
-        raise ValueError(f"unknown binarization {mode!r}; choose from {BINARIZATIONS}")
-    logits = output.pitch_logits / temperature
-    flat = torch.multinomial(logits.softmax(-1).flatten(0, 2).cpu(), 1, generator=generator)
-    pitch = flat.view(logits.shape[:3]).to(logits.device)
-    onset_probability = torch.sigmoid(output.onset_logits / temperature).cpu()
-    onset = torch.bernoulli(onset_probability, generator=generator).bool().to(logits.device)
-    return pitch, onset
-
-
-def decode_output(
-    output: GeneratorOutput,
-    encoding: Encoding,
-    mode: str = "argmax",
-    temperature: float = 1.0,
-    generator: torch.Generator | None = None,
-    rules: DecodingRules = DEFAULT_RULES,
-    **meta: object,
-) -> list[Roll]:
-    """Binarize a batch of generator output and decode each piece into a four-voice roll."""
-    pitch, onset = binarize(output, encoding.lowest_pitch, mode, temperature, generator, rules)
-    names = VOICE_NAMES if pitch.shape[1] == len(VOICE_NAMES) else ()
-    return [
-        decode(p.cpu().numpy(), o.cpu().numpy(), encoding, track_names=names, **meta)
-        for p, o in zip(pitch, onset, strict=True)
-    ]
 
 
 @dataclass
@@ -122,23 +63,29 @@ class LoadedModel:
     critic: Critic | None = None
     #: The costs :func:`generate` decodes this model with (``voice-leading``).
     rules: DecodingRules = DEFAULT_RULES
+    #: The settings it was trained with, and for how long.
+    train_config: dict = field(default_factory=dict)
+    elapsed_seconds: float = 0.0
 
 
 def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> LoadedModel:
     """Load the generator of a ``musegan`` checkpoint (a .pt file or a run folder); without a
     path, the pretrained chorale model shipped with the package."""
-    from .checkpoint import load_checkpoint
-
     path = Path(path) if path is not None else pretrained_path()
-    checkpoint = load_checkpoint(path, device)
+    return model_from_checkpoint(load_checkpoint(path, device), str(path), device)
+
+
+def model_from_checkpoint(checkpoint: dict, source: str, device: str = "cpu") -> LoadedModel:
+    """The chorale generator held by a loaded ``musegan`` checkpoint that came from
+    ``source``; a checkpoint that does not make a working model is a :class:`BachganError`."""
     if checkpoint.get("arch") != "musegan":
-        raise BachganError(f"{path} holds a {checkpoint.get('arch')!r} model, not 'musegan'")
+        raise BachganError(f"{source} holds a {checkpoint.get('arch')!r} model, not 'musegan'")
     try:
-        loaded = _build_model(checkpoint, str(path), device)
+        loaded = _build_model(checkpoint, source, device)
         _write_one_bar(loaded)
     except Exception as error:  # a crafted or foreign file can break the model anywhere
         raise BachganError(
-            f"{path} is not a compatible bachgan model ({type(error).__name__}: {error})"
+            f"{source} is not a compatible bachgan model ({type(error).__name__}: {error})"
         ) from error
     return loaded
 
@@ -155,6 +102,7 @@ def _build_model(checkpoint: dict, source: str, device: str) -> LoadedModel:
         critic = Critic(config)
         critic.load_state_dict(checkpoint["critic"])
         critic = critic.eval().to(device)
+    train_config = dict(checkpoint.get("train_config", {}))
     return LoadedModel(
         generator.eval().to(device),
         encoding,
@@ -162,7 +110,9 @@ def _build_model(checkpoint: dict, source: str, device: str) -> LoadedModel:
         int(checkpoint["step"]),
         source,
         critic,
-        decoding_rules(dict(checkpoint.get("train_config", {}))),
+        decoding_rules(train_config),
+        train_config,
+        float(checkpoint.get("elapsed_seconds", 0.0)),
     )
 
 
@@ -180,32 +130,23 @@ def decoding_rules(train_config: dict) -> DecodingRules:
     """The voice-leading decoding's costs for a model trained with ``train_config``: one
     taught the data's rate of voice crossings (``count_crossings`` off) keeps its crossings;
     one trained to avoid every crossing has them banned."""
-    if train_config.get("count_crossings", True):
+    if recorded_settings(train_config)["count_crossings"]:
         return DEFAULT_RULES
     return replace(DEFAULT_RULES, crossing_cost=0.0)
 
 
-def model_arch(path: str | os.PathLike) -> str:
-    """The architecture a checkpoint was trained with (``musegan`` or ``seed``)."""
-    from .checkpoint import load_checkpoint
-
-    return str(load_checkpoint(path).get("arch"))
-
-
-def seed_compositions(path: str | os.PathLike, n: int = 1, seed: int = 0) -> np.ndarray:
-    """Images from a seed-DCGAN checkpoint, the article's way: ``(n, 106, 106)`` uint8, the
-    generator's output times 255."""
-    from .checkpoint import load_checkpoint
+def seed_compositions(checkpoint: dict, n: int = 1, seed: int = 0, source: str = "") -> np.ndarray:
+    """Images from a loaded seed-DCGAN checkpoint, the article's way: ``(n, 106, 106)``
+    uint8, the generator's output times 255."""
     from .models import SeedConfig, SeedGenerator
 
     check_count("pieces", n, MAX_PIECES)
-    checkpoint = load_checkpoint(path)
     try:
         generator = SeedGenerator(SeedConfig.from_dict(checkpoint["model_config"]))
         generator.load_state_dict(checkpoint["generator"])
     except Exception as error:  # a crafted or foreign file can break the model anywhere
         raise BachganError(
-            f"{path} is not a compatible seed model ({type(error).__name__}: {error})"
+            f"{source} is not a compatible seed model ({type(error).__name__}: {error})"
         ) from error
     latent = torch.randn(n, generator.config.latent, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():  # a few images per pass: the article's generator needs 200 MB each
@@ -223,7 +164,7 @@ def generate(
     bars: int = 4,
     seed: int = 0,
     model: LoadedModel | str | os.PathLike | None = None,
-    mode: str = DEFAULT_BINARIZATION,
+    sampling: str = DEFAULT_BINARIZATION,
     temperature: float = 1.0,
     tempo_bpm: float = 80.0,
     final_chord: bool = True,
@@ -245,7 +186,7 @@ def generate(
     check_count("bars", bars, MAX_BARS)
     check_count("candidates", candidates, MAX_CANDIDATES)
     tempo_bpm = check_tempo(tempo_bpm)
-    if mode == "sample":
+    if sampling == "sample":
         check_temperature(temperature)
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     rng = torch.Generator().manual_seed(seed)
@@ -261,7 +202,7 @@ def generate(
         elif candidates > 1:
             output = GeneratorOutput(output.pitch_logits[:n], output.onset_logits[:n])
     meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0}
-    rolls = decode_output(output, loaded.encoding, mode, temperature, rng, loaded.rules, **meta)
+    rolls = decode_output(output, loaded.encoding, sampling, temperature, rng, loaded.rules, **meta)
     return [hold_final_chord(roll) if final_chord else roll for roll in rolls]
 
 

@@ -4,7 +4,8 @@ Bach set many chorale tunes more than once, and the corpus holds versions of the
 under related names (``bwv112.5`` and ``bwv112.5-sc``). Pieces are grouped when their names
 agree once such suffixes are removed, or when their soprano melodies begin with the same
 eight intervals (a content check that catches the same tune under unrelated numbers). Whole
-groups are then drawn for the held-out side. The split ships in ``splits/bach.json``.
+groups are then drawn for the held-out side. The split ships in ``splits/bach.json``, made by
+``tools/make-split``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from .roll import Roll
 
-__all__ = ["SPLIT_PATH", "group_pieces", "heldout_names", "make_split", "name_key", "write_split"]
+__all__ = ["SPLIT_PATH", "group_pieces", "heldout_names", "make_split", "name_key"]
 
 SPLIT_PATH = Path(__file__).parent / "splits" / "bach.json"
 _MELODY_INTERVALS = 8
@@ -78,15 +79,3 @@ def make_split(
 def heldout_names() -> set[str]:
     """The shipped held-out split."""
     return set(json.loads(SPLIT_PATH.read_text())["heldout"])
-
-
-def write_split(data_path: str, fraction: float = 0.1, seed: int = 0) -> Path:
-    """Make the split from a prepared Bach data set and store it at :data:`SPLIT_PATH`."""
-    from .corpus import load_rolls
-    from .files import write_json
-
-    rolls, names = load_rolls(data_path)
-    heldout = make_split(rolls, names, fraction, seed)
-    groups = len(set(group_pieces(rolls, names)))
-    info = {"pieces": len(names), "groups": groups, "fraction": fraction, "seed": seed}
-    return write_json({**info, "heldout": heldout}, SPLIT_PATH)

@@ -220,14 +220,11 @@ class Studio:
 
     def model_summary(self) -> str:
         """Markdown: which model is loaded, how it was trained, and its model card summary."""
-        from .checkpoint import load_checkpoint
-
         source = Path(self.model.source)
-        checkpoint = load_checkpoint(source)
-        trained = checkpoint.get("train_config", {})
+        trained = self.model.train_config
         config = self.model.config
         parameters = sum(p.numel() for p in self.model.generator.parameters())
-        minutes = checkpoint.get("elapsed_seconds", 0) / 60
+        minutes = self.model.elapsed_seconds / 60
         lines = [
             f"**Model file:** `{source}`",
             f"**Trained:** {self.model.step} generator steps in {minutes:.1f} minutes "

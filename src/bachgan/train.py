@@ -13,7 +13,7 @@ import math
 import os
 import signal
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -30,123 +30,18 @@ from .checkpoint import (
     remove_stale_temporaries,
     save_checkpoint,
 )
+from .config import TrainConfig, saved_config
 from .errors import BachganError
 from .files import write_json
-from .trainers import (
-    ARCH_DEFAULTS,
-    ARCHITECTURES,
-    MODEL_SIZES,
-    TEXTURE_MATCHES,
-    Trainer,
-    make_trainer,
-)
+from .trainers import Trainer, make_trainer
 
-__all__ = ["TrainConfig", "train"]
-
-
-@dataclass
-class TrainConfig:
-    """Every setting of a run; saved as ``config.json`` and inside each checkpoint."""
-
-    data: str
-    out: str
-    arch: str = "musegan"
-    steps: int | None = None
-    minutes: float | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    #: The critic's learning rate when it should differ from the generator's (TTUR).
-    critic_learning_rate: float | None = None
-    betas: tuple[float, float] | None = None
-    n_critic: int = 3
-    gp_lambda: float = 10.0
-    ema_decay: float = 0.999
-    bars: int = 4
-    normalize_key: bool = True
-    transpose: int = 0
-    binary_neurons: bool = True
-    #: Weight of the generator's penalty for parallel fifths/octaves and leaps over an octave
-    #: (faults per bar; musegan only). 0 leaves the generator to the critic alone.
-    voice_leading_weight: float = 2.0
-    #: Count steps where a voice sounds above the voice written over it among those faults;
-    #: off, the texture term matches the data's crossing rate instead.
-    count_crossings: bool = False
-    #: Weight of the generator's penalty for straying from the training data's average pitch
-    #: classes per bar, polyphony, note starts per beat, short notes per beat and share of
-    #: each pitch class (Huber distance of the batch mean, in the data's standard deviations;
-    #: musegan only). 0 turns it off.
-    texture_weight: float = 0.3
-    #: What that penalty matches: ``mean`` (the batch's average of each statistic) or
-    #: ``distribution`` (the batch's sorted values against a real batch's: the 1-D
-    #: Wasserstein distance, which also sees how the statistics vary from window to window).
-    texture_match: str = "mean"
-    #: Add to those statistics the share of each window's notes inside its best-fitting
-    #: major or harmonic minor scale (how firmly it keeps to one key).
-    texture_key_fit: bool = False
-    #: Weight of the generator's penalty for a batch whose voices spread over fewer (or
-    #: other) pitches than the training data's (total variation distance of each voice's
-    #: pitch distribution pooled over the batch and over every training window; musegan
-    #: only). 0 turns it off.
-    pitch_distribution_weight: float = 3.0
-    #: Weight of the generator's penalty for pitch classes that share a bar more (or less)
-    #: often than in the training data, such as F and F sharp (half the summed absolute
-    #: difference of the two pair matrices; musegan only). 0 turns it off.
-    pitch_class_pairs_weight: float = 0.3
-    #: Condition generator and critic on each window's mode (major or minor, estimated from
-    #: its pitch classes), so that a window is clearly in one or the other; ``bachgan
-    #: generate --mode`` can then ask for either (musegan only).
-    mode_conditioning: bool = True
-    seed: int = 0
-    device: str = "cpu"
-    checkpoint_every: int = 200
-    log_every: int = 10
-    eval_every: int = 100
-    threads: int | None = None
-    model_size: str = "default"
-
-    def __post_init__(self) -> None:
-        for name, value in ARCH_DEFAULTS.get(self.arch, {}).items():
-            if getattr(self, name) is None:
-                setattr(self, name, value)
-        self.betas = tuple(self.betas) if self.betas is not None else None
-
-    def model_signature(self) -> dict:
-        """The settings a checkpoint must share with a run that resumes it."""
-        return {
-            "arch": self.arch,
-            "bars": self.bars,
-            "normalize_key": self.normalize_key,
-            "transpose": self.transpose,
-            "model_size": self.model_size,
-            "mode_conditioning": self.mode_conditioning,
-        }
+__all__ = ["train"]
 
 
 def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> Path:
     """Train as ``config`` says; returns the checkpoint path. Under ``torchrun`` every rank
     runs this; rank 0 alone writes files."""
-    if config.arch not in ARCHITECTURES:
-        raise BachganError(f"unknown arch {config.arch!r}; choose from {', '.join(ARCHITECTURES)}")
-    if config.model_size not in MODEL_SIZES:
-        raise BachganError(f"unknown model size {config.model_size!r}")
-    if config.texture_match not in TEXTURE_MATCHES:
-        raise BachganError(
-            f"unknown --texture-match {config.texture_match!r}; choose from "
-            + ", ".join(TEXTURE_MATCHES)
-        )
-    if (config.steps is not None and config.steps < 1) or (
-        config.minutes is not None and config.minutes <= 0
-    ):
-        raise BachganError("--steps and --minutes must be more than 0")
-    for weight in (
-        "voice_leading_weight",
-        "texture_weight",
-        "pitch_distribution_weight",
-        "pitch_class_pairs_weight",
-    ):
-        if getattr(config, weight) < 0:
-            flag = "--" + weight.replace("_", "-")
-            raise BachganError(f"{flag} must be 0 or more: a negative weight rewards the fault")
+    config.validate()
     if config.threads:
         torch.set_num_threads(config.threads)
     rank, world = _start_distributed(config.device)
@@ -299,13 +194,9 @@ def _save(trainer: Trainer, config: TrainConfig, state: dict, path: Path, rank: 
     save_checkpoint(checkpoint, path)
 
 
-#: Settings that older checkpoints do not record, with the value those checkpoints had.
-_UNSAVED_SETTINGS = {"mode_conditioning": False}
-
-
 def _resume(trainer: Trainer, path: Path, config: TrainConfig, device: torch.device) -> dict:
     checkpoint = load_checkpoint(path, device)
-    saved = TrainConfig(**{**_UNSAVED_SETTINGS, **checkpoint["train_config"]})
+    saved = saved_config(checkpoint["train_config"])
     if saved.model_signature() != config.model_signature():
         raise BachganError(
             f"{path} was trained with other settings ({saved.model_signature()}); "

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
 from .audio import SAMPLE_RATE, render_audio
+from .config import MODEL_SIZES, TrainConfig
 from .corpus import load_rolls
 from .dataset import load_windows, transpose_batch, window_modes
+from .decoding import decode_output
 from .encoding import CHORALE_ENCODING, decode
 from .harmony import harmony_profile
 from .image import seed_training_images
@@ -37,41 +39,8 @@ from .models import (
 )
 from .models.musegan import critic_input
 from .plot import roll_rgb
-from .sample import decode_output
 
-if TYPE_CHECKING:
-    from .train import TrainConfig
-
-__all__ = ["ARCHITECTURES", "MODEL_SIZES", "TEXTURE_MATCHES", "Trainer", "make_trainer"]
-
-
-#: What the texture term compares: batch means, or each statistic's sorted values.
-TEXTURE_MATCHES = ("mean", "distribution")
-
-#: Model sizes by name: ``default`` (the shipped chorale model) decides pitches per eighth note
-#: and may split an eighth into two sixteenths; its critic also sees parallel perfect motion
-#: and the window's pitch-class distribution. ``eighths`` is the earlier eighth-note-only
-#: model, ``sixteenths`` decides every sixteenth; ``tiny`` is for smoke tests.
-MODEL_SIZES = {
-    "default": {
-        "generated_steps_per_bar": 8,
-        "sixteenth_refinement": True,
-        "critic_motion_features": True,
-        "critic_window_chroma": True,
-    },
-    "eighths": {"generated_steps_per_bar": 8, "critic_motion_features": True},
-    "sixteenths": {"critic_motion_features": True},
-    "tiny": {
-        "channels": 16,
-        "temporal_channels": 16,
-        "critic_channels": 16,
-        "pitch_embedding": 8,
-        "z_global": 8,
-        "z_bar": 8,
-        "z_voice": 4,
-        "z_voice_bar": 4,
-    },
-}
+__all__ = ["ARCHITECTURES", "Trainer", "make_trainer"]
 
 
 _EVAL_PIECES = 128
@@ -480,12 +449,6 @@ class SeedTrainer:
 
 
 ARCHITECTURES = {"musegan": MuseGANTrainer, "seed": SeedTrainer}
-
-#: Per-architecture defaults for settings the user leaves out.
-ARCH_DEFAULTS = {
-    "musegan": {"batch_size": 32, "learning_rate": 3e-4, "betas": (0.5, 0.9)},
-    "seed": {"batch_size": 10, "learning_rate": 2e-4, "betas": (0.5, 0.999)},
-}
 
 
 def make_trainer(config: TrainConfig, device: torch.device) -> Trainer:
