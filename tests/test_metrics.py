@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import make_roll
 
-from bachgan import metrics
+from bachgan import metrics, theory
 
 
 def roll_of(notes, n_steps=16):
@@ -57,13 +57,13 @@ def test_mode_in_signature_chooses_between_a_major_key_and_its_relative_minor():
     f_major = np.zeros(12)
     f_major[[5, 7, 9, 10, 0, 2, 4]] = 1
     f_major[[5, 0]] = 2
-    assert metrics.mode_in_signature(f_major, -1) == "major"
+    assert theory.mode_in_signature(f_major, -1) == "major"
     # ... and D harmonic minor (its C sharp), tonic and fifth twice as long.
     d_minor = np.zeros(12)
     d_minor[[2, 4, 5, 7, 9, 10, 1]] = 1
     d_minor[[2, 9]] = 2
-    assert metrics.mode_in_signature(d_minor, -1) == "minor"
-    assert metrics.mode_in_signature(np.zeros(12), 3) == "major"
+    assert theory.mode_in_signature(d_minor, -1) == "minor"
+    assert theory.mode_in_signature(np.zeros(12), 3) == "major"
 
 
 def test_parallel_fifths_and_octaves_are_found():

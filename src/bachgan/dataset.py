@@ -16,7 +16,7 @@ import torch
 from .corpus import load_rolls
 from .encoding import Encoding, encode, make_windows
 from .errors import BachganError
-from .metrics import key_of_histogram
+from .theory import key_of_histogram
 
 __all__ = ["WindowSet", "load_windows", "transpose_batch", "window_modes"]
 

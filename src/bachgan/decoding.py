@@ -18,7 +18,7 @@ sequence that maximises the generator's log-probability minus a cost for every f
 * a crossing: a voice sounding above the voice written over it;
 * a note outside the piece's key: the key whose Krumhansl-Schmuckler profile its expected
   pitch classes (the generator's probabilities summed over voices and steps) fit best, and
-  its major or harmonic minor scale (:func:`bachgan.metrics.scale_of_key`). Bach does write
+  its major or harmonic minor scale (:func:`bachgan.theory.scale_of_key`). Bach does write
   such notes (9 % of his), so this cost is small: it decides between nearly equally likely
   pitches, not against the generator.
 
@@ -36,9 +36,9 @@ import numpy as np
 import torch
 
 from .encoding import Encoding, decode
-from .metrics import key_of_histogram, scale_of_key
 from .models.musegan import GeneratorOutput
 from .roll import VOICE_NAMES, Roll
+from .theory import key_of_histogram, scale_of_key
 
 __all__ = [
     "BINARIZATIONS",

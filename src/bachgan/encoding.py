@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .roll import Notes, Roll
+from .theory import key_signature_of_histogram, pitch_class_weights
 
 __all__ = [
     "CHORALE_ENCODING",
-    "MAJOR_SCALE",
     "Encoding",
     "decode",
     "encode",
@@ -28,8 +28,6 @@ __all__ = [
     "key_shift",
     "make_windows",
 ]
-
-MAJOR_SCALE = np.array([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1], dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -92,12 +90,9 @@ def key_shift(fifths: int) -> int:
 
 def estimate_key_fifths(roll: Roll) -> int:
     """The key signature whose major scale holds the most sounding steps (a quick estimate for
-    files that carry no key)."""
-    weights = roll.sounding.sum(axis=(0, 1)).astype(float)
-    pitch_classes = (np.arange(roll.n_pitches) + roll.lowest_pitch) % 12
-    histogram = np.bincount(pitch_classes, weights=weights, minlength=12)
-    fits = [histogram[np.roll(MAJOR_SCALE, (7 * f) % 12)].sum() for f in range(-6, 6)]
-    return int(np.argmax(fits)) - 6
+    files that carry no key; :func:`~bachgan.theory.key_signature_of_histogram`)."""
+    weights = roll.sounding.sum(axis=(0, 1))
+    return key_signature_of_histogram(pitch_class_weights(weights, roll.lowest_pitch))
 
 
 def encode(roll: Roll, encoding: Encoding, normalize_key: bool = True) -> tuple[np.ndarray, ...]:

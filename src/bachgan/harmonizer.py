@@ -22,10 +22,11 @@ from .decoding import DEFAULT_RULES, DecodingRules, hold_lone_rests, voice_leadi
 from .encoding import Encoding, decode, encode, estimate_key_fifths, key_shift
 from .errors import BachganError
 from .limits import clamp_tempo
-from .metrics import mode_in_signature, pitch_class_histogram
+from .metrics import pitch_class_histogram
 from .models.musegan import Noise, VoiceLeadingFaults
 from .roll import VOICE_NAMES, Roll
 from .sample import KEY_MODES, LoadedModel, hold_final_chord, load_model
+from .theory import mode_in_signature
 
 __all__ = [
     "RULE_WEIGHT",

@@ -27,19 +27,14 @@ from collections import Counter
 
 import numpy as np
 
-from .metrics import (
-    best_key,
-    jensen_shannon,
-    mode_in_signature,
-    pitch_class_histogram,
-    voice_lines,
-)
+from .metrics import best_key, jensen_shannon, pitch_class_histogram, voice_lines
 from .roll import Roll
 from .theory import (
     COMPLETE,
     CONSONANT,
     DISSONANT,
     identify_chord,
+    mode_in_signature,
     pitch_class_set,
     root_motion,
     sonority_class,
@@ -272,7 +267,7 @@ def cadence(roll: Roll) -> dict[str, bool]:
 
 def tonic_of(roll: Roll) -> int:
     """The tonic pitch class of a piece: with a key signature, its major key or its relative
-    minor, whichever the notes fit better (:func:`~bachgan.metrics.mode_in_signature`);
+    minor, whichever the notes fit better (:func:`~bachgan.theory.mode_in_signature`);
     without one, the Krumhansl-Schmuckler key of all its notes."""
     if roll.key_fifths is None:
         return best_key(roll)[0]

@@ -31,6 +31,7 @@ import itertools
 import numpy as np
 
 from .roll import Roll
+from .theory import key_of_histogram, pitch_class_weights, scale_of_key
 
 __all__ = [
     "FEATURES",
@@ -42,9 +43,7 @@ __all__ = [
     "frechet_distance",
     "in_key_ratio",
     "jensen_shannon",
-    "key_of_histogram",
     "large_leap_rate",
-    "mode_in_signature",
     "onsets_per_beat",
     "out_of_range_rate",
     "parallel_per_bar",
@@ -53,25 +52,12 @@ __all__ = [
     "pitch_classes_per_bar",
     "polyphony",
     "qualified_note_rate",
-    "scale_of_key",
     "voice_crossing_rate",
     "voice_lines",
 ]
 
 #: Usual ranges (MIDI pitch, inclusive) of soprano, alto, tenor and bass.
 USUAL_RANGES = ((60, 81), (53, 74), (48, 69), (40, 64))
-_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-#: Every key's profile, standardised: rows 0-11 major on C..B, rows 12-23 minor.
-_KEY_PROFILES = np.array(
-    [
-        (np.roll(profile, tonic) - profile.mean()) / profile.std()
-        for profile in (_MAJOR_PROFILE, _MINOR_PROFILE)
-        for tonic in range(12)
-    ]
-)
-_MAJOR_SCALE = np.array([0, 2, 4, 5, 7, 9, 11])
-_HARMONIC_MINOR_SCALE = np.array([0, 2, 3, 5, 7, 8, 11])
 
 
 def _pitches(roll: Roll) -> np.ndarray:
@@ -118,8 +104,7 @@ def onsets_per_beat(roll: Roll) -> float:
 
 def pitch_class_histogram(roll: Roll) -> np.ndarray:
     """Duration-weighted pitch-class distribution, ``(12,)``, summing to 1 (or all zeros)."""
-    weights = roll.sounding.sum(axis=(0, 1)).astype(float)
-    histogram = np.bincount(_pitches(roll) % 12, weights=weights, minlength=12)
+    histogram = pitch_class_weights(roll.sounding.sum(axis=(0, 1)), roll.lowest_pitch)
     total = histogram.sum()
     return histogram / total if total else histogram
 
@@ -128,37 +113,6 @@ def best_key(roll: Roll) -> tuple[int, str]:
     """``(tonic pitch class, "major" | "minor")`` with the highest Krumhansl-Schmuckler
     correlation."""
     return key_of_histogram(pitch_class_histogram(roll))
-
-
-def key_of_histogram(histogram: np.ndarray) -> tuple[int, str]:
-    """``(tonic, mode)`` whose Krumhansl-Schmuckler profile correlates best with a ``(12,)``
-    pitch-class histogram (C major for an empty one or one without any correlation; the
-    first of equally good keys, major before minor and lower tonics first)."""
-    if not np.any(histogram) or np.ptp(histogram) == 0:
-        return 0, "major"
-    centred = (histogram - histogram.mean()) / histogram.std()
-    scores = _KEY_PROFILES @ centred
-    best = int(np.argmax(scores))
-    return best % 12, ("major", "minor")[best // 12]
-
-
-def mode_in_signature(histogram: np.ndarray, fifths: int) -> str:
-    """``"major"`` or ``"minor"``: which of the two keys of the key signature with ``fifths``
-    (sharps positive, flats negative), its major key or its relative minor, a ``(12,)``
-    pitch-class histogram correlates with better (Krumhansl-Schmuckler); major when tied or
-    empty."""
-    if not np.any(histogram):
-        return "major"
-    tonic = (7 * fifths) % 12
-    major = np.corrcoef(histogram, np.roll(_MAJOR_PROFILE, tonic))[0, 1]
-    minor = np.corrcoef(histogram, np.roll(_MINOR_PROFILE, (tonic + 9) % 12))[0, 1]
-    return "minor" if np.isfinite(minor) and (not np.isfinite(major) or minor > major) else "major"
-
-
-def scale_of_key(tonic: int, mode: str) -> np.ndarray:
-    """The pitch classes :func:`in_key_ratio` counts as in the key: the major scale on
-    ``tonic``, or its harmonic minor scale."""
-    return (tonic + (_MAJOR_SCALE if mode == "major" else _HARMONIC_MINOR_SCALE)) % 12
 
 
 def in_key_ratio(roll: Roll) -> float:

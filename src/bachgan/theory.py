@@ -1,4 +1,6 @@
-"""Music theory on pitch classes and voice lines, shared by the metrics and the judges.
+"""Music theory on pitch classes, shared by the metrics, the judges, key normalisation, the
+decoding and the model's losses: keys (Krumhansl-Schmuckler profiles, key signatures), scales,
+chords.
 
 Pitch classes are integers 0-11 (C = 0). A *sonority* is the set of pitch classes sounding at
 one moment, all voices together. Its class is one of
@@ -28,11 +30,18 @@ __all__ = [
     "COMPLETE",
     "CONSONANT",
     "DISSONANT",
+    "HARMONIC_MINOR_SCALE",
+    "MAJOR_SCALE",
     "SONORITY_CLASSES",
     "Chord",
     "identify_chord",
+    "key_of_histogram",
+    "key_signature_of_histogram",
+    "mode_in_signature",
     "pitch_class_set",
+    "pitch_class_weights",
     "root_motion",
+    "scale_of_key",
     "sonority_class",
 ]
 
@@ -56,6 +65,66 @@ CHORD_SHAPES: dict[str, tuple[int, ...]] = {
 #: Qualities whose root cannot be told from the pitch classes (every inversion looks alike).
 _SYMMETRIC = ("augmented", "diminished seventh")
 _CONSONANT_TRIADS = ("major", "minor")
+
+
+_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+#: Every key's profile, standardised: rows 0-11 major on C..B, rows 12-23 minor.
+_KEY_PROFILES = np.array(
+    [
+        (np.roll(profile, tonic) - profile.mean()) / profile.std()
+        for profile in (_MAJOR_PROFILE, _MINOR_PROFILE)
+        for tonic in range(12)
+    ]
+)
+MAJOR_SCALE = np.array([0, 2, 4, 5, 7, 9, 11])
+HARMONIC_MINOR_SCALE = np.array([0, 2, 3, 5, 7, 8, 11])
+
+
+def key_of_histogram(histogram: np.ndarray) -> tuple[int, str]:
+    """``(tonic, mode)`` whose Krumhansl-Schmuckler profile correlates best with a ``(12,)``
+    pitch-class histogram (C major for an empty one or one without any correlation; the
+    first of equally good keys, major before minor and lower tonics first)."""
+    if not np.any(histogram) or np.ptp(histogram) == 0:
+        return 0, "major"
+    centred = (histogram - histogram.mean()) / histogram.std()
+    scores = _KEY_PROFILES @ centred
+    best = int(np.argmax(scores))
+    return best % 12, ("major", "minor")[best // 12]
+
+
+def mode_in_signature(histogram: np.ndarray, fifths: int) -> str:
+    """``"major"`` or ``"minor"``: which of the two keys of the key signature with ``fifths``
+    (sharps positive, flats negative), its major key or its relative minor, a ``(12,)``
+    pitch-class histogram correlates with better (Krumhansl-Schmuckler); major when tied or
+    empty."""
+    if not np.any(histogram):
+        return "major"
+    tonic = (7 * fifths) % 12
+    major = np.corrcoef(histogram, np.roll(_MAJOR_PROFILE, tonic))[0, 1]
+    minor = np.corrcoef(histogram, np.roll(_MINOR_PROFILE, (tonic + 9) % 12))[0, 1]
+    return "minor" if np.isfinite(minor) and (not np.isfinite(major) or minor > major) else "major"
+
+
+def scale_of_key(tonic: int, mode: str) -> np.ndarray:
+    """The pitch classes :func:`in_key_ratio` counts as in the key: the major scale on
+    ``tonic``, or its harmonic minor scale."""
+    return (tonic + (MAJOR_SCALE if mode == "major" else HARMONIC_MINOR_SCALE)) % 12
+
+
+def pitch_class_weights(weights: np.ndarray, lowest_pitch: int) -> np.ndarray:
+    """``(12,)`` sums of ``weights`` (one per MIDI pitch from ``lowest_pitch`` up) by pitch
+    class."""
+    classes = (np.arange(len(weights)) + lowest_pitch) % 12
+    return np.bincount(classes, weights=np.asarray(weights, dtype=float), minlength=12)
+
+
+def key_signature_of_histogram(histogram: np.ndarray) -> int:
+    """The key signature (sharps positive, flats negative, -6..5) whose major scale holds the
+    most of a ``(12,)`` pitch-class histogram: the quick estimate that key normalisation uses
+    for files without a key."""
+    fits = [histogram[(MAJOR_SCALE + 7 * fifths) % 12].sum() for fifths in range(-6, 6)]
+    return int(np.argmax(fits)) - 6
 
 
 @dataclass(frozen=True)

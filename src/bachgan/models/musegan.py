@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..metrics import scale_of_key
+from ..theory import scale_of_key
 
 __all__ = [
     "Critic",
@@ -520,7 +520,7 @@ def _range_mask(config: MuseGANConfig) -> torch.Tensor:
 def _scale_matrix() -> torch.Tensor:
     """``(12, 24)``: column ``k`` marks the pitch classes of the major scale on tonic ``k``,
     column ``12 + k`` those of the harmonic minor scale on ``k`` (the scales of
-    :func:`bachgan.metrics.scale_of_key`)."""
+    :func:`bachgan.theory.scale_of_key`)."""
     scales = torch.zeros(12, 24)
     for tonic in range(12):
         scales[scale_of_key(tonic, "major"), tonic] = 1
