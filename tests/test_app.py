@@ -192,6 +192,23 @@ def test_example_melodies_are_whole_4_4_tunes():
         parse_melody("C4/1 H4/1")
 
 
+def test_only_the_users_mistakes_are_shown_as_such():
+    import gradio as gr
+
+    from bachgan.app import _friendly
+
+    def mistaken():
+        raise BachganError("choose between 1 and 16 bars")
+
+    def broken():
+        raise ValueError("every onset must also be sounding")
+
+    with pytest.raises(gr.Error, match="choose between 1 and 16 bars"):
+        _friendly(mistaken)()
+    with pytest.raises(gr.Error, match=r"Something went wrong \(ValueError\)"):
+        _friendly(broken)()
+
+
 def test_model_summary_names_the_model(studio):
     summary = studio.model_summary()
     assert "chorales.pt" in summary and f"{studio.model.step} generator steps" in summary

@@ -200,6 +200,7 @@ def test_harmonize_keeps_the_melody_and_adds_three_voices(tmp_path):
     assert (lines[1] <= lines[0])[both].mean() > 0.8
 
 
+@pytest.mark.slow
 def test_harmonize_steers_the_lower_voices_away_from_parallels_against_the_melody():
     melody = Roll.from_notes(Notes.from_tuples(ODE_TO_JOY), 1, 64)
     model = load_model()

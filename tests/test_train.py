@@ -150,6 +150,7 @@ def test_diverging_training_stops_and_keeps_the_last_good_checkpoint(
     assert load_checkpoint(tmp_path / "nan")["step"] == 2
 
 
+@pytest.mark.slow
 def test_seed_dcgan_trains_a_step(chorales, tmp_path):
     path = train(
         tiny(chorales, tmp_path / "seed", arch="seed", steps=1, batch_size=4), progress=False

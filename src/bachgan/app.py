@@ -123,14 +123,15 @@ def _show(piece: Piece) -> tuple:
 
 
 def _friendly(function: Callable) -> Callable:
-    """Run ``function``; a problem with the input becomes its message in the page, anything
-    else a short apology (the details go to the server's log)."""
+    """Run ``function``; a problem with the input (a :class:`BachganError`) becomes its
+    message in the page, anything else, internal errors such as a ``ValueError`` included, a
+    short apology (the details go to the server's log)."""
 
     @functools.wraps(function)
     def run(*args, **kwargs):
         try:
             return function(*args, **kwargs)
-        except (BachganError, ValueError) as error:
+        except BachganError as error:
             raise gr.Error(str(error)) from None
         except Exception as error:
             log.exception("request failed")
