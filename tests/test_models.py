@@ -93,17 +93,6 @@ def test_texture_statistics_can_add_the_crossing_rate():
     assert statistics[16].item() == pytest.approx(2 / 8)
 
 
-def test_texture_statistics_can_add_how_firmly_a_window_keeps_to_one_key():
-    # Seven notes: C, D, E, F sharp in the soprano, A and C sharp in the alto, B in the
-    # bass. G major holds six, all but the C sharp; no major or harmonic minor scale holds
-    # both C and C sharp.
-    voices = [[72, 74, 76, 78], [69, 69, 73, 73], [None] * 4, [59, 59, 59, 59]]
-    onsets = torch.tensor([[[1.0, 1, 1, 1], [1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 0, 0]]])
-    statistics = TextureStatistics(CONFIG, crossings=True, key_fit=True)(one_hot(voices), onsets)
-    assert statistics.shape == (1, 18)
-    assert statistics[0, 17].item() == pytest.approx(6 / 7)
-
-
 def test_voice_pitch_distribution_pools_each_voice_over_the_batch():
     # Two windows whose sopranos each hold one pitch, a different one: the batch's soprano
     # spreads evenly over both. The alto sings in one window only (rests do not count); the

@@ -257,40 +257,12 @@ def test_pitch_class_pairs_term_is_zero_on_the_data_and_grows_with_clashing_acci
     assert trainer._pitch_class_pairs_mismatch(clashing).item() > 1.0
 
 
-def test_distribution_texture_match_sees_more_than_the_means(chorales, tmp_path):
-    config = tiny(chorales, tmp_path / "run", texture_match="distribution")
-    trainer = make_trainer(config, CPU)
-    windows, onsets = trainer._real(torch.arange(len(trainer.data.pitch)))
-    assert trainer._texture_mismatch(windows, onsets, windows, onsets).item() == 0
-    # Half the windows twice over against all of them: means a little apart, spreads apart.
-    alike = torch.arange(len(windows)) // 2 * 2
-    by_mean = make_trainer(tiny(chorales, tmp_path / "mean"), CPU)
-    assert trainer._texture_mismatch(
-        windows[alike], onsets[alike], windows, onsets
-    ) > by_mean._texture_mismatch(windows[alike], onsets[alike], windows, onsets)
-    with pytest.raises(BachganError, match="unknown --texture-match"):
-        train(tiny(chorales, tmp_path / "bad", texture_match="median"))
-
-
-def test_the_key_fit_statistic_joins_the_texture_term(chorales, tmp_path):
-    trainer = make_trainer(tiny(chorales, tmp_path / "run", texture_key_fit=True), CPU)
-    windows, onsets = trainer._real(torch.arange(len(trainer.data.pitch)))
-    assert trainer.texture_scale.shape == (18,)  # 16 statistics, the crossing rate, key fit
-    # Every note moved up a tritone in half the voices: the windows leave their keys.
-    detuned = windows.clone()
-    detuned[:, 2:, :, :-1] = torch.roll(windows[:, 2:, :, :-1], shifts=6, dims=-1)
-    key_fit = trainer.texture(windows, onsets)[:, -1]
-    assert trainer.texture(detuned, onsets)[:, -1].mean() < key_fit.mean() - 0.1
-
-
 def test_optional_generator_terms_train_and_are_kept_in_the_checkpoint(chorales, tmp_path):
     options = dict(
         texture_weight=0.3,
         pitch_distribution_weight=3.0,
         pitch_class_pairs_weight=1.0,
         count_crossings=True,
-        texture_match="distribution",
-        texture_key_fit=True,
         mode_conditioning=True,
     )
     path = train(tiny(chorales, tmp_path / "run", **options), progress=False)

@@ -96,6 +96,8 @@ def _run_prepare(args: argparse.Namespace) -> None:
 
 # --------------------------------------------------------------------------- train
 def _add_train(commands) -> None:
+    from .config import MODEL_SIZES
+
     command = commands.add_parser(
         "train",
         help="train a GAN on a prepared data set (progress bar, TensorBoard, checkpoints)",
@@ -150,22 +152,6 @@ def _add_train(commands) -> None:
         "default: on)",
     )
     command.add_argument(
-        "--texture-match",
-        choices=("mean", "distribution"),
-        default="mean",
-        help="what the texture penalty matches: the batch's average of each statistic (mean, "
-        "the default) or its spread over windows as well (distribution: sorted values against "
-        "a real batch's)",
-    )
-    command.add_argument(
-        "--texture-key-fit",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="add to that penalty's statistics how much of each window keeps to its "
-        "best-fitting key (major or harmonic minor scale), so that windows stay in one key as "
-        "firmly as the data's (musegan; default: off)",
-    )
-    command.add_argument(
         "--pitch-distribution-weight",
         type=float,
         default=3.0,
@@ -189,9 +175,9 @@ def _add_train(commands) -> None:
     command.add_argument(
         "--model-size",
         default="default",
-        choices=("default", "eighths", "sixteenths", "tiny"),
+        choices=tuple(MODEL_SIZES),
         help="default decides pitches per eighth note and may split one into two sixteenths; "
-        "eighths never splits; sixteenths decides every sixteenth; tiny is for smoke runs",
+        "tiny is for smoke runs",
     )
     command.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     command.add_argument("--seed", type=int, default=0, help="random seed")
@@ -217,8 +203,6 @@ def _run_train(args: argparse.Namespace) -> None:
         voice_leading_weight=args.voice_leading_weight,
         count_crossings=args.count_crossings,
         texture_weight=args.texture_weight,
-        texture_match=args.texture_match,
-        texture_key_fit=args.texture_key_fit,
         mode_conditioning=args.mode_conditioning,
         pitch_distribution_weight=args.pitch_distribution_weight,
         pitch_class_pairs_weight=args.pitch_class_pairs_weight,

@@ -15,7 +15,6 @@ __all__ = [
     "DEFAULT_STEPS",
     "MODEL_SIZES",
     "OLD_CHECKPOINT_DEFAULTS",
-    "TEXTURE_MATCHES",
     "TrainConfig",
     "recorded_settings",
     "saved_config",
@@ -24,13 +23,10 @@ __all__ = [
 #: Generator steps of a run that sets neither ``steps`` nor ``minutes``.
 DEFAULT_STEPS = 2000
 
-#: What the texture term compares: batch means, or each statistic's sorted values.
-TEXTURE_MATCHES = ("mean", "distribution")
-
 #: Model sizes by name: ``default`` (the shipped chorale model) decides pitches per eighth note
 #: and may split an eighth into two sixteenths; its critic also sees parallel perfect motion
-#: and the window's pitch-class distribution. ``eighths`` is the earlier eighth-note-only
-#: model, ``sixteenths`` decides every sixteenth; ``tiny`` is for smoke tests.
+#: and the window's pitch-class distribution. ``tiny`` (which decides every sixteenth) is for
+#: smoke tests. The sizes tried and not kept are in docs/ABLATIONS.md.
 MODEL_SIZES = {
     "default": {
         "generated_steps_per_bar": 8,
@@ -38,8 +34,6 @@ MODEL_SIZES = {
         "critic_motion_features": True,
         "critic_window_chroma": True,
     },
-    "eighths": {"generated_steps_per_bar": 8, "critic_motion_features": True},
-    "sixteenths": {"critic_motion_features": True},
     "tiny": {
         "channels": 16,
         "temporal_channels": 16,
@@ -74,8 +68,6 @@ class TrainConfig:
     minutes: float | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
-    #: The critic's learning rate when it should differ from the generator's (TTUR).
-    critic_learning_rate: float | None = None
     betas: tuple[float, float] | None = None
     n_critic: int = 3
     gp_lambda: float = 10.0
@@ -83,7 +75,6 @@ class TrainConfig:
     bars: int = 4
     normalize_key: bool = True
     transpose: int = 0
-    binary_neurons: bool = True
     #: Weight of the generator's penalty for parallel fifths/octaves and leaps over an octave
     #: (faults per bar; musegan only). 0 leaves the generator to the critic alone.
     voice_leading_weight: float = 2.0
@@ -95,13 +86,6 @@ class TrainConfig:
     #: each pitch class (Huber distance of the batch mean, in the data's standard deviations;
     #: musegan only). 0 turns it off.
     texture_weight: float = 0.3
-    #: What that penalty matches: ``mean`` (the batch's average of each statistic) or
-    #: ``distribution`` (the batch's sorted values against a real batch's: the 1-D
-    #: Wasserstein distance, which also sees how the statistics vary from window to window).
-    texture_match: str = "mean"
-    #: Add to those statistics the share of each window's notes inside its best-fitting
-    #: major or harmonic minor scale (how firmly it keeps to one key).
-    texture_key_fit: bool = False
     #: Weight of the generator's penalty for a batch whose voices spread over fewer (or
     #: other) pitches than the training data's (total variation distance of each voice's
     #: pitch distribution pooled over the batch and over every training window; musegan
@@ -139,11 +123,6 @@ class TrainConfig:
             )
         if self.model_size not in MODEL_SIZES:
             raise BachganError(f"unknown model size {self.model_size!r}")
-        if self.texture_match not in TEXTURE_MATCHES:
-            raise BachganError(
-                f"unknown --texture-match {self.texture_match!r}; choose from "
-                + ", ".join(TEXTURE_MATCHES)
-            )
         if (self.steps is not None and self.steps < 1) or (
             self.minutes is not None and self.minutes <= 0
         ):

@@ -92,9 +92,7 @@ class MuseGANTrainer:
         ).to(device)
         # Crossings not counted as faults are matched to the data's rate instead.
         self.texture = TextureStatistics(
-            self.model_config,
-            crossings=not config.count_crossings,
-            key_fit=config.texture_key_fit,
+            self.model_config, crossings=not config.count_crossings
         ).to(device)
         self.texture_scale = self._data_texture_scale() if config.texture_weight else None
         self.pitch_target = (
@@ -107,8 +105,7 @@ class MuseGANTrainer:
         self.g, self.d = self.generator, self.critic
         rate, betas = config.learning_rate, tuple(config.betas)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), rate, betas=betas)
-        critic_rate = config.critic_learning_rate or rate
-        self.opt_d = torch.optim.Adam(self.critic.parameters(), critic_rate, betas=betas)
+        self.opt_d = torch.optim.Adam(self.critic.parameters(), rate, betas=betas)
         self.augment_rng = torch.Generator().manual_seed(config.seed)
         self.steps_done = 0
         self._reference: np.ndarray | None = None
@@ -133,7 +130,7 @@ class MuseGANTrainer:
         window in the given ``mode`` (those of the real batch it is compared with)."""
         noise = Noise.sample(self.model_config, batch, device=self.device)
         noise.mode = mode
-        return critic_input(module(noise), self.config.binary_neurons)
+        return critic_input(module(noise))
 
     def step(self, batches) -> dict[str, float]:
         batch = self.config.batch_size
@@ -194,18 +191,11 @@ class MuseGANTrainer:
         """Distance of the generated batch's texture statistics from a real batch's
         (transposed like every real batch), in the data's standard deviations: squared
         within one, linear beyond (Huber), so that an untrained generator far from the data
-        is not crushed by this term. With ``texture_match="mean"`` the batch means are
-        compared; with ``"distribution"`` each statistic's sorted values, averaged over the
-        batch (both batches are the same size)."""
+        is not crushed by this term. The batch means are compared."""
         generated = self.texture(pitch, onset) / self.texture_scale
         with torch.no_grad():
             real = self.texture(real_pitch, real_onset) / self.texture_scale
-        if self.config.texture_match == "mean":
-            return F.smooth_l1_loss(generated.mean(dim=0), real.mean(dim=0), reduction="sum")
-        matched = F.smooth_l1_loss(
-            generated.sort(dim=0).values, real.sort(dim=0).values, reduction="none"
-        )
-        return matched.mean(dim=0).sum()
+        return F.smooth_l1_loss(generated.mean(dim=0), real.mean(dim=0), reduction="sum")
 
     def _pitch_distribution_mismatch(self, pitch: torch.Tensor) -> torch.Tensor:
         """Total variation distance between each voice's pitch distribution over the

@@ -18,8 +18,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..theory import scale_of_key
-
 __all__ = [
     "Critic",
     "GeneratorOutput",
@@ -226,17 +224,14 @@ class MuseGANGenerator(nn.Module):
         return out.reshape(batch, self.config.n_voices, -1, steps).transpose(2, 3)
 
 
-def critic_input(output: GeneratorOutput, binary: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def critic_input(output: GeneratorOutput) -> tuple[torch.Tensor, torch.Tensor]:
     """What the critic sees of the generator's output: ``(pitch (B, V, T, C), onset (B, V, T))``.
 
-    With ``binary``, deterministic binary neurons: hard one-hot pitches and 0/1 onsets in the
-    forward pass, softmax/sigmoid gradients backward (straight-through). Without, the
-    probabilities themselves.
+    Deterministic binary neurons: hard one-hot pitches and 0/1 onsets in the forward pass,
+    softmax/sigmoid gradients backward (straight-through).
     """
     probs = output.pitch_logits.softmax(dim=-1)
     onset_probs = torch.sigmoid(output.onset_logits)
-    if not binary:
-        return probs, effective_onsets(probs, onset_probs)
     hard = F.one_hot(probs.argmax(dim=-1), probs.shape[-1]).to(probs.dtype)
     pitch = hard + probs - probs.detach()
     onset_bits = (onset_probs > 0.5).to(probs.dtype) + onset_probs - onset_probs.detach()
@@ -357,25 +352,19 @@ class TextureStatistics(nn.Module):
     sounding voice-steps on each of the 12 pitch classes and, with ``crossings``, the share
     of steps where two adjacent voices both sound and the lower one sounds above the upper
     (Bach crosses voices in about a fifth of his 4-bar windows; a generator that never does
-    is told apart by that alone) and, with ``key_fit``, the share of the window's notes
-    (onsets) inside its best-fitting key (the major or harmonic minor scale, of any tonic,
-    that holds the most). Exact on one-hot input, differentiable through straight-through
+    is told apart by that alone). Exact on one-hot input, differentiable through straight-through
     outputs, so the generator can be taught the data's averages."""
 
-    def __init__(
-        self, config: MuseGANConfig, crossings: bool = False, key_fit: bool = False
-    ) -> None:
+    def __init__(self, config: MuseGANConfig, crossings: bool = False) -> None:
         super().__init__()
         self.steps_per_bar = config.steps_per_bar
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
         self.crossings = crossings
         self.register_buffer("higher", _higher_matrix(config), persistent=False)
-        self.key_fit = key_fit
-        self.register_buffer("scales", _scale_matrix(), persistent=False)
 
     def forward(self, pitch: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
         """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` -> ``(B, 16)``, one
-        more column with ``crossings`` and one more with ``key_fit``."""
+        more column with ``crossings``."""
         batch, voices, steps, _ = pitch.shape
         beats = steps / (self.steps_per_bar // 4)
         chroma = (pitch @ self.chroma_matrix).reshape(batch, voices, -1, self.steps_per_bar, 12)
@@ -390,10 +379,6 @@ class TextureStatistics(nn.Module):
         columns = [classes_per_bar, polyphony, onsets / beats, short / beats, *shares.T]
         if self.crossings:
             columns.append(_crossing_rate(pitch, self.higher))
-        if self.key_fit:
-            starts = (chroma * onset.reshape(chroma.shape[:-1])[..., None]).sum(dim=(1, 2, 3))
-            starts = starts / starts.sum(dim=1, keepdim=True).clamp(min=1)
-            columns.append((starts @ self.scales).amax(dim=1))
         return torch.stack(columns, dim=1)
 
 
@@ -515,17 +500,6 @@ def _range_mask(config: MuseGANConfig) -> torch.Tensor:
         mask[voice, low : high + 1] = 0
     mask[:, -1] = 0
     return mask
-
-
-def _scale_matrix() -> torch.Tensor:
-    """``(12, 24)``: column ``k`` marks the pitch classes of the major scale on tonic ``k``,
-    column ``12 + k`` those of the harmonic minor scale on ``k`` (the scales of
-    :func:`bachgan.theory.scale_of_key`)."""
-    scales = torch.zeros(12, 24)
-    for tonic in range(12):
-        scales[scale_of_key(tonic, "major"), tonic] = 1
-        scales[scale_of_key(tonic, "minor"), 12 + tonic] = 1
-    return scales
 
 
 def _chroma_matrix(config: MuseGANConfig) -> torch.Tensor:
