@@ -48,6 +48,13 @@ def tiny(data, out, **overrides) -> TrainConfig:
     return TrainConfig(**{**settings, **overrides})
 
 
+def two_critic_steps(folder) -> str:
+    """A preset file of one research setting, as `train --preset` reads them."""
+    path = folder / "preset.json"
+    path.write_text('{"n_critic": 2}')
+    return str(path)
+
+
 def weights(path):
     checkpoint = load_checkpoint(path)
     return {**checkpoint["generator"], **{f"d.{k}": v for k, v in checkpoint["critic"].items()}}
@@ -83,8 +90,8 @@ def test_resume_after_sigkill_is_exact(chorales, tmp_path):
         "1000",
         "--batch-size",
         "8",
-        "--n-critic",
-        "2",
+        "--preset",
+        str(two_critic_steps(tmp_path)),
         "--model-size",
         "tiny",
         "--checkpoint-every",
@@ -131,6 +138,27 @@ def test_bad_inputs_are_clear_errors(chorales, tmp_path, capsys):
         train(tiny(chorales, tmp_path / "e"))
     assert main(["train", "--data", str(tmp_path / "missing.npz"), "--out", "x"]) == 2
     assert capsys.readouterr().err.startswith("bachgan: error: no data set")
+    assert main(["train", "--data", str(chorales), "--out", "x", "--preset", "nothing"]) == 2
+    assert "chorales, smoke are shipped" in capsys.readouterr().err
+    (tmp_path / "typo.json").write_text('{"n_critics": 2}')
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(chorales),
+                "--out",
+                "x",
+                "--preset",
+                str(tmp_path / "typo.json"),
+            ]
+        )
+        == 2
+    )
+    assert "unknown settings n_critics" in capsys.readouterr().err
+    argv = ["train", "--data", str(chorales), "--out", "x", "--steps", "2", "--minutes", "1"]
+    assert main(argv) == 2
+    assert "give --steps or --minutes, not both" in capsys.readouterr().err
 
 
 def test_diverging_training_stops_and_keeps_the_last_good_checkpoint(
@@ -177,8 +205,8 @@ def test_ddp_two_processes_keep_identical_weights(chorales, tmp_path):
         "3",
         "--batch-size",
         "4",
-        "--n-critic",
-        "2",
+        "--preset",
+        str(two_critic_steps(tmp_path)),
         "--model-size",
         "tiny",
         "--threads",
@@ -268,3 +296,17 @@ def test_optional_generator_terms_train_and_are_kept_in_the_checkpoint(chorales,
     path = train(tiny(chorales, tmp_path / "run", **options), progress=False)
     saved = load_checkpoint(path)["train_config"]
     assert {name: saved[name] for name in options} == options
+
+
+def test_the_chorales_preset_writes_out_the_defaults(chorales, tmp_path):
+    from bachgan.config import preset_settings
+
+    settings = preset_settings("chorales")
+    defaults = TrainConfig(str(chorales), str(tmp_path))
+    assert {name: getattr(defaults, name) for name in settings} == settings
+
+
+def test_the_smoke_preset_trains_in_seconds(chorales, tmp_path, capsys):
+    argv = ["train", "--data", str(chorales), "--out", str(tmp_path / "run"), "--preset", "smoke"]
+    assert main([*argv, "--threads", "1"]) == 0
+    assert load_checkpoint(tmp_path / "run")["step"] == 20

@@ -96,8 +96,6 @@ def _run_prepare(args: argparse.Namespace) -> None:
 
 # --------------------------------------------------------------------------- train
 def _add_train(commands) -> None:
-    from .config import MODEL_SIZES
-
     command = commands.add_parser(
         "train",
         help="train a GAN on a prepared data set (progress bar, TensorBoard, checkpoints)",
@@ -105,115 +103,59 @@ def _add_train(commands) -> None:
             "Train the MuseGAN-class chorale model (default) or the seed article's DCGAN. "
             "Writes RUN/config.json, RUN/checkpoint.pt (every --checkpoint-every steps, at the "
             "end and on Ctrl-C) and TensorBoard logs in RUN/tensorboard. For several processes "
-            "or machines, start it with torchrun."
+            "or machines, start it with torchrun. The shipped model's settings are the "
+            "defaults; research settings (loss weights, critic steps...) come from --preset."
         ),
     )
-    command.add_argument("--data", required=True, help="data set from `bachgan prepare`")
-    command.add_argument("--out", required=True, help="run folder")
-    command.add_argument("--arch", default="musegan", help="musegan (default) or seed")
-    length = command.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help="generator steps to train")
-    length.add_argument("--minutes", type=float, help="wall-clock minutes to train")
-    command.add_argument("--batch-size", type=int, help="windows per batch (musegan 32, seed 10)")
-    command.add_argument("--learning-rate", type=float, help="Adam learning rate")
-    command.add_argument("--n-critic", type=int, default=3, help="critic steps per generator step")
+    _add_config_options(command)
     command.add_argument(
-        "--transpose", type=int, default=0, help="random transposition of up to this many semitones"
+        "--preset",
+        help="a JSON file of further settings, or the name of a shipped one "
+        "(chorales: the shipped model's research settings, written out; smoke: a "
+        "one-minute check that training runs); options given here win",
     )
-    command.add_argument(
-        "--voice-leading-weight",
-        type=float,
-        default=2.0,
-        help="weight of the generator's penalty per parallel fifth/octave or leap over an "
-        "octave per bar (musegan; default 2, 0 turns it off)",
-    )
-    command.add_argument(
-        "--count-crossings",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="also count voice crossings (a voice above the voice written over it) among "
-        "those faults, so that the model learns never to cross voices (default: off: the "
-        "texture term matches the data's crossing rate instead)",
-    )
-    command.add_argument(
-        "--texture-weight",
-        type=float,
-        default=0.3,
-        help="weight of the generator's penalty for straying from the data's average pitch "
-        "classes per bar, polyphony, notes per beat, short notes per beat and share of each "
-        "pitch class (musegan; default 0.3, 0 turns it off)",
-    )
-    command.add_argument(
-        "--mode-conditioning",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="condition the model on each window's mode, major or minor, so that a piece is "
-        "clearly in one or the other and `generate --mode` can ask for either (musegan; "
-        "default: on)",
-    )
-    command.add_argument(
-        "--pitch-distribution-weight",
-        type=float,
-        default=3.0,
-        help="weight of the generator's penalty for a batch whose voices spread over fewer or "
-        "other pitches than the training data's, which keeps each voice's range wide (musegan; "
-        "default 3, 0 turns it off)",
-    )
-    command.add_argument(
-        "--pitch-class-pairs-weight",
-        type=float,
-        default=0.3,
-        help="weight of the generator's penalty for pitch classes that share a bar more or "
-        "less often than in the data, such as F and F sharp, which keeps each bar in one key "
-        "(musegan; default 0.3, 0 turns it off)",
-    )
-    command.add_argument(
-        "--no-key-normalization",
-        action="store_true",
-        help="keep pieces in their own keys instead of C major / A minor",
-    )
-    command.add_argument(
-        "--model-size",
-        default="default",
-        choices=tuple(MODEL_SIZES),
-        help="default decides pitches per eighth note and may split one into two sixteenths; "
-        "tiny is for smoke runs",
-    )
-    command.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    command.add_argument("--seed", type=int, default=0, help="random seed")
-    command.add_argument("--device", default="cpu", help="cpu or cuda")
-    command.add_argument("--checkpoint-every", type=int, default=200, help="steps")
     command.add_argument("--resume", action="store_true", help="continue the run in --out")
     command.set_defaults(handler=_run_train)
 
 
-def _run_train(args: argparse.Namespace) -> None:
+def _add_config_options(command: argparse.ArgumentParser) -> None:
+    """One option per :class:`~bachgan.config.TrainConfig` field that carries option
+    metadata; an option left out keeps the preset's or the config's default."""
+    from dataclasses import MISSING, fields
+
     from .config import TrainConfig
+
+    for setting in fields(TrainConfig):
+        if "help" not in setting.metadata:
+            continue
+        flag = "--" + setting.name.replace("_", "-")
+        meta = setting.metadata
+        extra: dict = {"choices": meta["choices"] or None}
+        if setting.default is MISSING:
+            extra["required"] = True
+        elif isinstance(setting.default, bool):
+            extra = {"action": argparse.BooleanOptionalAction}
+        else:
+            extra["type"] = meta["type"] or type(setting.default)
+        default = "" if setting.default in (MISSING, None) else f" (default {setting.default})"
+        command.add_argument(
+            flag, dest=setting.name, default=None, help=meta["help"] + default, **extra
+        )
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    from dataclasses import fields
+
+    from .config import TrainConfig, preset_settings
     from .train import train
 
-    config = TrainConfig(
-        data=args.data,
-        out=args.out,
-        arch=args.arch,
-        steps=args.steps,
-        minutes=args.minutes,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        n_critic=args.n_critic,
-        voice_leading_weight=args.voice_leading_weight,
-        count_crossings=args.count_crossings,
-        texture_weight=args.texture_weight,
-        mode_conditioning=args.mode_conditioning,
-        pitch_distribution_weight=args.pitch_distribution_weight,
-        pitch_class_pairs_weight=args.pitch_class_pairs_weight,
-        transpose=args.transpose,
-        normalize_key=not args.no_key_normalization,
-        seed=args.seed,
-        device=args.device,
-        checkpoint_every=args.checkpoint_every,
-        model_size=args.model_size,
-        threads=args.threads,
-    )
+    settings = preset_settings(args.preset) if args.preset else {}
+    given = {
+        f.name: getattr(args, f.name)
+        for f in fields(TrainConfig)
+        if getattr(args, f.name, None) is not None
+    }
+    config = TrainConfig(**{**settings, **given})
     print(f"wrote {train(config, resume=args.resume)}")
 
 

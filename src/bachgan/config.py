@@ -6,7 +6,9 @@ A run's :class:`TrainConfig` is saved as ``config.json`` and inside each checkpo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 from .errors import BachganError
 
@@ -15,7 +17,10 @@ __all__ = [
     "DEFAULT_STEPS",
     "MODEL_SIZES",
     "OLD_CHECKPOINT_DEFAULTS",
+    "PRESETS",
     "TrainConfig",
+    "option",
+    "preset_settings",
     "recorded_settings",
     "saved_config",
 ]
@@ -57,24 +62,52 @@ ARCH_DEFAULTS = {
 OLD_CHECKPOINT_DEFAULTS = {"mode_conditioning": False, "count_crossings": True}
 
 
+def option(help: str, type: type | None = None, choices: tuple = ()) -> dict:
+    """Field metadata that makes a setting a ``bachgan train`` option (its flag is the
+    field's name with dashes; ``type`` for settings whose default is ``None``)."""
+    return {"help": help, "type": type, "choices": choices}
+
+
 @dataclass
 class TrainConfig:
-    """Every setting of a run; saved as ``config.json`` and inside each checkpoint."""
+    """Every setting of a run; saved as ``config.json`` and inside each checkpoint.
 
-    data: str
-    out: str
-    arch: str = "musegan"
-    steps: int | None = None
-    minutes: float | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
+    Settings with :func:`option` metadata are ``bachgan train`` options; the others are
+    research settings, set by a ``--preset`` file (:data:`PRESETS`).
+    """
+
+    data: str = field(metadata=option("data set from `bachgan prepare`"))
+    out: str = field(metadata=option("run folder"))
+    arch: str = field(
+        default="musegan",
+        metadata=option(
+            "the chorale model (musegan) or the article's DCGAN (seed)", choices=("musegan", "seed")
+        ),
+    )
+    steps: int | None = field(
+        default=None, metadata=option(f"generator steps to train (default {DEFAULT_STEPS})", int)
+    )
+    minutes: float | None = field(
+        default=None, metadata=option("wall-clock minutes to train, instead of --steps", float)
+    )
+    batch_size: int | None = field(
+        default=None, metadata=option("windows per batch (musegan 32, seed 10)", int)
+    )
+    learning_rate: float | None = field(
+        default=None, metadata=option("Adam learning rate (musegan 3e-4, seed 2e-4)", float)
+    )
     betas: tuple[float, float] | None = None
     n_critic: int = 3
     gp_lambda: float = 10.0
     ema_decay: float = 0.999
     bars: int = 4
-    normalize_key: bool = True
-    transpose: int = 0
+    normalize_key: bool = field(
+        default=True,
+        metadata=option("put every piece in C major / A minor (--no-normalize-key: own keys)"),
+    )
+    transpose: int = field(
+        default=0, metadata=option("random transposition of up to this many semitones")
+    )
     #: Weight of the generator's penalty for parallel fifths/octaves and leaps over an octave
     #: (faults per bar; musegan only). 0 leaves the generator to the critic alone.
     voice_leading_weight: float = 2.0
@@ -99,13 +132,22 @@ class TrainConfig:
     #: its pitch classes), so that a window is clearly in one or the other; ``bachgan
     #: generate --mode`` can then ask for either (musegan only).
     mode_conditioning: bool = True
-    seed: int = 0
-    device: str = "cpu"
-    checkpoint_every: int = 200
+    seed: int = field(default=0, metadata=option("random seed"))
+    device: str = field(default="cpu", metadata=option("cpu or cuda"))
+    checkpoint_every: int = field(default=200, metadata=option("steps between checkpoints"))
     log_every: int = 10
     eval_every: int = 100
-    threads: int | None = None
-    model_size: str = "default"
+    threads: int | None = field(
+        default=None, metadata=option("CPU threads (default: all cores)", int)
+    )
+    model_size: str = field(
+        default="default",
+        metadata=option(
+            "default decides pitches per eighth note and may split one into two sixteenths; "
+            "tiny is for smoke runs",
+            choices=("default", "tiny"),
+        ),
+    )
 
     def __post_init__(self) -> None:
         for name, value in ARCH_DEFAULTS.get(self.arch, {}).items():
@@ -123,6 +165,8 @@ class TrainConfig:
             )
         if self.model_size not in MODEL_SIZES:
             raise BachganError(f"unknown model size {self.model_size!r}")
+        if self.steps is not None and self.minutes is not None:
+            raise BachganError("give --steps or --minutes, not both")
         if (self.steps is not None and self.steps < 1) or (
             self.minutes is not None and self.minutes <= 0
         ):
@@ -161,3 +205,26 @@ def saved_config(train_config: dict) -> TrainConfig:
     known = {f.name for f in fields(TrainConfig)}
     values = recorded_settings(train_config)
     return TrainConfig(**{k: v for k, v in values.items() if k in known})
+
+
+#: Named settings files for ``bachgan train --preset NAME`` (or a path to such a JSON file).
+PRESETS = Path(__file__).parent / "presets"
+
+
+def preset_settings(name_or_path: str) -> dict:
+    """The settings of a preset: a name in :data:`PRESETS` or a JSON file of
+    :class:`TrainConfig` fields."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PRESETS / f"{name_or_path}.json"
+    try:
+        settings = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        names = ", ".join(sorted(p.stem for p in PRESETS.glob("*.json")))
+        raise BachganError(f"cannot read preset {name_or_path} ({names} are shipped)") from error
+    if not isinstance(settings, dict):
+        raise BachganError(f"preset {name_or_path} is not a JSON object of settings")
+    unknown = sorted(set(settings) - {f.name for f in fields(TrainConfig)} - {"data", "out"})
+    if unknown:
+        raise BachganError(f"preset {name_or_path}: unknown settings {', '.join(unknown)}")
+    return settings
