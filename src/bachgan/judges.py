@@ -31,6 +31,7 @@ from .theory import CHORD_SHAPES, SONORITY_CLASSES, identify_chord, root_motion,
 
 __all__ = [
     "JUDGES",
+    "MOST_PER_SIDE",
     "Verdict",
     "judge",
     "judge_features",
@@ -38,6 +39,8 @@ __all__ = [
     "shuffled_voices",
 ]
 
+#: Windows per side that a judge sees at most (more cost time and change little).
+MOST_PER_SIDE = 400
 _INTERVAL_CLIP = 5  # interval pairs: intervals clipped to a fourth either way
 _PAIR_BINS = 14  # 12 interval classes, crossed, a voice silent
 
@@ -189,13 +192,15 @@ def judge(
     second_groups: list[object] | None = None,
     folds: int = 5,
     seed: int = 0,
+    most: int = MOST_PER_SIDE,
 ) -> Verdict:
     """How well judge ``name`` tells ``first`` from ``second`` (windows of one length), by
-    grouped cross-validation; each window is its own group unless groups are given."""
+    grouped cross-validation; each window is its own group unless groups are given. Both
+    sides are subsampled to the smaller one's size, and to at most ``most`` windows."""
     rng = np.random.default_rng(seed)
     first_groups = first_groups or [("a", i) for i in range(len(first))]
     second_groups = second_groups or [("b", i) for i in range(len(second))]
-    n = min(len(first), len(second))
+    n = min(len(first), len(second), most)
     keep_first = np.sort(rng.permutation(len(first))[:n])
     keep_second = np.sort(rng.permutation(len(second))[:n])
     windows = [first[i] for i in keep_first] + [second[i] for i in keep_second]
