@@ -48,6 +48,11 @@ def tiny(data, out, **overrides) -> TrainConfig:
     return TrainConfig(**{**settings, **overrides})
 
 
+def term(trainer, name: str):
+    """The generator's loss term called ``name`` (models/losses.py)."""
+    return next(weighted.term for weighted in trainer.terms if weighted.name == name)
+
+
 def two_critic_steps(folder) -> str:
     """A preset file of one research setting, as `train --preset` reads them."""
     path = folder / "preset.json"
@@ -224,7 +229,7 @@ def test_texture_statistics_on_bach_agree_with_the_evaluation_metrics(chorales, 
     trainer = make_trainer(config, torch.device("cpu"))
     data = trainer.data
     one_hot = torch.nn.functional.one_hot(data.pitch, trainer.model_config.n_classes).float()
-    statistics = trainer.texture(one_hot, data.onset).mean(dim=0)
+    statistics = term(trainer, "texture").statistics(one_hot, data.onset).mean(dim=0)
     rolls = [
         decode(pitch.numpy(), onset.numpy() > 0, data.encoding)
         for pitch, onset in zip(data.pitch, data.onset, strict=True)
@@ -250,9 +255,10 @@ def test_pitch_distribution_term_grows_when_every_window_sings_the_same_pitches(
     config = tiny(chorales, tmp_path / "run", pitch_distribution_weight=1.0, count_crossings=True)
     trainer = make_trainer(config, torch.device("cpu"))
     every_window, _ = trainer._real(torch.arange(len(trainer.data.pitch)))
-    assert trainer._pitch_distribution_mismatch(every_window).item() == pytest.approx(0, abs=1e-5)
+    pitches = term(trainer, "pitches")
+    assert pitches(every_window, None, None, None).item() == pytest.approx(0, abs=1e-5)
     collapsed = every_window[:1].expand(8, -1, -1, -1)  # one window, eight times
-    assert trainer._pitch_distribution_mismatch(collapsed).item() > 0.5
+    assert pitches(collapsed, None, None, None).item() > 0.5
 
 
 def test_pitch_distribution_target_counts_every_training_window_and_its_transpositions(
@@ -262,12 +268,13 @@ def test_pitch_distribution_target_counts_every_training_window_and_its_transpos
     soprano = plain.data.pitch[:, 0]
     sung = soprano[soprano != plain.data.encoding.rest]
     expected = torch.bincount(sung, minlength=plain.model_config.n_classes - 1).float()
-    assert plain.pitch_target[0] == pytest.approx(expected / expected.sum())
+    assert term(plain, "pitches").target[0] == pytest.approx(expected / expected.sum())
     moved = make_trainer(
         tiny(chorales, tmp_path / "b", pitch_distribution_weight=1.0, transpose=3), CPU
     )
-    assert moved.pitch_target.sum(dim=1) == pytest.approx(torch.ones(4))
-    widened = (moved.pitch_target[0] > 0).sum() > (plain.pitch_target[0] > 0).sum()
+    moved_target, plain_target = term(moved, "pitches").target, term(plain, "pitches").target
+    assert moved_target.sum(dim=1) == pytest.approx(torch.ones(4))
+    widened = (moved_target[0] > 0).sum() > (plain_target[0] > 0).sum()
     assert widened, "transposed copies must reach pitches the plain data does not"
 
 
@@ -276,13 +283,14 @@ def test_pitch_class_pairs_term_is_zero_on_the_data_and_grows_with_clashing_acci
 ):
     trainer = make_trainer(tiny(chorales, tmp_path / "run", pitch_class_pairs_weight=1.0), CPU)
     every_window, _ = trainer._real(torch.arange(len(trainer.data.pitch)))
-    assert trainer._pitch_class_pairs_mismatch(every_window).item() == pytest.approx(0, abs=1e-5)
+    pairs = term(trainer, "pairs")
+    assert pairs(every_window, None, None, None).item() == pytest.approx(0, abs=1e-5)
     clashing = every_window.clone()
     alto = clashing[:, 1]
     sung = alto[..., :-1].sum(dim=-1) > 0
     raised = torch.roll(alto, shifts=1, dims=-1)  # every alto note a semitone higher
     clashing[:, 1] = torch.where(sung[..., None], raised, alto)
-    assert trainer._pitch_class_pairs_mismatch(clashing).item() > 1.0
+    assert pairs(clashing, None, None, None).item() > 1.0
 
 
 def test_optional_generator_terms_train_and_are_kept_in_the_checkpoint(chorales, tmp_path):

@@ -32,11 +32,8 @@ from .models import (
     SeedConfig,
     SeedDiscriminator,
     SeedGenerator,
-    TextureStatistics,
-    VoiceLeadingFaults,
-    bar_pitch_class_pairs,
-    voice_pitch_distribution,
 )
+from .models.losses import TrainingWindows, generator_terms
 from .models.musegan import critic_input
 from .plot import roll_rgb
 
@@ -87,20 +84,24 @@ class MuseGANTrainer:
         )
         self.generator = MuseGANGenerator(self.model_config).to(device)
         self.critic = Critic(self.model_config).to(device)
-        self.voice_leading_faults = VoiceLeadingFaults(
-            self.model_config, crossings=config.count_crossings
-        ).to(device)
-        # Crossings not counted as faults are matched to the data's rate instead.
-        self.texture = TextureStatistics(
-            self.model_config, crossings=not config.count_crossings
-        ).to(device)
-        self.texture_scale = self._data_texture_scale() if config.texture_weight else None
-        self.pitch_target = (
-            self._data_pitch_distribution() if config.pitch_distribution_weight else None
+        windows = TrainingWindows(
+            self.data.pitch,
+            self.data.onset,
+            lambda pitch, rng: transpose_batch(pitch, encoding, config.transpose, rng),
+            copies=8 if config.transpose else 1,
+            seed=config.seed,
         )
-        self.pairs_target = (
-            self._data_pitch_class_pairs() if config.pitch_class_pairs_weight else None
+        self.terms = generator_terms(
+            self.model_config,
+            windows,
+            config.voice_leading_weight,
+            config.texture_weight,
+            config.pitch_distribution_weight,
+            config.pitch_class_pairs_weight,
+            config.count_crossings,
         )
+        for weighted in self.terms:
+            weighted.term.to(device)
         self.ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.g, self.d = self.generator, self.critic
         rate, betas = config.learning_rate, tuple(config.betas)
@@ -142,117 +143,19 @@ class MuseGANTrainer:
         self.critic.requires_grad_(False)
         fake_pitch, fake_onset = self._fake(batch, self.g, mode)
         adversarial = -self.critic(fake_pitch, fake_onset, mode).mean()
-        faults = self.voice_leading_faults(fake_pitch).mean()
-        nothing = torch.zeros((), device=self.device)
-        texture = (
-            self._texture_mismatch(fake_pitch, fake_onset, real_pitch, real_onset)
-            if self.config.texture_weight
-            else nothing
-        )
-        pitches = (
-            self._pitch_distribution_mismatch(fake_pitch)
-            if self.config.pitch_distribution_weight
-            else nothing
-        )
-        pairs = (
-            self._pitch_class_pairs_mismatch(fake_pitch)
-            if self.config.pitch_class_pairs_weight
-            else nothing
-        )
-        loss_g = (
-            adversarial
-            + self.config.voice_leading_weight * faults
-            + self.config.texture_weight * texture
-            + self.config.pitch_distribution_weight * pitches
-            + self.config.pitch_class_pairs_weight * pairs
-        )
+        values = {}
+        loss_g = adversarial
+        for weighted in self.terms:
+            value = weighted.term(fake_pitch, fake_onset, real_pitch, real_onset)
+            values[weighted.name] = value.item()
+            loss_g = loss_g + weighted.weight * value
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         self.critic.requires_grad_(True)
         self.steps_done += 1
         self._update_ema()
-        return {
-            **critic_losses,
-            "generator": adversarial.item(),
-            "faults": faults.item(),
-            "texture": texture.item(),
-            "pitches": pitches.item(),
-            "pairs": pairs.item(),
-        }
-
-    def _texture_mismatch(
-        self,
-        pitch: torch.Tensor,
-        onset: torch.Tensor,
-        real_pitch: torch.Tensor,
-        real_onset: torch.Tensor,
-    ) -> torch.Tensor:
-        """Distance of the generated batch's texture statistics from a real batch's
-        (transposed like every real batch), in the data's standard deviations: squared
-        within one, linear beyond (Huber), so that an untrained generator far from the data
-        is not crushed by this term. The batch means are compared."""
-        generated = self.texture(pitch, onset) / self.texture_scale
-        with torch.no_grad():
-            real = self.texture(real_pitch, real_onset) / self.texture_scale
-        return F.smooth_l1_loss(generated.mean(dim=0), real.mean(dim=0), reduction="sum")
-
-    def _pitch_distribution_mismatch(self, pitch: torch.Tensor) -> torch.Tensor:
-        """Total variation distance between each voice's pitch distribution over the
-        generated batch and over every training window, summed over voices (0 to ``V``): it
-        grows when the batch's windows all keep to the same few pitches."""
-        return 0.5 * (voice_pitch_distribution(pitch) - self.pitch_target).abs().sum()
-
-    def _pitch_class_pairs_mismatch(self, pitch: torch.Tensor) -> torch.Tensor:
-        """Half the summed absolute difference between how often each two pitch classes
-        share a bar in the generated batch and in every training window (the diagonal: how
-        often each sounds in a bar)."""
-        generated = bar_pitch_class_pairs(pitch, self.model_config)
-        return 0.5 * (generated - self.pairs_target).abs().sum()
-
-    @torch.no_grad()
-    def _data_pitch_class_pairs(self, transposed_copies: int = 8) -> torch.Tensor:
-        """:func:`bar_pitch_class_pairs` over every training window; with random
-        transposition, over ``transposed_copies`` transposed copies of the data."""
-        copies = transposed_copies if self.config.transpose else 1
-        rng = torch.Generator().manual_seed(self.config.seed)
-        total = torch.zeros(12, 12)
-        for _ in range(copies):
-            for pitch in self.data.pitch.split(256):
-                moved = transpose_batch(pitch, self.data.encoding, self.config.transpose, rng)
-                one_hot = F.one_hot(moved, self.model_config.n_classes).float()
-                total += bar_pitch_class_pairs(one_hot, self.model_config) * len(pitch)
-        return (total / (copies * len(self.data))).to(self.device)
-
-    @torch.no_grad()
-    def _data_pitch_distribution(self, transposed_copies: int = 8) -> torch.Tensor:
-        """Each voice's pitch distribution ``(V, C - 1)`` pooled over every training window,
-        as the generator's batches should show it; with random transposition, pooled over
-        ``transposed_copies`` transposed copies of the data. A whole-data target, unlike one
-        real batch of a few dozen windows, does not move from step to step."""
-        copies = transposed_copies if self.config.transpose else 1
-        rng = torch.Generator().manual_seed(self.config.seed)
-        counts = torch.zeros(self.model_config.n_voices, self.model_config.n_classes - 1)
-        for _ in range(copies):
-            for pitch in self.data.pitch.split(256):
-                moved = transpose_batch(pitch, self.data.encoding, self.config.transpose, rng)
-                one_hot = F.one_hot(moved, self.model_config.n_classes).float()
-                counts += one_hot[..., :-1].sum(dim=(0, 2))
-        return (counts / counts.sum(dim=-1, keepdim=True).clamp(min=1)).to(self.device)
-
-    @torch.no_grad()
-    def _data_texture_scale(self) -> torch.Tensor:
-        """Standard deviation of each texture statistic over every training window."""
-        n_classes = self.model_config.n_classes
-        statistics = torch.cat(
-            [
-                self.texture(F.one_hot(pitch, n_classes).float(), onset)
-                for pitch, onset in zip(
-                    self.data.pitch.split(256), self.data.onset.split(256), strict=True
-                )
-            ]
-        )
-        return (statistics.std(dim=0) + 1e-6).to(self.device)
+        return {**critic_losses, "generator": adversarial.item(), **values}
 
     def _critic_step(
         self,
