@@ -8,22 +8,19 @@ DDP) and ``evaluate``.
 from __future__ import annotations
 
 import copy
-import re
 from typing import Protocol
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .audio import SAMPLE_RATE, render_audio
 from .config import MODEL_SIZES, TrainConfig
 from .corpus import load_rolls
 from .dataset import load_windows, transpose_batch, window_modes
 from .decoding import decode_output
 from .encoding import CHORALE_ENCODING, decode
-from .harmony import harmony_profile
 from .image import seed_training_images
-from .metrics import FEATURES, classifier_accuracy, frechet_distance, piece_features
+from .metrics import piece_features
 from .models import (
     Critic,
     MuseGANConfig,
@@ -35,7 +32,7 @@ from .models import (
 )
 from .models.losses import TrainingWindows, generator_terms
 from .models.musegan import critic_input
-from .plot import roll_rgb
+from .monitor import score_samples
 
 __all__ = ["ARCHITECTURES", "Trainer", "make_trainer"]
 
@@ -226,34 +223,16 @@ class MuseGANTrainer:
         self.steps_done = int(state["steps_done"])
 
     def evaluate(self, writer, step: int) -> float:
-        """Music metrics of 128 samples of the EMA generator against 128 training windows and
-        their harmony metrics (:mod:`bachgan.harmony`), logged to TensorBoard with four
-        piano-roll pictures and one sample's audio. Returns the
-        two-sample classifier's accuracy (lower is closer to the data; 0.5 is the floor): the
-        Fréchet distance of these few features swings too much from one evaluation to the
-        next to choose checkpoints by."""
+        """128 samples of the EMA generator scored against 128 training windows and logged
+        (:func:`bachgan.monitor.score_samples`). Returns the two-sample classifier's accuracy,
+        by which the best checkpoint is chosen: the Fréchet distance of these few features
+        swings too much from one evaluation to the next to choose checkpoints by."""
         noise = Noise.sample(
             self.model_config, _EVAL_PIECES, generator=torch.Generator().manual_seed(0)
         )
         with torch.no_grad():
             rolls = decode_output(self.ema(noise.to(self.device)), self.data.encoding)
-        generated = np.array([piece_features(roll) for roll in rolls])
-        reference = self._reference_features()
-        scale = reference.std(axis=0) + 1e-6
-        distance = frechet_distance(reference / scale, generated / scale)
-        accuracy = classifier_accuracy(reference, generated)
-        if writer:
-            for name, value in zip(FEATURES, generated.mean(axis=0), strict=True):
-                writer.add_scalar(f"music/{name}", value, step)
-            writer.add_scalar("music/frechet_distance", distance, step)
-            writer.add_scalar("music/classifier_accuracy", accuracy, step)
-            for name, value in harmony_profile(rolls).items():
-                writer.add_scalar("harmony/" + re.sub(r"\W+", "_", name).strip("_"), value, step)
-            for index, roll in enumerate(rolls[:4]):
-                writer.add_image(f"samples/{index}", roll_rgb(roll), step)
-            audio = render_audio(rolls[0]).mean(axis=1)
-            writer.add_audio("samples/0", torch.from_numpy(audio)[None], step, SAMPLE_RATE)
-        return accuracy
+        return score_samples(rolls, self._reference_features(), writer, step)
 
     def _reference_features(self) -> np.ndarray:
         if self._reference is None:
