@@ -233,12 +233,16 @@ def server(studio):
     app.close()
 
 
-def test_api_compose(server):
+def test_api_compose(server, studio):
     from gradio_client import Client
 
     client = Client(server, verbose=False)
     wav, picture, midi, facts = client.predict(2, 4, 90, 1, api_name="/compose")
     assert_playable((wav, picture, midi))
+    # Gradio keeps its files in the studio's folder and serves the pieces from there: no
+    # second copy of any piece on disk.
+    assert os.environ["GRADIO_TEMP_DIR"] == str(studio.workdir)
+    assert not [p for p in studio.workdir.rglob("*.wav") if "pieces" not in p.parts]
     assert [row[0] for row in facts["data"]][:2] == ["notes in the key", "pitch classes per bar"]
 
 
