@@ -16,7 +16,7 @@ import torch
 from .corpus import load_rolls
 from .encoding import Encoding, encode, make_windows
 from .errors import BachganError
-from .theory import key_of_histogram
+from .theory import key_of_histogram, pitch_class_weights
 
 __all__ = ["WindowSet", "load_windows", "transpose_batch", "window_modes"]
 
@@ -108,9 +108,8 @@ def window_modes(pitch: torch.Tensor, encoding: Encoding) -> torch.Tensor:
     Krumhansl-Schmuckler estimate of :func:`bachgan.metrics.best_key`, over the pitch
     classes of its sounding steps)."""
     indices = pitch.numpy().reshape(len(pitch), -1)
-    classes = np.where(indices == encoding.rest, 12, (indices + encoding.lowest_pitch) % 12)
     modes = [
-        key_of_histogram(np.bincount(window, minlength=13)[:12].astype(float))[1] == "minor"
-        for window in classes
+        key_of_histogram(pitch_class_weights(counts[:-1], encoding.lowest_pitch))[1] == "minor"
+        for counts in (np.bincount(window, minlength=encoding.n_classes) for window in indices)
     ]
     return torch.tensor(modes, dtype=torch.long)

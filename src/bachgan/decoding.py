@@ -38,7 +38,7 @@ import torch
 from .encoding import Encoding, decode
 from .models.musegan import GeneratorOutput
 from .roll import VOICE_NAMES, Roll
-from .theory import key_of_histogram, scale_of_key
+from .theory import key_of_histogram, pitch_class_weights, scale_of_key
 
 __all__ = [
     "BINARIZATIONS",
@@ -139,7 +139,7 @@ def _outside_key(log_probs: np.ndarray, lowest_pitch: int) -> np.ndarray:
     expected = np.exp(log_probs[..., :-1]).sum(axis=(1, 2))  # (B, C - 1)
     outside = np.zeros((len(log_probs), 1, 1, log_probs.shape[-1]))
     for piece, weights in enumerate(expected):
-        histogram = np.bincount(classes, weights=weights, minlength=12)
+        histogram = pitch_class_weights(weights, lowest_pitch)
         outside[piece, 0, 0, :-1] = ~np.isin(classes, scale_of_key(*key_of_histogram(histogram)))
     return outside
 
