@@ -78,6 +78,8 @@ def test_compose_writes_playable_piece_with_its_facts(studio):
     facts = {name: (value, bach) for name, value, bach in piece.facts}
     assert 0 <= float(facts["notes in the key"][0]) <= 1
     assert float(facts["voices sounding at once"][1]) > 1  # the reference's mean is shown
+    complete, reference_complete = facts["eighths that sound a full triad or seventh chord"]
+    assert 0 <= float(complete) <= 1 and 0 < float(reference_complete) <= 1
 
 
 def test_same_seed_same_piece(studio):
@@ -243,7 +245,11 @@ def test_api_compose(server, studio):
     # second copy of any piece on disk.
     assert os.environ["GRADIO_TEMP_DIR"] == str(studio.workdir)
     assert not [p for p in studio.workdir.rglob("*.wav") if "pieces" not in p.parts]
-    assert [row[0] for row in facts["data"]][:2] == ["notes in the key", "pitch classes per bar"]
+    labels = [row[0] for row in facts["data"]]
+    assert labels[:2] == [
+        "eighths that sound a full triad or seventh chord",
+        "dissonant chords on beats 1 and 3",
+    ]
 
 
 def test_api_bad_upload_is_a_message_and_the_server_keeps_serving(server, studio, tmp_path):

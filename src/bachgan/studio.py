@@ -19,6 +19,7 @@ import numpy as np
 from .errors import BachganError, SkipFile
 from .evaluate import as_windows, load_music, whole_pieces
 from .harmonizer import harmonize_with_fit
+from .harmony import harmony_profile
 from .melodies import EXAMPLE_MELODIES, example_melody
 from .metrics import FEATURES, piece_features
 from .midi import read_midi_conversion
@@ -49,6 +50,8 @@ LIMITS = Limits()
 
 #: The metrics shown for a piece, with the words a musician would use.
 SHOWN_METRICS = {
+    "complete sonorities (share of eighths)": "eighths that sound a full triad or seventh chord",
+    "dissonant sonorities on beats 1 and 3": "dissonant chords on beats 1 and 3",
     "in_key_ratio": "notes in the key",
     "pitch_classes_per_bar": "pitch classes per bar",
     "polyphony": "voices sounding at once",
@@ -195,7 +198,10 @@ class Studio:
     def facts(self, roll: Roll) -> list[tuple[str, str, str]]:
         """Rows of (metric, this piece, mean of Bach's chorales), originality last."""
         reference = self.reference()
-        values = dict(zip(FEATURES, piece_features(roll), strict=True))
+        values = {
+            **dict(zip(FEATURES, piece_features(roll), strict=True)),
+            **harmony_profile([roll]),
+        }
         rows = [
             (label, f"{values[name]:.3f}", f"{reference.means[name]:.3f}")
             for name, label in SHOWN_METRICS.items()
@@ -214,7 +220,10 @@ class Studio:
                 if not windows:
                     raise BachganError("the reference music has no 4-bar windows in 4/4")
                 features = np.array([piece_features(w) for w in windows]).mean(axis=0)
-                means = dict(zip(FEATURES, features.tolist(), strict=True))
+                means = {
+                    **dict(zip(FEATURES, features.tolist(), strict=True)),
+                    **harmony_profile(windows),
+                }
                 self._reference = _Reference(means, BarIndex(whole_pieces(music)))
             return self._reference
 
