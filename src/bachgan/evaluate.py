@@ -1,10 +1,12 @@
-"""Compare generated pieces with reference music: metrics, a two-sample classifier, Fréchet
-distance, pitch-class distance, originality; a JSON + Markdown report with plots.
+"""Compare generated pieces with reference music: harmony, cadences and lines
+(:mod:`bachgan.harmony`), the judges of :mod:`bachgan.judges` beside Bach against Bach and
+shuffled-voice Bach, the ten summary metrics with the weak classifier on each alone, Fréchet
+and pitch-class distances, and originality (:mod:`bachgan.originality`).
+:mod:`bachgan.report` writes the result.
 
 Both sides go through the same path: each piece is put in C major / A minor, its voices made
 monophonic, and cut into non-overlapping windows of ``window_bars`` bars, so that pieces of
-different lengths and keys are compared on equal terms. The classifier is also run on each
-metric alone, which says what gives the generated pieces away.
+different lengths and keys are compared on equal terms; cadences are judged on whole pieces.
 """
 
 from __future__ import annotations
