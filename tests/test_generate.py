@@ -74,8 +74,10 @@ def test_voice_leading_decoding_writes_the_same_music_with_fewer_parallels():
     joint = generate(n=40, bars=4, seed=1, model=model, final_chord=False)  # the default
     parallels = [np.mean([parallel_per_bar(r) for r in rolls]) for rolls in (argmax, joint)]
     assert parallels[1] < parallels[0] / 2
-    # The shipped model learned Bach's rate of voice crossings (0.007); the decoding keeps it.
-    assert 0 < np.mean([voice_crossing_rate(r) for r in joint]) < 2 * 0.007
+    # A model taught the data's rate of voice crossings is decoded with crossings free: the
+    # decoding keeps the crossings the model writes, neither banning nor adding them.
+    crossings = [np.mean([voice_crossing_rate(r) for r in rolls]) for rolls in (argmax, joint)]
+    assert crossings[1] == pytest.approx(crossings[0], rel=0.5)
     # Most notes are the argmax's own: only where a fault is avoided, or a voice holds its
     # note instead of resting alone, does a voice change.
     pairs = zip(argmax, joint, strict=True)
