@@ -26,7 +26,7 @@ import numpy as np
 
 from .harmony import NOTE_VALUES, ROOT_MOTIONS, note_value, sonorities
 from .metrics import piece_features, voice_lines
-from .roll import Roll
+from .roll import Notes, Roll
 from .theory import CHORD_SHAPES, SONORITY_CLASSES, identify_chord, root_motion, sonority_class
 
 __all__ = [
@@ -147,8 +147,9 @@ def _rhythm_features(window: Roll, notes) -> np.ndarray:
 
 # --------------------------------------------------------------------------- baselines
 def shuffled_voices(windows: list[Roll], seed: int = 0) -> list[Roll]:
-    """Windows whose four voices each come from a different window: real lines, chance
-    harmony (the baseline a harmony judge must beat easily)."""
+    """Windows whose voices each come from a window drawn at random for that voice (an
+    independent permutation per voice): real lines, chance harmony, the baseline a harmony
+    judge must tell from Bach easily."""
     rng = np.random.default_rng(seed)
     n = len(windows)
     picks = [rng.permutation(n) for _ in range(windows[0].n_tracks)] if n else []
@@ -174,7 +175,7 @@ def random_notes(windows: list[Roll], seed: int = 0) -> list[Roll]:
                 low, high = notes.pitch[mine].min(), notes.pitch[mine].max()
                 pitch[mine] = rng.integers(low - 3, high + 4, size=int(mine.sum()))
         pitch = np.clip(pitch, window.lowest_pitch, window.pitch_range[1])
-        moved = type(notes)(notes.track, pitch, notes.start, notes.duration)
+        moved = Notes(notes.track, pitch, notes.start, notes.duration)
         out.append(
             Roll.from_notes(
                 moved, window.n_tracks, window.n_steps, window.pitch_range, **window.meta()
