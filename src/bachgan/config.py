@@ -81,7 +81,8 @@ class TrainConfig:
     arch: str = field(
         default="musegan",
         metadata=option(
-            "the chorale model (musegan) or the article's DCGAN (seed)", choices=("musegan", "seed")
+            "the chorale model (musegan) or the article's DCGAN (seed)",
+            choices=tuple(ARCH_DEFAULTS),
         ),
     )
     steps: int | None = field(
@@ -145,7 +146,7 @@ class TrainConfig:
         metadata=option(
             "default decides pitches per eighth note and may split one into two sixteenths; "
             "tiny is for smoke runs",
-            choices=("default", "tiny"),
+            choices=tuple(MODEL_SIZES),
         ),
     )
 

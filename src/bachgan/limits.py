@@ -49,9 +49,9 @@ MAX_IMAGE_COLUMNS = 16_000
 MAX_AUDIO_SECONDS = 3600.0
 
 
-def check_tempo(bpm: float) -> float:
-    """``bpm`` as a float, or :class:`BachganError` outside :data:`TEMPO_RANGE_BPM`."""
-    low, high = TEMPO_RANGE_BPM
+def check_tempo(bpm: float, tempo_range: tuple[float, float] = TEMPO_RANGE_BPM) -> float:
+    """``bpm`` as a float, or :class:`BachganError` outside ``tempo_range``."""
+    low, high = tempo_range
     if not (math.isfinite(bpm) and low <= bpm <= high):
         raise BachganError(f"tempo {bpm:g} is outside {low:g}-{high:g} quarter notes per minute")
     return float(bpm)
@@ -71,7 +71,7 @@ def check_temperature(temperature: float) -> float:
     return float(temperature)
 
 
-def clamp_tempo(bpm: float) -> float:
-    """``bpm`` moved into :data:`TEMPO_RANGE_BPM` (a file's odd tempo marking)."""
-    low, high = TEMPO_RANGE_BPM
+def clamp_tempo(bpm: float, tempo_range: tuple[float, float] = TEMPO_RANGE_BPM) -> float:
+    """``bpm`` moved into ``tempo_range`` (a file's odd tempo marking); 100 if not finite."""
+    low, high = tempo_range
     return min(max(float(bpm), low), high) if math.isfinite(bpm) else 100.0

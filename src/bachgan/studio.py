@@ -20,6 +20,7 @@ from .errors import BachganError, SkipFile
 from .evaluate import as_windows, load_music, whole_pieces
 from .harmonizer import harmonize_with_fit
 from .harmony import harmony_profile
+from .limits import check_tempo, clamp_tempo
 from .melodies import EXAMPLE_MELODIES, example_melody
 from .metrics import FEATURES, piece_features
 from .midi import read_midi_conversion
@@ -112,13 +113,11 @@ class Studio:
         """A new piece; the same settings give the same piece."""
         self.tidy()
         bars, candidates = int(bars), int(candidates)
-        low, high = self.limits.tempo_range
         if not 1 <= bars <= self.limits.max_bars:
             raise BachganError(f"choose between 1 and {self.limits.max_bars} bars")
         if not 1 <= candidates <= self.limits.max_candidates:
             raise BachganError(f"choose between 1 and {self.limits.max_candidates} candidates")
-        if not low <= tempo_bpm <= high:
-            raise BachganError(f"choose a tempo between {low:g} and {high:g}")
+        check_tempo(tempo_bpm, self.limits.tempo_range)
         (roll,) = generate(
             1, bars, int(seed), self.model, tempo_bpm=tempo_bpm, candidates=candidates
         )
@@ -145,8 +144,8 @@ class Studio:
                 f"the melody has {melody.n_bars} bars; at most "
                 f"{self.limits.max_melody_bars} can be harmonized here"
             )
-        low, high = self.limits.tempo_range  # an odd tempo marking must not make huge audio
-        melody = replace(melody, tempo_bpm=min(max(melody.tempo_bpm, low), high))
+        # An odd tempo marking must not make huge audio.
+        melody = replace(melody, tempo_bpm=clamp_tempo(melody.tempo_bpm, self.limits.tempo_range))
         result = harmonize_with_fit(melody, self.model, int(seed), progress=progress)
         return self._finish(result.roll, f"{name}_harmonized")
 
