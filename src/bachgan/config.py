@@ -14,6 +14,7 @@ from .errors import BachganError
 
 __all__ = [
     "ARCH_DEFAULTS",
+    "COMPLETION_SIZES",
     "DEFAULT_STEPS",
     "MODEL_SIZES",
     "OLD_CHECKPOINT_DEFAULTS",
@@ -51,9 +52,22 @@ MODEL_SIZES = {
     },
 }
 
+#: Sizes of the conditional completion model (``arch="completion"``) by the same names.
+COMPLETION_SIZES = {
+    "default": {},
+    "tiny": {
+        "channels": 16,
+        "pitch_embedding": 8,
+        "z_channels": 4,
+        "critic_channels": 16,
+        "dilations": (1, 2, 4, 8),
+    },
+}
+
 #: Per-architecture defaults for settings the user leaves out.
 ARCH_DEFAULTS = {
     "musegan": {"batch_size": 32, "learning_rate": 3e-4, "betas": (0.5, 0.9)},
+    "completion": {"batch_size": 32, "learning_rate": 3e-4, "betas": (0.5, 0.9)},
     "seed": {"batch_size": 10, "learning_rate": 2e-4, "betas": (0.5, 0.999)},
 }
 
@@ -81,7 +95,8 @@ class TrainConfig:
     arch: str = field(
         default="musegan",
         metadata=option(
-            "the chorale model (musegan) or the article's DCGAN (seed)",
+            "the conditional chorale model (completion), the unconditional one (musegan) or "
+            "the article's DCGAN (seed)",
             choices=tuple(ARCH_DEFAULTS),
         ),
     )
@@ -129,6 +144,9 @@ class TrainConfig:
     #: often than in the training data, such as F and F sharp (half the summed absolute
     #: difference of the two pair matrices; musegan only). 0 turns it off.
     pitch_class_pairs_weight: float = 0.3
+    #: Weight of the completion model's reconstruction loss: cross-entropy of the generated
+    #: cells' pitches and onsets against the masked-out real ones (completion only).
+    reconstruction_weight: float = 1.0
     #: Condition generator and critic on each window's mode (major or minor, estimated from
     #: its pitch classes), so that a window is clearly in one or the other; ``bachgan
     #: generate --mode`` can then ask for either (musegan only).
@@ -177,6 +195,7 @@ class TrainConfig:
             "texture_weight",
             "pitch_distribution_weight",
             "pitch_class_pairs_weight",
+            "reconstruction_weight",
         ):
             if getattr(self, weight) < 0:
                 flag = "--" + weight.replace("_", "-")

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .config import MODEL_SIZES, TrainConfig
+from .completion import Revisions, complete_chorale
+from .config import COMPLETION_SIZES, MODEL_SIZES, TrainConfig
 from .corpus import load_rolls
 from .dataset import load_windows, transpose_batch, window_modes
 from .decoding import decode_output
@@ -30,8 +31,15 @@ from .models import (
     SeedDiscriminator,
     SeedGenerator,
 )
+from .models.completion import (
+    CompletionConfig,
+    CompletionGenerator,
+    complete,
+    completion_critic,
+    random_masks,
+)
 from .models.losses import TrainingWindows, generator_terms
-from .models.musegan import critic_input
+from .models.musegan import GeneratorOutput, critic_input
 from .monitor import score_samples
 
 __all__ = ["ARCHITECTURES", "Trainer", "make_trainer"]
@@ -136,7 +144,9 @@ class MuseGANTrainer:
             indices = batches.next()
             real_pitch, real_onset = self._real(indices)
             mode = self._real_modes(indices)
-            critic_losses = self._critic_step(real_pitch, real_onset, mode, batch)
+            with torch.no_grad():
+                fake = self._fake(batch, self.generator, mode)
+            critic_losses = self._critic_step((real_pitch, real_onset), fake, mode)
         self.critic.requires_grad_(False)
         fake_pitch, fake_onset = self._fake(batch, self.g, mode)
         adversarial = -self.critic(fake_pitch, fake_onset, mode).mean()
@@ -156,13 +166,15 @@ class MuseGANTrainer:
 
     def _critic_step(
         self,
-        real_pitch: torch.Tensor,
-        real_onset: torch.Tensor,
+        real: tuple[torch.Tensor, torch.Tensor],
+        fake: tuple[torch.Tensor, torch.Tensor],
         mode: torch.Tensor | None,
-        batch: int,
+        extra: torch.Tensor | None = None,
     ) -> dict[str, float]:
-        with torch.no_grad():
-            fake_pitch, fake_onset = self._fake(batch, self.generator, mode)
+        """One WGAN-GP critic update on ``real`` and ``fake`` (pitch, onset) batches; the
+        penalty is taken on interpolates of pitches and onsets together."""
+        (real_pitch, real_onset), (fake_pitch, fake_onset) = real, fake
+        batch = len(real_pitch)
         mix = torch.rand(batch, 1, 1, device=self.device)
         mixed_pitch = mix[..., None] * real_pitch + (1 - mix[..., None]) * fake_pitch
         mixed_onset = mix * real_onset + (1 - mix) * fake_onset
@@ -172,6 +184,7 @@ class MuseGANTrainer:
             torch.cat([real_pitch, fake_pitch, mixed_pitch]),
             torch.cat([real_onset, fake_onset, mixed_onset]),
             None if mode is None else mode.repeat(3),
+            *(() if extra is None else (extra.repeat(3, 1, 1),)),
         )
         real_score, fake_score, mixed_score = scores.split(batch)
         grads = torch.autograd.grad(
@@ -214,6 +227,9 @@ class MuseGANTrainer:
     def load_state_dict(self, state: dict) -> None:
         if MuseGANConfig.from_dict(state["model_config"]) != self.model_config:
             raise ValueError("the checkpoint's model sizes or voice ranges differ")
+        self._load_weights(state)
+
+    def _load_weights(self, state: dict) -> None:
         self.generator.load_state_dict(state["generator"])
         self.critic.load_state_dict(state["critic"])
         self.ema.load_state_dict(state["ema"])
@@ -245,6 +261,126 @@ class MuseGANTrainer:
             ]
             self._reference = np.array([piece_features(roll) for roll in rolls])
         return self._reference
+
+
+class CompletionTrainer(MuseGANTrainer):
+    """The conditional model: each real window gets a random mask (:func:`random_masks`); the
+    generator completes it, the critic compares completed and real windows with the mask as
+    an input, and the generator's loss adds the reconstruction cross-entropy of the cells it
+    wrote. Shares the WGAN-GP critic step, the EMA and the checkpoint state with
+    :class:`MuseGANTrainer`."""
+
+    shown = ("critic", "generator", "wasserstein", "reconstruction")
+
+    def __init__(self, config: TrainConfig, device: torch.device) -> None:
+        self.config, self.device = config, device
+        self.data = load_windows(
+            config.data, config.bars, config.normalize_key, config.transpose, base=CHORALE_ENCODING
+        )
+        encoding = self.data.encoding
+        self.modes = window_modes(self.data.pitch, encoding) if config.mode_conditioning else None
+        self.model_config = CompletionConfig(
+            n_classes=encoding.n_classes,
+            steps_per_bar=encoding.steps_per_bar,
+            bars=config.bars,
+            lowest_pitch=encoding.lowest_pitch,
+            voice_ranges=encoding.voice_ranges,
+            modes=2 if self.modes is not None else 0,
+            minor_share=self.modes.float().mean().item() if self.modes is not None else 0.0,
+            **COMPLETION_SIZES[config.model_size],
+        )
+        self.generator = CompletionGenerator(self.model_config).to(device)
+        self.critic = completion_critic(self.model_config).to(device)
+        self.ema = copy.deepcopy(self.generator).requires_grad_(False)
+        self.g, self.d = self.generator, self.critic
+        rate, betas = config.learning_rate, tuple(config.betas)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), rate, betas=betas)
+        self.opt_d = torch.optim.Adam(self.critic.parameters(), rate, betas=betas)
+        self.augment_rng = torch.Generator().manual_seed(config.seed)
+        self.steps_done = 0
+        self._reference: np.ndarray | None = None
+
+    def _masks(self, batch: int, steps: int) -> torch.Tensor:
+        config = self.model_config
+        masks = random_masks(batch, config.n_voices, steps, config.steps_per_beat, self.augment_rng)
+        return masks.to(self.device)
+
+    def _completed(self, module, real, mask, mode):
+        """The generator's output for ``real`` under ``mask`` and the completed windows."""
+        pitch, onset = real
+        noise = self.generator.noise(len(pitch), pitch.shape[2], device=self.device)
+        output = module(pitch, onset, mask, noise, mode)
+        return output, complete(output, pitch, onset, mask)
+
+    def step(self, batches) -> dict[str, float]:
+        for _ in range(self.config.n_critic):
+            indices = batches.next()
+            real, mode = self._real(indices), self._real_modes(indices)
+            mask = self._masks(len(indices), real[0].shape[2])
+            with torch.no_grad():
+                _, fake = self._completed(self.generator, real, mask, mode)
+            critic_losses = self._critic_step(real, fake, mode, mask)
+        self.critic.requires_grad_(False)
+        output, fake = self._completed(self.g, real, mask, mode)
+        adversarial = -self.critic(*fake, mode, mask).mean()
+        reconstruction = _reconstruction(output, real, mask)
+        loss_g = adversarial + self.config.reconstruction_weight * reconstruction
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.critic.requires_grad_(True)
+        self.steps_done += 1
+        self._update_ema()
+        return {
+            **critic_losses,
+            "generator": adversarial.item(),
+            "reconstruction": reconstruction.item(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        if CompletionConfig.from_dict(state["model_config"]) != self.model_config:
+            raise ValueError("the checkpoint's model sizes or voice ranges differ")
+        self._load_weights(state)
+
+    def evaluate(self, writer, step: int) -> float:
+        """128 chorales composed by the EMA generator (one pass and the default revisions)
+        scored against 128 training windows and logged, as :meth:`MuseGANTrainer.evaluate`."""
+        rng = torch.Generator().manual_seed(0)
+        config = self.model_config
+        shape = (_EVAL_PIECES, config.n_voices, config.bars * config.steps_per_bar)
+        rest = torch.full(shape, config.n_classes - 1, dtype=torch.long)
+        mode = (torch.rand(_EVAL_PIECES, generator=rng) < config.minor_share).long()
+        pitch, onset = complete_chorale(
+            self.ema.cpu(),
+            rest,
+            torch.zeros(shape),
+            torch.ones(shape),
+            mode if config.modes else None,
+            Revisions(),
+            rng,
+        )
+        self.ema.to(self.device)
+        rolls = [
+            decode(p.numpy(), o.numpy(), self.data.encoding)
+            for p, o in zip(pitch, onset, strict=True)
+        ]
+        return score_samples(rolls, self._reference_features(), writer, step)
+
+
+def _reconstruction(
+    output: GeneratorOutput, real: tuple[torch.Tensor, torch.Tensor], mask: torch.Tensor
+) -> torch.Tensor:
+    """Cross-entropy of the generated cells' pitches and onset bits against the real ones,
+    averaged over the masked cells."""
+    pitch, onset = real
+    cells = mask.sum().clamp(min=1)
+    pitch_loss = F.cross_entropy(
+        output.pitch_logits.flatten(0, 2), pitch.argmax(dim=-1).flatten(), reduction="none"
+    )
+    onset_loss = F.binary_cross_entropy_with_logits(
+        output.onset_logits.flatten(), onset.flatten(), reduction="none"
+    )
+    return ((pitch_loss + onset_loss) * mask.flatten()).sum() / cells
 
 
 class SeedTrainer:
@@ -320,7 +456,11 @@ class SeedTrainer:
             writer.add_image(f"samples/{index}", image.cpu(), step)
 
 
-ARCHITECTURES = {"musegan": MuseGANTrainer, "seed": SeedTrainer}
+ARCHITECTURES = {
+    "completion": CompletionTrainer,
+    "musegan": MuseGANTrainer,
+    "seed": SeedTrainer,
+}
 
 
 def make_trainer(config: TrainConfig, device: torch.device) -> Trainer:

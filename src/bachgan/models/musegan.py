@@ -62,6 +62,8 @@ class MuseGANConfig:
     #: the model begins writing eighths and learns where the data has sixteenths.
     sixteenth_refinement: bool = False
     pitch_embedding: int = 32
+    #: Per-step inputs the critic gets beside the music (the conditional model's mask).
+    critic_extra_features: int = 0
     #: Condition generator and critic on the window's mode: 0 (off) or 2 (major, minor).
     modes: int = 0
     #: The share of minor windows in the training data: how often :meth:`Noise.sample` asks
@@ -263,7 +265,7 @@ class Critic(nn.Module):
         n_features = v * e + pairs * 12 + 12 + 3 * v + 4
         n_features += pairs if config.critic_motion_features else 0
         n_features += 12 if config.critic_window_chroma else 0
-        n_features += config.modes
+        n_features += config.modes + config.critic_extra_features
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
         self.register_buffer("height", _heights(config), persistent=False)
         self.register_buffer("meter", _meter_features(config.steps_per_bar), persistent=False)
@@ -280,10 +282,15 @@ class Critic(nn.Module):
         self.score = nn.Linear(c, 1)
 
     def forward(
-        self, pitch: torch.Tensor, onset: torch.Tensor, mode: torch.Tensor | None = None
+        self,
+        pitch: torch.Tensor,
+        onset: torch.Tensor,
+        mode: torch.Tensor | None = None,
+        extra: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)`` and, for a
-        mode-conditioned critic, ``mode`` ``(B,)`` -> scores ``(B,)``."""
+        """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)``, for a
+        mode-conditioned critic ``mode`` ``(B,)``, and the ``extra`` per-step inputs
+        ``(B, critic_extra_features, T)`` when it has them -> scores ``(B,)``."""
         batch, _, steps, _ = pitch.shape
         embedded = self.pitch_embedding(pitch) + self.voice_embedding[None, :, None]
         chroma = pitch @ self.chroma_matrix  # (B, V, T, 12)
@@ -310,6 +317,8 @@ class Critic(nn.Module):
         if self.config.modes:
             modes = _mode_one_hot(mode, self.config, pitch)
             per_step.append(modes[:, None].expand(-1, steps, -1))
+        if self.config.critic_extra_features:
+            per_step.append(extra.transpose(1, 2))
         features = self.body(torch.cat(per_step, dim=2).transpose(1, 2))  # (B, c, bars)
         features = self.bars(_with_group_spread(features, self.config.critic_group))
         return self.score(features.transpose(1, 2)).mean(dim=(1, 2))
