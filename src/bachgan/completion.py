@@ -17,7 +17,7 @@ from torch.nn import functional as F
 
 from .models.completion import CompletionGenerator
 
-__all__ = ["Revisions", "complete_chorale"]
+__all__ = ["NO_REVISIONS", "Revisions", "complete_chorale", "compose_chorales"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,10 @@ class Revisions:
             return [self.last_share]
         step = (self.first_share - self.last_share) / (self.rounds - 1)
         return [self.first_share - k * step for k in range(self.rounds)]
+
+
+#: One pass of the generator and no revision.
+NO_REVISIONS = Revisions(rounds=0)
 
 
 @torch.no_grad()
@@ -82,3 +86,20 @@ def _write(
     new_onset = (output.onset_logits > 0).float()
     written = mask > 0
     return torch.where(written, new_pitch, pitch), torch.where(written, new_onset, onset)
+
+
+def compose_chorales(
+    generator: CompletionGenerator,
+    n: int,
+    steps: int,
+    mode: torch.Tensor | None,
+    revisions: Revisions,
+    rng: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` new chorales of ``steps`` steps: an empty chorale completed
+    (:func:`complete_chorale`). Returns ``(pitch, onset)`` codes ``(n, V, steps)``."""
+    shape = (n, generator.config.n_voices, steps)
+    rest = torch.full(shape, generator.config.n_classes - 1, dtype=torch.long)
+    return complete_chorale(
+        generator, rest, torch.zeros(shape), torch.ones(shape), mode, revisions, rng
+    )

@@ -1,12 +1,15 @@
 """Write the other three voices around a given melody with the trained generator.
 
-The method is latent optimisation (GAN inversion): a batch of latent points is optimised with
-Adam so that the generator's soprano matches the melody (cross-entropy on its pitch logits)
-while its alto, tenor and bass, sounding under the melody itself, avoid parallel perfect
-intervals, leaps over an octave and voice crossing; the best candidate's lower voices are
-then decoded under the melody with the voice-leading decoding (:mod:`bachgan.decoding`), and
-the melody itself is written back unchanged. No separate conditional model is
-needed, and since the generator is convolutional over bars, melodies of any length work.
+A conditional (``completion``) model completes the chorale whose soprano is the melody: one
+pass of the generator and its revision rounds (:mod:`bachgan.completion`).
+
+For an unconditional (``musegan``) model the method is latent optimisation (GAN inversion):
+a batch of latent points is optimised with Adam so that the generator's soprano matches the
+melody (cross-entropy on its pitch logits) while its alto, tenor and bass, sounding under the
+melody itself, avoid parallel perfect intervals, leaps over an octave and voice crossing; the
+best candidate's lower voices are then decoded under the melody with the voice-leading
+decoding (:mod:`bachgan.decoding`), and the melody itself is written back unchanged. Since
+both generators are convolutional over time, melodies of any length work.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .completion import NO_REVISIONS, Revisions, complete_chorale, compose_chorales
 from .decoding import DEFAULT_RULES, DecodingRules, hold_lone_rests, voice_leading_decode
 from .encoding import Encoding, decode, encode, estimate_key_fifths, key_shift
 from .errors import BachganError
@@ -25,7 +29,7 @@ from .limits import clamp_tempo
 from .metrics import pitch_class_histogram
 from .models.musegan import Noise, VoiceLeadingFaults
 from .roll import VOICE_NAMES, Roll
-from .sample import KEY_MODES, LoadedModel, hold_final_chord, load_model
+from .sample import DEFAULT_REVISIONS, KEY_MODES, LoadedModel, hold_final_chord, load_model
 from .theory import mode_in_signature
 
 __all__ = [
@@ -104,33 +108,51 @@ def harmonize_with_fit(
     progress: Callable[[float], None] | None = None,
     rule_weight: float = RULE_WEIGHT,
     rules: DecodingRules = DEFAULT_RULES,
+    revisions: Revisions = DEFAULT_REVISIONS,
 ) -> Harmonization:
-    """:func:`harmonize`, also reporting how well the latent optimisation fitted the melody;
-    ``progress`` is called with the fraction of the optimisation done, and ``rule_weight``
-    weighs the lower voices' part-writing faults under the melody (0: fit the melody only);
-    ``rules`` are the costs with which the lower voices are then decoded (all 0: each step's
-    most likely pitch)."""
+    """:func:`harmonize`, also reporting how well the generator's soprano fitted the melody.
+
+    A ``completion`` model writes the lower voices given the melody, in one pass and
+    ``revisions`` (its fit is 1). A ``musegan`` model finds them by latent optimisation:
+    ``steps`` of Adam on ``candidates`` latent points, ``progress`` called with the fraction
+    done, ``rule_weight`` weighing the lower voices' part-writing faults under the melody (0:
+    fit the melody only) and ``rules`` the costs with which the lower voices are then decoded
+    (all 0: each step's most likely pitch)."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     line = melody_line(melody)
     encoding = loaded.encoding
     if line.steps_per_bar != encoding.steps_per_bar or line.resolution != encoding.resolution:
         raise BachganError("only melodies in 4/4 can be harmonized (the model's meter)")
     fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
+    mode = melody_mode(line, fifths)
     shift = fit_soprano(line, key_shift(fifths), encoding, soprano_centre(loaded))
     target_pitch, target_onset = _encode_line(line, shift, encoding)
-    noise = _optimise(loaded, target_pitch, seed, steps, candidates, rule_weight, progress)
-    with torch.no_grad():
-        output = loaded.generator(noise)
-    log_probs = output.pitch_logits.log_softmax(dim=-1)[0].numpy()
-    fit = float((log_probs[0].argmax(axis=-1) == target_pitch).mean())
-    onset = (output.onset_logits > 0)[0].numpy()
     melody_codes = (target_pitch, target_onset)
-    pitch, onset = _lower_voices_under(melody_codes, log_probs, onset, encoding, rules)
-    key = {"key_fifths": fifths, "key_mode": melody_mode(line, fifths)}  # once transposed back
+    if loaded.completes:
+        pitch, onset = _complete_under(loaded, melody_codes, mode, seed, revisions)
+        fit = 1.0
+    else:
+        noise = _optimise(loaded, target_pitch, seed, steps, candidates, rule_weight, progress)
+        pitch, onset, fit = _decoded_under(loaded, noise, melody_codes, rules)
+    key = {"key_fifths": fifths, "key_mode": mode}  # once transposed back
     tempo = clamp_tempo(line.tempo_bpm)  # an absurd tempo marking is played within the limits
     roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=tempo, **key)
     roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
     return Harmonization(roll.transpose(-shift), fit)
+
+
+def _decoded_under(
+    loaded: LoadedModel, noise: Noise, melody_codes: tuple[np.ndarray, np.ndarray], rules
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The lower voices a musegan model writes from ``noise``, decoded under the melody, and
+    the share of steps where its own soprano sang the melody."""
+    with torch.no_grad():
+        output = loaded.generator(noise)
+    log_probs = output.pitch_logits.log_softmax(dim=-1)[0].numpy()
+    fit = float((log_probs[0].argmax(axis=-1) == melody_codes[0]).mean())
+    onset = (output.onset_logits > 0)[0].numpy()
+    pitch, onset = _lower_voices_under(melody_codes, log_probs, onset, loaded.encoding, rules)
+    return pitch, onset, fit
 
 
 def _lower_voices_under(
@@ -154,6 +176,28 @@ def _lower_voices_under(
     return pitch, onset
 
 
+def _complete_under(
+    loaded: LoadedModel,
+    melody_codes: tuple[np.ndarray, np.ndarray],
+    mode: str,
+    seed: int,
+    revisions: Revisions,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(V, T)`` codes: the melody as the soprano and the lower voices completed by a
+    completion model, in the melody's ``mode``."""
+    melody, melody_onset = melody_codes
+    voices, steps = loaded.config.n_voices, len(melody)
+    pitch = torch.full((1, voices, steps), loaded.encoding.rest, dtype=torch.long)
+    onset = torch.zeros(1, voices, steps)
+    pitch[0, 0], onset[0, 0] = torch.from_numpy(melody), torch.from_numpy(melody_onset).float()
+    free = torch.ones(1, voices, steps)
+    free[0, 0] = 0
+    modes = torch.tensor([KEY_MODES.index(mode)]) if loaded.config.modes else None
+    rng = torch.Generator().manual_seed(seed)
+    pitch, onset = complete_chorale(loaded.generator, pitch, onset, free, modes, revisions, rng)
+    return pitch[0].numpy(), onset[0].numpy()
+
+
 def fit_soprano(line: Roll, shift: int, encoding: Encoding, centre: float) -> int:
     """The transposition into C major / A minor, ``shift`` give or take octaves, that puts
     the melody inside the model's soprano range with its average pitch nearest ``centre``
@@ -175,10 +219,18 @@ def fit_soprano(line: Roll, shift: int, encoding: Encoding, centre: float) -> in
 
 
 def soprano_centre(loaded: LoadedModel, windows: int = 64) -> float:
-    """The average MIDI pitch of the model's soprano over ``windows`` fixed samples."""
-    noise = Noise.sample(loaded.config, windows, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        soprano = loaded.generator(noise).pitch_logits[:, 0].argmax(dim=-1)
+    """The average MIDI pitch of the model's soprano over ``windows`` fixed samples (of one
+    pass, for a completion model)."""
+    rng = torch.Generator().manual_seed(0)
+    if loaded.completes:
+        steps = loaded.config.bars * loaded.config.steps_per_bar
+        mode = torch.zeros(windows, dtype=torch.long) if loaded.config.modes else None
+        pitch, _ = compose_chorales(loaded.generator, windows, steps, mode, NO_REVISIONS, rng)
+        soprano = pitch[:, 0]
+    else:
+        noise = Noise.sample(loaded.config, windows, generator=rng)
+        with torch.no_grad():
+            soprano = loaded.generator(noise).pitch_logits[:, 0].argmax(dim=-1)
     sounding = soprano[soprano != loaded.encoding.rest]
     return float(sounding.float().mean()) + loaded.encoding.lowest_pitch
 

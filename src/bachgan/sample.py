@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from .checkpoint import load_checkpoint
+from .completion import Revisions, compose_chorales
 from .config import recorded_settings
 from .decoding import DEFAULT_BINARIZATION, DEFAULT_RULES, DecodingRules, decode_output
-from .encoding import Encoding
+from .encoding import Encoding, decode
 from .errors import BachganError
 from .limits import (
     MAX_BARS,
@@ -22,6 +24,11 @@ from .limits import (
     check_temperature,
     check_tempo,
 )
+from .models.completion import (
+    CompletionConfig,
+    CompletionGenerator,
+    completion_critic,
+)
 from .models.musegan import (
     Critic,
     GeneratorOutput,
@@ -30,9 +37,11 @@ from .models.musegan import (
     Noise,
     critic_input,
 )
-from .roll import Roll
+from .roll import VOICE_NAMES, Roll
 
 __all__ = [
+    "CHORALE_ARCHITECTURES",
+    "DEFAULT_REVISIONS",
     "KEY_MODES",
     "LoadedModel",
     "decoding_rules",
@@ -44,6 +53,13 @@ __all__ = [
     "seed_compositions",
 ]
 
+#: The chorale models by ``arch``: their sizes, generator and critic.
+CHORALE_ARCHITECTURES = {
+    "completion": (CompletionConfig, CompletionGenerator, completion_critic),
+    "musegan": (MuseGANConfig, MuseGANGenerator, Critic),
+}
+#: How a completion model revises what it composes, unless asked otherwise.
+DEFAULT_REVISIONS = Revisions()
 #: The modes a mode-conditioned model writes in, by index.
 KEY_MODES = ("major", "minor")
 #: Bars of samples that one pass of the generator or critic handles (the shipped model needs
@@ -53,11 +69,12 @@ _BARS_PER_PASS = 256
 
 @dataclass
 class LoadedModel:
-    """A trained chorale generator ready to sample: EMA weights, its encoding and sizes."""
+    """A trained chorale generator ready to sample: EMA weights, its encoding and sizes; a
+    conditional (``completion``) or an unconditional (``musegan``) one."""
 
-    generator: MuseGANGenerator
+    generator: MuseGANGenerator | CompletionGenerator
     encoding: Encoding
-    config: MuseGANConfig
+    config: MuseGANConfig | CompletionConfig
     step: int
     source: str
     critic: Critic | None = None
@@ -67,19 +84,28 @@ class LoadedModel:
     train_config: dict = field(default_factory=dict)
     elapsed_seconds: float = 0.0
 
+    @property
+    def completes(self) -> bool:
+        """Whether this is the conditional model, which completes partly given chorales."""
+        return isinstance(self.generator, CompletionGenerator)
+
 
 def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> LoadedModel:
-    """Load the generator of a ``musegan`` checkpoint (a .pt file or a run folder); without a
-    path, the pretrained chorale model shipped with the package."""
+    """Load the generator of a ``completion`` or ``musegan`` checkpoint (a .pt file or a run
+    folder); without a path, the pretrained chorale model shipped with the package."""
     path = Path(path) if path is not None else pretrained_path()
     return model_from_checkpoint(load_checkpoint(path, device), str(path), device)
 
 
 def model_from_checkpoint(checkpoint: dict, source: str, device: str = "cpu") -> LoadedModel:
-    """The chorale generator held by a loaded ``musegan`` checkpoint that came from
-    ``source``; a checkpoint that does not make a working model is a :class:`BachganError`."""
-    if checkpoint.get("arch") != "musegan":
-        raise BachganError(f"{source} holds a {checkpoint.get('arch')!r} model, not 'musegan'")
+    """The chorale generator held by a loaded ``completion`` or ``musegan`` checkpoint that
+    came from ``source``; a checkpoint that does not make a working model is a
+    :class:`BachganError`."""
+    if checkpoint.get("arch") not in CHORALE_ARCHITECTURES:
+        raise BachganError(
+            f"{source} holds a {checkpoint.get('arch')!r} model, not a chorale model "
+            f"({' or '.join(CHORALE_ARCHITECTURES)})"
+        )
     try:
         loaded = _build_model(checkpoint, source, device)
         _write_one_bar(loaded)
@@ -91,15 +117,16 @@ def model_from_checkpoint(checkpoint: dict, source: str, device: str = "cpu") ->
 
 
 def _build_model(checkpoint: dict, source: str, device: str) -> LoadedModel:
-    config = MuseGANConfig.from_dict(checkpoint["model_config"])
-    generator = MuseGANGenerator(config)
+    config_class, generator_class, critic_class = CHORALE_ARCHITECTURES[checkpoint["arch"]]
+    config = config_class.from_dict(checkpoint["model_config"])
+    generator = generator_class(config)
     generator.load_state_dict(checkpoint["ema"])
     encoding = Encoding.from_dict(checkpoint["encoding"])
     if encoding.n_voices != config.n_voices:
         raise ValueError("the encoding and the model disagree on the number of voices")
     critic = None
     if "critic" in checkpoint:
-        critic = Critic(config)
+        critic = critic_class(config)
         critic.load_state_dict(checkpoint["critic"])
         critic = critic.eval().to(device)
     train_config = dict(checkpoint.get("train_config", {}))
@@ -120,6 +147,13 @@ def _write_one_bar(loaded: LoadedModel) -> None:
     """Generate and decode one bar, so that a model whose stored sizes do not work together
     fails on loading rather than in the middle of a request."""
     rng = torch.Generator().manual_seed(0)
+    if loaded.completes:
+        mode = torch.zeros(1, dtype=torch.long) if loaded.config.modes else None
+        pitch, onset = compose_chorales(
+            loaded.generator, 1, loaded.config.steps_per_bar, mode, Revisions(rounds=1), rng
+        )
+        decode(pitch[0].numpy(), onset[0].numpy(), loaded.encoding)
+        return
     device = next(loaded.generator.parameters()).device
     with torch.no_grad():
         output = loaded.generator(Noise.sample(loaded.config, 1, 1, generator=rng).to(device))
@@ -170,9 +204,15 @@ def generate(
     final_chord: bool = True,
     candidates: int = 1,
     key_mode: str | None = None,
+    revisions: Revisions = DEFAULT_REVISIONS,
 ) -> list[Roll]:
     """Generate ``n`` new four-voice pieces of ``bars`` bars (any number: the model is
     convolutional over bars). The same ``seed`` gives the same pieces.
+
+    A ``completion`` model completes an empty chorale and revises it (``revisions``; with
+    ``sampling="sample"`` its cells are drawn at ``temperature`` instead of taking the most
+    likely pitch); a ``musegan`` model writes every voice in one pass, binarized as
+    ``sampling`` says.
 
     A mode-conditioned model is asked for ``key_mode`` (``"major"`` or ``"minor"``) for every
     piece, or without it for either, as often as its training data had it; it follows the
@@ -190,6 +230,15 @@ def generate(
         check_temperature(temperature)
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     rng = torch.Generator().manual_seed(seed)
+    meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0}
+    if loaded.completes:
+        if sampling == "sample":
+            revisions = replace(revisions, temperature=temperature)
+        codes = _composed(loaded, n, bars, candidates, key_mode, revisions, rng)
+        rolls = [
+            decode(p, o, loaded.encoding, VOICE_NAMES, **meta) for p, o in zip(*codes, strict=True)
+        ]
+        return [hold_final_chord(roll) if final_chord else roll for roll in rolls]
     device = next(loaded.generator.parameters()).device
     noise = Noise.sample(loaded.config, n * candidates, bars, generator=rng).to(device)
     if key_mode is not None:
@@ -201,9 +250,69 @@ def generate(
             output = _best_candidates(output, noise.mode, loaded.critic, n, candidates, bars)
         elif candidates > 1:
             output = GeneratorOutput(output.pitch_logits[:n], output.onset_logits[:n])
-    meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0}
     rolls = decode_output(output, loaded.encoding, sampling, temperature, rng, loaded.rules, **meta)
     return [hold_final_chord(roll) if final_chord else roll for roll in rolls]
+
+
+def _composed(
+    loaded: LoadedModel,
+    n: int,
+    bars: int,
+    candidates: int,
+    key_mode: str | None,
+    revisions: Revisions,
+    rng: torch.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` chorales of a completion model as ``(pitch, onset)`` codes ``(n, V, T)``, each
+    the critic's favourite among ``candidates`` when there are more than one."""
+    batch, config = n * candidates, loaded.config
+    mode = None
+    if config.modes:
+        drawn = (torch.rand(batch, generator=rng) < config.minor_share).long()
+        mode = drawn if key_mode is None else torch.full_like(drawn, _mode_index(key_mode, loaded))
+    elif key_mode is not None:
+        _mode_index(key_mode, loaded)
+    steps = bars * config.steps_per_bar
+    parts = [
+        compose_chorales(
+            loaded.generator, len(range(batch)[part]), steps, _part(mode, part), revisions, rng
+        )
+        for part in _passes(batch, bars)
+    ]
+    pitch, onset = torch.cat([p for p, _ in parts]), torch.cat([o for _, o in parts])
+    if candidates > 1 and loaded.critic is not None:
+        best = _critics_choice(loaded, pitch, onset, mode, n, candidates, bars)
+        pitch, onset = pitch[best], onset[best]
+    return pitch[:n].numpy(), onset[:n].numpy()
+
+
+def _part(mode: torch.Tensor | None, part: slice) -> torch.Tensor | None:
+    return None if mode is None else mode[part]
+
+
+@torch.no_grad()
+def _critics_choice(
+    loaded: LoadedModel,
+    pitch: torch.Tensor,
+    onset: torch.Tensor,
+    mode: torch.Tensor | None,
+    n: int,
+    candidates: int,
+    bars: int,
+) -> torch.Tensor:
+    """Indices of the candidate the critic scores highest for each of the ``n`` pieces."""
+    scores = torch.cat(
+        [
+            loaded.critic(
+                F.one_hot(pitch[part], loaded.config.n_classes).float(),
+                onset[part].float(),
+                _part(mode, part),
+                torch.ones(pitch[part].shape),
+            )
+            for part in _passes(len(pitch), bars)
+        ]
+    ).view(n, candidates)
+    return scores.argmax(dim=1) + torch.arange(n) * candidates
 
 
 def _mode_index(key_mode: str, loaded: LoadedModel) -> int:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .completion import Revisions, complete_chorale
+from .completion import Revisions, compose_chorales
 from .config import COMPLETION_SIZES, MODEL_SIZES, TrainConfig
 from .corpus import load_rolls
 from .dataset import load_windows, transpose_batch, window_modes
@@ -347,17 +347,10 @@ class CompletionTrainer(MuseGANTrainer):
         scored against 128 training windows and logged, as :meth:`MuseGANTrainer.evaluate`."""
         rng = torch.Generator().manual_seed(0)
         config = self.model_config
-        shape = (_EVAL_PIECES, config.n_voices, config.bars * config.steps_per_bar)
-        rest = torch.full(shape, config.n_classes - 1, dtype=torch.long)
         mode = (torch.rand(_EVAL_PIECES, generator=rng) < config.minor_share).long()
-        pitch, onset = complete_chorale(
-            self.ema.cpu(),
-            rest,
-            torch.zeros(shape),
-            torch.ones(shape),
-            mode if config.modes else None,
-            Revisions(),
-            rng,
+        steps = config.bars * config.steps_per_bar
+        pitch, onset = compose_chorales(
+            self.ema.cpu(), _EVAL_PIECES, steps, mode if config.modes else None, Revisions(), rng
         )
         self.ema.to(self.device)
         rolls = [

@@ -1,0 +1,177 @@
+"""The conditional chorale model: masks, completion that keeps what is given, training,
+composing and harmonizing with it."""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+from bachgan.checkpoint import load_checkpoint
+from bachgan.completion import NO_REVISIONS, Revisions, complete_chorale, compose_chorales
+from bachgan.config import TrainConfig
+from bachgan.harmonizer import harmonize
+from bachgan.melodies import example_melody
+from bachgan.models.completion import (
+    MASK_KINDS,
+    CompletionConfig,
+    CompletionGenerator,
+    complete,
+    completion_critic,
+    random_masks,
+)
+from bachgan.sample import generate, load_model
+from bachgan.train import train
+from conftest import small_chorale_set
+
+TINY = CompletionConfig(
+    channels=16, pitch_embedding=8, z_channels=4, critic_channels=16, dilations=(1, 2, 4)
+)
+
+
+@pytest.fixture(scope="module")
+def chorales(tmp_path_factory):
+    return small_chorale_set(tmp_path_factory.mktemp("chorales"), "bwv2", 16)
+
+
+@pytest.fixture(scope="module")
+def trained(chorales, tmp_path_factory):
+    """A tiny completion model trained for a few steps."""
+    out = tmp_path_factory.mktemp("run")
+    return train(tiny(chorales, out), progress=False)
+
+
+def tiny(data, out, **overrides) -> TrainConfig:
+    settings = dict(
+        data=str(data),
+        out=str(out),
+        arch="completion",
+        steps=4,
+        batch_size=8,
+        n_critic=2,
+        model_size="tiny",
+        checkpoint_every=2,
+        eval_every=2,
+        threads=1,
+    )
+    return TrainConfig(**{**settings, **overrides})
+
+
+def test_every_mask_kind_is_drawn_and_the_harmonize_kind_gives_the_soprano():
+    masks = random_masks(400, 4, 64, 4, torch.Generator().manual_seed(0))
+    assert set(masks.unique().tolist()) == {0.0, 1.0}
+    share = masks.mean(dim=(1, 2))
+    assert (share == 1).any() and (share < 1).any()
+    given_soprano_only = (masks[:, 0] == 0).all(dim=1) & (masks[:, 1:] == 1).flatten(1).all(dim=1)
+    assert given_soprano_only.float().mean() > MASK_KINDS["harmonize"] / 2
+    # Every mask changes only on eighth-note boundaries.
+    changes = (masks[:, :, 1:] != masks[:, :, :-1]).nonzero()[:, 2] + 1
+    assert (changes % 2 == 0).all()
+
+
+def test_completion_passes_given_cells_through_unchanged():
+    generator = CompletionGenerator(TINY)
+    rng = torch.Generator().manual_seed(1)
+    pitch = torch.randint(0, TINY.n_classes, (3, 4, 48), generator=rng)
+    given = F.one_hot(pitch, TINY.n_classes).float()
+    onset = torch.ones(3, 4, 48)
+    mask = random_masks(3, 4, 48, 4, rng)
+    mode = torch.zeros(3, dtype=torch.long)
+    output = generator(given, onset, mask, generator.noise(3, 48, rng), mode)
+    completed, _ = complete(output, given, onset, mask)
+    kept = mask == 0
+    assert torch.equal(completed.argmax(-1)[kept], pitch[kept])
+    assert output.pitch_logits.shape == (3, 4, 48, TINY.n_classes)
+    score = completion_critic(TINY)(completed, onset, mode, mask)
+    assert score.shape == (3,)
+
+
+def test_the_generator_ignores_what_is_under_the_mask():
+    generator = CompletionGenerator(TINY).eval()
+    rng = torch.Generator().manual_seed(2)
+    mask = torch.ones(1, 4, 32)
+    noise = generator.noise(1, 32, rng)
+    mode = torch.zeros(1, dtype=torch.long)
+    outputs = [
+        generator(
+            F.one_hot(torch.full((1, 4, 32), p), TINY.n_classes).float(), o, mask, noise, mode
+        )
+        for p, o in ((3, torch.zeros(1, 4, 32)), (40, torch.ones(1, 4, 32)))
+    ]
+    assert torch.equal(outputs[0].pitch_logits, outputs[1].pitch_logits)
+
+
+def test_complete_chorale_keeps_the_given_voice_and_is_reproducible():
+    generator = CompletionGenerator(TINY).eval()
+    melody = torch.arange(64) % 20 + 30
+    pitch = torch.full((2, 4, 64), TINY.n_classes - 1)
+    pitch[:, 0] = melody
+    onset = torch.zeros(2, 4, 64)
+    onset[:, 0, ::4] = 1
+    free = torch.ones(2, 4, 64)
+    free[:, 0] = 0
+    mode = torch.tensor([0, 1])
+    runs = [
+        complete_chorale(generator, pitch, onset, free, mode, Revisions(rounds=4), seeded(5))
+        for _ in range(2)
+    ]
+    (first_pitch, first_onset), (second_pitch, second_onset) = runs
+    assert torch.equal(first_pitch, second_pitch) and torch.equal(first_onset, second_onset)
+    assert torch.equal(first_pitch[:, 0], pitch[:, 0])
+    assert torch.equal(first_onset[:, 0], onset[:, 0] > 0)
+    assert (first_pitch[:, 1:] != TINY.n_classes - 1).any()
+
+
+def test_revision_shares_fall_from_first_to_last():
+    assert Revisions(rounds=5, first_share=0.5, last_share=0.1).shares() == pytest.approx(
+        [0.5, 0.4, 0.3, 0.2, 0.1]
+    )
+    assert Revisions(rounds=1).shares() == [0.1]
+    assert NO_REVISIONS.shares() == []
+
+
+def test_composing_writes_every_voice_within_its_range():
+    generator = CompletionGenerator(TINY).eval()
+    pitch, onset = compose_chorales(
+        generator, 2, 80, torch.zeros(2).long(), NO_REVISIONS, seeded(0)
+    )
+    assert pitch.shape == (2, 4, 80) and onset.dtype == torch.bool
+    for voice, (low, high) in enumerate(TINY.voice_ranges):
+        sung = pitch[:, voice][pitch[:, voice] != TINY.n_classes - 1]
+        assert ((sung >= low) & (sung <= high)).all()
+
+
+def test_a_trained_completion_model_composes_and_harmonizes(trained):
+    checkpoint = torch.load(trained, weights_only=True)
+    assert checkpoint["arch"] == "completion"
+    model = load_model(trained)
+    assert model.completes
+    pieces = generate(2, bars=3, seed=4, model=model, candidates=2)
+    assert [p.n_tracks for p in pieces] == [4, 4] and pieces[0].n_steps == 48
+    again = generate(2, bars=3, seed=4, model=model, candidates=2)
+    assert all(np.array_equal(a.sounding, b.sounding) for a, b in zip(pieces, again, strict=True))
+    melody = example_melody("Ode to Joy (Beethoven)")
+    start = time.perf_counter()
+    harmonized = harmonize(melody, model)
+    assert time.perf_counter() - start < 5
+    assert harmonized.n_tracks == 4
+    soprano, line = harmonized.notes(), melody.notes()
+    sung = soprano.track == 0
+    assert np.array_equal(soprano.pitch[sung], line.pitch)
+    assert np.array_equal(soprano.start[sung], line.start)
+
+
+def test_completion_training_resumes_exactly(chorales, tmp_path):
+    train(tiny(chorales, tmp_path / "resumed"), progress=False)
+    train(tiny(chorales, tmp_path / "resumed", steps=6), resume=True, progress=False)
+    train(tiny(chorales, tmp_path / "straight", steps=6), progress=False)
+    resumed = load_checkpoint(tmp_path / "resumed")
+    straight = load_checkpoint(tmp_path / "straight")
+    for part in ("ema", "critic"):
+        for name, tensor in straight[part].items():
+            assert torch.equal(tensor, resumed[part][name]), name
+
+
+def seeded(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
