@@ -6,11 +6,14 @@ import time
 import numpy as np
 import pytest
 import torch
+from conftest import small_chorale_set
 from torch.nn import functional as F
 
 from bachgan.checkpoint import load_checkpoint
 from bachgan.completion import NO_REVISIONS, Revisions, complete_chorale, compose_chorales
+from bachgan.cli import main
 from bachgan.config import TrainConfig
+from bachgan.errors import BachganError
 from bachgan.harmonizer import harmonize
 from bachgan.melodies import example_melody
 from bachgan.models.completion import (
@@ -23,7 +26,6 @@ from bachgan.models.completion import (
 )
 from bachgan.sample import generate, load_model
 from bachgan.train import train
-from conftest import small_chorale_set
 
 TINY = CompletionConfig(
     channels=16, pitch_embedding=8, z_channels=4, critic_channels=16, dilations=(1, 2, 4)
@@ -175,3 +177,19 @@ def test_completion_training_resumes_exactly(chorales, tmp_path):
 
 def seeded(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"rounds": -1}, {"rounds": 5000}, {"first_share": 0.05}, {"temperature": float("nan")}],
+)
+def test_impossible_revisions_are_one_line_errors(settings):
+    with pytest.raises(BachganError):
+        Revisions(**settings)
+
+
+def test_generate_asks_the_completion_model_for_revision_rounds(trained, tmp_path, capsys):
+    args = ["generate", "--model", str(trained), "--bars", "2", "--no-audio", "--out"]
+    assert main([*args, str(tmp_path), "--revisions", "0"]) == 0
+    assert main([*args, str(tmp_path), "--revisions", "5000"]) == 2
+    assert "revision rounds must be between 0 and 1000" in capsys.readouterr().err

@@ -233,6 +233,7 @@ def _run_generate(args: argparse.Namespace) -> None:
         args.tempo,
         candidates=args.candidates,
         key_mode=args.mode,
+        revisions=_revisions(args),
     )
     for index, roll in enumerate(rolls):
         _write_piece(roll, f"chorale_{args.seed}_{index + 1}", args)
@@ -256,7 +257,8 @@ def _run_harmonize(args: argparse.Namespace) -> None:
     from .harmonizer import harmonize
     from .limits import MAX_BARS
 
-    roll = harmonize(_read_user_midi(args.melody, MAX_BARS), args.model, args.seed)
+    melody = _read_user_midi(args.melody, MAX_BARS)
+    roll = harmonize(melody, args.model, args.seed, revisions=_revisions(args))
     _write_piece(roll, f"{args.melody.stem}_harmonized", args)
 
 
@@ -267,6 +269,27 @@ def _add_piece_options(command: argparse.ArgumentParser, seed_help: str) -> None
     command.add_argument("--seed", type=int, default=0, help=seed_help)
     command.add_argument("--soundfont", type=Path, help="a .sf2 file (default: TimGM6mb)")
     command.add_argument("--no-audio", action="store_true", help="skip the WAV")
+    _add_revisions_option(command)
+
+
+def _add_revisions_option(command: argparse.ArgumentParser) -> None:
+    from .completion import Revisions
+
+    rounds = Revisions().rounds
+    command.add_argument(
+        "--revisions",
+        type=int,
+        default=rounds,
+        help="rounds in which a completion model rewrites a random, shrinking share of what it "
+        f"wrote given the rest (default {rounds}; 0: one pass)",
+    )
+
+
+def _revisions(args: argparse.Namespace):
+    """The :class:`~bachgan.completion.Revisions` that ``--revisions`` asks for."""
+    from .completion import Revisions
+
+    return Revisions(rounds=args.revisions)
 
 
 def _write_piece(roll, name: str, args: argparse.Namespace) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from .errors import BachganError
+from .limits import MAX_REVISIONS, check_count
 from .models.completion import CompletionGenerator
 
 __all__ = ["NO_REVISIONS", "Revisions", "complete_chorale", "compose_chorales"]
@@ -30,6 +32,13 @@ class Revisions:
     first_share: float = 0.5
     last_share: float = 0.1
     temperature: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_count("revision rounds", self.rounds, MAX_REVISIONS, low=0)
+        if not 0 < self.last_share <= self.first_share <= 1:
+            raise BachganError("revision shares must satisfy 0 < last <= first <= 1")
+        if not self.temperature >= 0:
+            raise BachganError(f"temperature must be 0 or more (got {self.temperature})")
 
     def shares(self) -> list[float]:
         if self.rounds == 1:

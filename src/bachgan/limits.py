@@ -18,6 +18,7 @@ __all__ = [
     "MAX_IMAGE_COLUMNS",
     "MAX_NOTES",
     "MAX_PIECES",
+    "MAX_REVISIONS",
     "MAX_ROLL_CELLS",
     "MAX_TRACKS",
     "TEMPO_RANGE_BPM",
@@ -35,6 +36,8 @@ MAX_BARS = 256
 MAX_PIECES = 1000
 #: Samples the critic chooses each piece from.
 MAX_CANDIDATES = 64
+#: Revision rounds of a completion model per piece.
+MAX_REVISIONS = 1000
 #: Tracks of a MIDI file read track by track (a file read into a fixed number of voices may
 #: have more: its notes are spread over the voices).
 MAX_TRACKS = 64
