@@ -10,9 +10,10 @@ from conftest import small_chorale_set
 from torch.nn import functional as F
 
 from bachgan.checkpoint import load_checkpoint
-from bachgan.completion import NO_REVISIONS, Revisions, complete_chorale, compose_chorales
 from bachgan.cli import main
+from bachgan.completion import NO_REVISIONS, Revisions, complete_chorale, compose_chorales
 from bachgan.config import TrainConfig
+from bachgan.encoding import make_windows
 from bachgan.errors import BachganError
 from bachgan.harmonizer import harmonize
 from bachgan.melodies import example_melody
@@ -22,6 +23,8 @@ from bachgan.models.completion import (
     CompletionGenerator,
     complete,
     completion_critic,
+    critic_extra,
+    ending_steps,
     random_masks,
 )
 from bachgan.sample import generate, load_model
@@ -85,8 +88,22 @@ def test_completion_passes_given_cells_through_unchanged():
     kept = mask == 0
     assert torch.equal(completed.argmax(-1)[kept], pitch[kept])
     assert output.pitch_logits.shape == (3, 4, 48, TINY.n_classes)
-    score = completion_critic(TINY)(completed, onset, mode, mask)
+    ending = ending_steps(torch.tensor([True, False, True]), 48, 16)
+    score = completion_critic(TINY)(completed, onset, mode, critic_extra(mask, ending))
     assert score.shape == (3,)
+
+
+def test_the_ending_marks_the_last_bar_of_pieces_that_end():
+    ending = ending_steps(torch.tensor([True, False]), 40, 16)
+    assert ending[0].tolist() == [0.0] * 24 + [1.0] * 16
+    assert ending[1].sum() == 0
+
+
+def test_windows_know_whether_they_end_their_piece():
+    pitch = np.zeros((4, 6 * 16), np.int64)
+    onset = np.ones((4, 6 * 16), bool)
+    _, _, ends = make_windows([(pitch, onset), (pitch[:, :64], onset[:, :64])], 64, 16)
+    assert ends.tolist() == [False, False, True, True]
 
 
 def test_the_generator_ignores_what_is_under_the_mask():

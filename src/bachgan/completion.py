@@ -17,7 +17,7 @@ from torch.nn import functional as F
 
 from .errors import BachganError
 from .limits import MAX_REVISIONS, check_count
-from .models.completion import CompletionGenerator
+from .models.completion import CompletionGenerator, ending_steps
 
 __all__ = ["NO_REVISIONS", "Revisions", "complete_chorale", "compose_chorales"]
 
@@ -60,16 +60,21 @@ def complete_chorale(
     mode: torch.Tensor | None,
     revisions: Revisions,
     rng: torch.Generator,
+    ends: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Write every ``free`` cell of the chorales ``pitch``/``onset`` ``(B, V, T)``: one pass
-    over all of them, then ``revisions``. Returns the completed ``(pitch, onset (bool))``."""
+    over all of them, then ``revisions``; with ``ends`` the chorales end where they stop (the
+    model writes a close there). Returns the completed ``(pitch, onset (bool))``."""
     free = free.float()
-    pitch, onset = _write(generator, pitch, onset.float(), free, mode, revisions, rng)
+    batch, _, steps = pitch.shape
+    closing = torch.full((batch,), ends, dtype=torch.bool)
+    ending = ending_steps(closing, steps, generator.config.steps_per_bar)
+    pitch, onset = _write(generator, pitch, onset.float(), free, mode, ending, revisions, rng)
     eighth = max(generator.config.steps_per_beat // 2, 1)
     for share in revisions.shares() if revisions.rounds else []:
         cells = torch.rand(*free.shape[:2], -(-free.shape[2] // eighth), generator=rng) < share
         chosen = cells.float().repeat_interleave(eighth, dim=2)[..., : free.shape[2]] * free
-        pitch, onset = _write(generator, pitch, onset, chosen, mode, revisions, rng)
+        pitch, onset = _write(generator, pitch, onset, chosen, mode, ending, revisions, rng)
     return pitch, onset > 0
 
 
@@ -79,13 +84,14 @@ def _write(
     onset: torch.Tensor,
     mask: torch.Tensor,
     mode: torch.Tensor | None,
+    ending: torch.Tensor,
     revisions: Revisions,
     rng: torch.Generator,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One pass: the cells under ``mask`` rewritten given the rest."""
     classes = generator.config.n_classes
     noise = generator.noise(pitch.shape[0], pitch.shape[2], rng)
-    output = generator(F.one_hot(pitch, classes).float(), onset, mask, noise, mode)
+    output = generator(F.one_hot(pitch, classes).float(), onset, mask, noise, mode, ending)
     if revisions.temperature > 0:
         logits = output.pitch_logits / revisions.temperature
         drawn = torch.multinomial(logits.softmax(-1).flatten(0, 2), 1, generator=rng)

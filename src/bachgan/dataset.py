@@ -23,11 +23,13 @@ __all__ = ["WindowSet", "load_windows", "transpose_batch", "window_modes"]
 
 @dataclass
 class WindowSet:
-    """Windows of shape ``(n, voices, steps)``: pitch class indices and onsets (0/1)."""
+    """Windows of shape ``(n, voices, steps)``: pitch class indices and onsets (0/1), and
+    ``ends`` ``(n,)``: whether each window ends its piece."""
 
     pitch: torch.Tensor
     onset: torch.Tensor
     encoding: Encoding
+    ends: torch.Tensor
     stats: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -61,7 +63,8 @@ def load_windows(
             pieces.append(encode(roll, base, normalize_key))
         except ValueError:
             stats["skipped_range"] += 1
-    pitch, onset = make_windows(pieces, bars * base.steps_per_bar, hop_bars * base.steps_per_bar)
+    steps, hop = bars * base.steps_per_bar, hop_bars * base.steps_per_bar
+    pitch, onset, ends = make_windows(pieces, steps, hop)
     stats["pieces_used"] = len(pieces)
     stats["windows"] = int(pitch.shape[0])
     if pitch.shape[0] == 0:
@@ -73,7 +76,13 @@ def load_windows(
         resolution=base.resolution,
         voice_ranges=_voice_ranges(pitch, base, transpose_range),
     )
-    return WindowSet(torch.from_numpy(pitch), torch.from_numpy(onset).float(), encoding, stats)
+    return WindowSet(
+        torch.from_numpy(pitch),
+        torch.from_numpy(onset).float(),
+        encoding,
+        torch.from_numpy(ends),
+        stats,
+    )
 
 
 def _voice_ranges(pitch: np.ndarray, base: Encoding, margin: int) -> tuple[tuple[int, int], ...]:

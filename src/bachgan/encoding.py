@@ -163,21 +163,22 @@ def decode(
 
 def make_windows(
     pieces: list[tuple[np.ndarray, np.ndarray]], steps_per_window: int, hop_steps: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cut encoded pieces into windows: ``(pitch, onset)`` of shape ``(n, voices, steps)``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut encoded pieces into windows: ``(pitch, onset)`` of shape ``(n, voices, steps)`` and
+    ``ends`` ``(n,)``, true for a window that ends where its piece ends.
 
     Windows start on bar lines every ``hop_steps``; windows that are entirely silent in any
     voice are left out.
     """
-    pitches, onsets = [], []
+    pitches, onsets, ends = [], [], []
     for pitch, onset in pieces:
         for start in range(0, pitch.shape[1] - steps_per_window + 1, hop_steps):
             window = slice(start, start + steps_per_window)
             if (onset[:, window].any(axis=1)).all():
                 pitches.append(pitch[:, window])
                 onsets.append(onset[:, window])
+                ends.append(start + steps_per_window == pitch.shape[1])
     if not pitches:
-        return np.zeros((0, 0, steps_per_window), np.int64), np.zeros(
-            (0, 0, steps_per_window), bool
-        )
-    return np.stack(pitches), np.stack(onsets)
+        empty = np.zeros((0, 0, steps_per_window), np.int64)
+        return empty, empty.astype(bool), np.zeros(0, bool)
+    return np.stack(pitches), np.stack(onsets), np.array(ends)

@@ -28,6 +28,8 @@ from .models.completion import (
     CompletionConfig,
     CompletionGenerator,
     completion_critic,
+    critic_extra,
+    ending_steps,
 )
 from .models.musegan import (
     Critic,
@@ -286,6 +288,12 @@ def _composed(
     return pitch[:n].numpy(), onset[:n].numpy()
 
 
+def _last_bar(pitch: torch.Tensor, bars: int) -> torch.Tensor:
+    """The ending steps of whole pieces ``(B, V, T)``: their last bar."""
+    ends = torch.ones(len(pitch), dtype=torch.bool)
+    return ending_steps(ends, pitch.shape[2], pitch.shape[2] // bars)
+
+
 def _part(mode: torch.Tensor | None, part: slice) -> torch.Tensor | None:
     return None if mode is None else mode[part]
 
@@ -307,7 +315,7 @@ def _critics_choice(
                 F.one_hot(pitch[part], loaded.config.n_classes).float(),
                 onset[part].float(),
                 _part(mode, part),
-                torch.ones(pitch[part].shape),
+                critic_extra(torch.ones(pitch[part].shape), _last_bar(pitch[part], bars)),
             )
             for part in _passes(len(pitch), bars)
         ]

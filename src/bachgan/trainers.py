@@ -36,6 +36,8 @@ from .models.completion import (
     CompletionGenerator,
     complete,
     completion_critic,
+    critic_extra,
+    ending_steps,
     random_masks,
 )
 from .models.losses import TrainingWindows, generator_terms
@@ -305,24 +307,29 @@ class CompletionTrainer(MuseGANTrainer):
         masks = random_masks(batch, config.n_voices, steps, config.steps_per_beat, self.augment_rng)
         return masks.to(self.device)
 
-    def _completed(self, module, real, mask, mode):
+    def _completed(self, module, real, mask, mode, ending):
         """The generator's output for ``real`` under ``mask`` and the completed windows."""
         pitch, onset = real
         noise = self.generator.noise(len(pitch), pitch.shape[2], device=self.device)
-        output = module(pitch, onset, mask, noise, mode)
+        output = module(pitch, onset, mask, noise, mode, ending)
         return output, complete(output, pitch, onset, mask)
+
+    def _ending(self, indices: torch.Tensor, steps: int) -> torch.Tensor:
+        ends = self.data.ends[indices].to(self.device)
+        return ending_steps(ends, steps, self.model_config.steps_per_bar)
 
     def step(self, batches) -> dict[str, float]:
         for _ in range(self.config.n_critic):
             indices = batches.next()
             real, mode = self._real(indices), self._real_modes(indices)
-            mask = self._masks(len(indices), real[0].shape[2])
+            steps = real[0].shape[2]
+            mask, ending = self._masks(len(indices), steps), self._ending(indices, steps)
             with torch.no_grad():
-                _, fake = self._completed(self.generator, real, mask, mode)
-            critic_losses = self._critic_step(real, fake, mode, mask)
+                _, fake = self._completed(self.generator, real, mask, mode, ending)
+            critic_losses = self._critic_step(real, fake, mode, critic_extra(mask, ending))
         self.critic.requires_grad_(False)
-        output, fake = self._completed(self.g, real, mask, mode)
-        adversarial = -self.critic(*fake, mode, mask).mean()
+        output, fake = self._completed(self.g, real, mask, mode, ending)
+        adversarial = -self.critic(*fake, mode, critic_extra(mask, ending)).mean()
         reconstruction = _reconstruction(output, real, mask)
         loss_g = adversarial + self.config.reconstruction_weight * reconstruction
         self.opt_g.zero_grad(set_to_none=True)

@@ -34,6 +34,8 @@ __all__ = [
     "CompletionGenerator",
     "complete",
     "completion_critic",
+    "critic_extra",
+    "ending_steps",
     "random_masks",
 ]
 
@@ -93,7 +95,7 @@ class CompletionGenerator(nn.Module):
         v, e, h = config.n_voices, config.pitch_embedding, config.channels
         self.pitch_embedding = nn.Linear(config.n_classes, e, bias=False)
         self.voice_embedding = nn.Parameter(torch.zeros(v, e))
-        n_inputs = v * e + 2 * v + config.z_channels + 4 + config.modes
+        n_inputs = v * e + 2 * v + config.z_channels + 4 + 1 + config.modes
         self.inputs = nn.Conv1d(n_inputs, h, 1)
         self.blocks = nn.ModuleList(_ResidualBlock(h, d) for d in config.dilations)
         self.head = nn.Sequential(
@@ -109,10 +111,12 @@ class CompletionGenerator(nn.Module):
         mask: torch.Tensor,
         noise: torch.Tensor,
         mode: torch.Tensor | None = None,
+        ending: torch.Tensor | None = None,
     ) -> GeneratorOutput:
         """``given_pitch`` one-hot ``(B, V, T, C)`` and ``given_onset`` ``(B, V, T)`` (their
         masked cells are ignored), ``mask`` ``(B, V, T)``, ``noise`` ``(B, z, T // beat)``,
-        ``mode`` ``(B,)`` for a mode-conditioned model."""
+        ``mode`` ``(B,)`` for a mode-conditioned model, ``ending`` ``(B, T)``: 1 on the steps
+        of a piece's last bar (:func:`ending_steps`; none by default)."""
         batch, voices, steps, classes = given_pitch.shape
         kept = 1 - mask
         embedded = self.pitch_embedding(given_pitch * kept[..., None])
@@ -122,9 +126,8 @@ class CompletionGenerator(nn.Module):
             given_onset * kept,
             mask,
             noise.repeat_interleave(self.config.steps_per_beat, dim=2)[..., :steps],
-            self.meter.repeat(-(-steps // self.config.steps_per_bar), 1)[:steps]
-            .T[None]
-            .expand(batch, -1, -1),
+            self._meter(steps)[None].expand(batch, -1, -1),
+            (torch.zeros_like(mask[:, 0]) if ending is None else ending)[:, None],
         ]
         if self.config.modes:
             if mode is None:
@@ -137,6 +140,11 @@ class CompletionGenerator(nn.Module):
         out = self.head(hidden).reshape(batch, voices, classes + 1, steps).transpose(2, 3)
         pitch_logits = out[..., :classes] + self.range_mask[None, :, None]
         return GeneratorOutput(pitch_logits, out[..., classes])
+
+    def _meter(self, steps: int) -> torch.Tensor:
+        """``(4, T)``: the position in the bar of every step."""
+        bars = -(-steps // self.config.steps_per_bar)
+        return self.meter.repeat(bars, 1)[:steps].T
 
     def noise(
         self, batch: int, steps: int, generator: torch.Generator | None = None, device="cpu"
@@ -183,8 +191,9 @@ def complete(
 
 def completion_critic(config: CompletionConfig) -> Critic:
     """The critic of :mod:`bachgan.models.musegan` (pitches, onsets, chroma, intervals between
-    voices, parallel motion, the window's pitch classes) with each voice's mask as extra
-    per-step inputs, so that it knows which cells were generated."""
+    voices, parallel motion, the window's pitch classes) with each voice's mask and the
+    ending steps as extra per-step inputs (:func:`critic_extra`), so that it knows which
+    cells were generated and where a piece ends."""
     return Critic(critic_config(config))
 
 
@@ -199,12 +208,25 @@ def critic_config(config: CompletionConfig) -> MuseGANConfig:
         critic_group=config.critic_group,
         critic_motion_features=True,
         critic_window_chroma=True,
-        critic_extra_features=config.n_voices,
+        critic_extra_features=config.n_voices + 1,
         pitch_embedding=config.pitch_embedding,
         modes=config.modes,
         lowest_pitch=config.lowest_pitch,
         voice_ranges=config.voice_ranges,
     )
+
+
+def ending_steps(ends: torch.Tensor, steps: int, steps_per_bar: int) -> torch.Tensor:
+    """``(B, T)``: 1 on the last bar's steps of the pieces whose ``ends`` ``(B,)`` is true
+    (their window ends where the piece ends), 0 elsewhere."""
+    last_bar = torch.zeros(steps, device=ends.device)
+    last_bar[max(steps - steps_per_bar, 0) :] = 1
+    return ends.float()[:, None] * last_bar
+
+
+def critic_extra(mask: torch.Tensor, ending: torch.Tensor) -> torch.Tensor:
+    """The critic's extra per-step inputs ``(B, V + 1, T)``: each voice's mask, the ending."""
+    return torch.cat([mask, ending[:, None]], dim=1)
 
 
 #: The kinds of training mask and how often each is drawn: everything (composing), all but the
