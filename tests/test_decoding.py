@@ -110,3 +110,46 @@ def test_a_note_outside_the_key_gives_way_to_a_nearly_as_likely_one_in_it(margin
     decoded = voice_leading_decode(log_probs, LOWEST, replace(NO_RULES, key_cost=1.0))[0]
     assert decoded[0, -1] + LOWEST == sung
     assert np.array_equal(decoded[:, :-1], log_probs.argmax(axis=-1)[0, :, :-1])
+
+
+def faulty_pieces(count: int = 60) -> np.ndarray:
+    """``(count, 4, 64)`` codes of random lines by steps and leaps, with rests: every
+    voice-leading fault happens often, and across rests too."""
+    rng = np.random.default_rng(3)
+    moves = rng.choice([-14, -7, -5, -2, -1, 0, 0, 0, 1, 2, 5, 7, 14], size=(count, 4, 64))
+    start = rng.integers(8, 28, size=(count, 4, 1))
+    pitch = np.clip(start + np.cumsum(moves, axis=2), 0, REST - 1)
+    rests = rng.random((count, 4, 64)) < 0.08
+    return np.where(rests, REST, pitch)
+
+
+def test_the_metrics_the_decoding_and_the_loss_count_the_same_faults():
+    import torch
+    from torch.nn import functional as F
+
+    from bachgan.decoding import _transition_faults
+    from bachgan.models import MuseGANConfig, VoiceLeadingFaults
+
+    pieces = faulty_pieces()
+    rolls = [as_roll(piece) for piece in pieces]
+    bars = pieces.shape[2] / 16
+    sung = pieces != REST
+    # The notes that follow another note directly: what large_leap_rate divides by.
+    follows = ((pieces[..., 1:] != pieces[..., :-1]) & sung[..., 1:] & sung[..., :-1]).sum((1, 2))
+    by_metrics = np.array(
+        [
+            parallel_per_bar(roll) * bars + large_leap_rate(roll) * notes
+            for roll, notes in zip(rolls, follows, strict=True)
+        ]
+    )
+    config = MuseGANConfig(
+        n_classes=CLASSES, lowest_pitch=LOWEST, voice_ranges=ENCODING.voice_ranges
+    )
+    one_hot = F.one_hot(torch.from_numpy(pieces), CLASSES).float()
+    by_loss = VoiceLeadingFaults(config)(one_hot).numpy() * bars
+    rules = DecodingRules(parallel_cost=1, leap_cost=1, crossing_cost=0, key_cost=0)
+    costs = _transition_faults(pieces[..., None], np.zeros((1, 4), int), REST, rules)
+    by_decoding = costs.sum(axis=(1, 2, 3))
+    assert by_metrics.sum() > 100
+    np.testing.assert_allclose(by_loss, by_decoding, atol=1e-4)
+    np.testing.assert_allclose(by_metrics, by_decoding, atol=1e-6)

@@ -12,9 +12,11 @@ pitches at each step and finds, by dynamic programming (Viterbi) over the joint 
 sequence that maximises the generator's log-probability minus a cost for every fault:
 
 * a parallel perfect interval: two sounding voices both change pitch, in the same direction,
-  from a unison, fifth or octave to the same interval class (the definition of
-  :func:`bachgan.metrics.parallel_per_bar`, between consecutive steps);
-* a melodic leap larger than an octave from one step to the next;
+  from a unison, fifth or octave to the same interval class
+  (:func:`bachgan.theory.parallel_perfect_moves`, the definition the metrics and the model's
+  loss share);
+* a melodic leap larger than an octave from one step to the next
+  (:func:`bachgan.theory.leaps_over_octave`);
 * a crossing: a voice sounding above the voice written over it;
 * a note outside the piece's key: the key whose Krumhansl-Schmuckler profile its expected
   pitch classes (the generator's probabilities summed over voices and steps) fit best, and

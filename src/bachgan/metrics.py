@@ -31,7 +31,13 @@ import itertools
 import numpy as np
 
 from .roll import Roll
-from .theory import key_of_histogram, pitch_class_weights, scale_of_key
+from .theory import (
+    key_of_histogram,
+    leaps_over_octave,
+    parallel_perfect_moves,
+    pitch_class_weights,
+    scale_of_key,
+)
 
 __all__ = [
     "FEATURES",
@@ -132,26 +138,14 @@ def voice_lines(roll: Roll) -> np.ndarray:
 
 
 def parallel_per_bar(roll: Roll) -> float:
+    """Parallel fifths and octaves (:func:`bachgan.theory.parallel_perfect_moves`) between
+    every pair of voices, per bar."""
     lines = voice_lines(roll)
-    onsets = roll.onsets.any(axis=2)
-    count = 0
-    for upper in range(roll.n_tracks):
-        for lower in range(upper + 1, roll.n_tracks):
-            count += _parallels(lines[upper], lines[lower], onsets[upper] | onsets[lower])
+    count = sum(
+        int(parallel_perfect_moves(lines[upper], lines[lower]).sum())
+        for upper, lower in itertools.combinations(range(roll.n_tracks), 2)
+    )
     return count / max(roll.n_steps / roll.steps_per_bar, 1)
-
-
-def _parallels(upper: np.ndarray, lower: np.ndarray, moves: np.ndarray) -> int:
-    times = np.flatnonzero(moves)
-    count = 0
-    for before, after in itertools.pairwise(times):
-        a0, b0, a1, b1 = upper[before], lower[before], upper[after], lower[after]
-        if min(a0, b0, a1, b1) < 0 or a0 == a1 or b0 == b1:
-            continue
-        same_direction = np.sign(a1 - a0) == np.sign(b1 - b0)
-        perfect = (a0 - b0) % 12 in (0, 7) and (a0 - b0) % 12 == (a1 - b1) % 12
-        count += bool(same_direction and perfect)
-    return count
 
 
 def voice_crossing_rate(roll: Roll) -> float:
@@ -162,15 +156,14 @@ def voice_crossing_rate(roll: Roll) -> float:
     return float((lines[1:] > lines[:-1])[both].mean())
 
 
-def large_leap_rate(roll: Roll, semitones: int = 12) -> float:
-    notes = roll.notes()
-    leaps, total = 0, 0
-    for track in range(roll.n_tracks):
-        mine = notes.select(notes.track == track)
-        pitches = mine.pitch[np.argsort(mine.start, kind="stable")]
-        steps = np.abs(np.diff(pitches))
-        leaps += int((steps > semitones).sum())
-        total += steps.size
+def large_leap_rate(roll: Roll) -> float:
+    """Of the notes that follow another note of their voice directly, the share that leaps
+    over an octave (:func:`bachgan.theory.leaps_over_octave`)."""
+    lines = voice_lines(roll)
+    onsets = roll.onsets.any(axis=2)
+    follows = (lines[:, :-1] >= 0) & (lines[:, 1:] >= 0) & onsets[:, 1:]
+    leaps = sum(int(leaps_over_octave(line).sum()) for line in lines)
+    total = int(follows.sum())
     return leaps / total if total else 0.0
 
 

@@ -37,7 +37,9 @@ __all__ = [
     "identify_chord",
     "key_of_histogram",
     "key_signature_of_histogram",
+    "leaps_over_octave",
     "mode_in_signature",
+    "parallel_perfect_moves",
     "pitch_class_set",
     "pitch_class_weights",
     "root_motion",
@@ -201,3 +203,28 @@ def _consonant_subsets() -> frozenset[int]:
             for keep in range(1, 8):
                 subsets.add(sum(1 << t for k, t in enumerate(tones) if keep >> k & 1))
     return frozenset(subsets)
+
+
+def parallel_perfect_moves(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """The one definition of parallel fifths and octaves that the metrics, the decoding and the
+    model's loss share: between two consecutive steps, both voices sound at both steps, both
+    change pitch, in the same direction, and the interval between them is a unison/octave or
+    a fifth (modulo the octave) before and the same interval class after. A voice that rests
+    in between breaks the motion. ``upper`` and ``lower`` are ``(T,)`` MIDI pitches per step,
+    negative for silence; returns ``(T - 1,)`` bool."""
+    sounding = (upper >= 0) & (lower >= 0)
+    both = sounding[:-1] & sounding[1:]
+    up_move, low_move = np.diff(upper), np.diff(lower)
+    together = (up_move != 0) & (low_move != 0) & (np.sign(up_move) == np.sign(low_move))
+    interval = (upper - lower) % 12
+    perfect = (interval[:-1] == 0) | (interval[:-1] == 7)
+    return both & together & perfect & (interval[:-1] == interval[1:])
+
+
+def leaps_over_octave(line: np.ndarray) -> np.ndarray:
+    """The one definition of a leap over an octave: between two consecutive steps, the voice
+    sounds at both and its pitch moves by more than 12 semitones (a voice that rests in
+    between breaks the line). ``line`` is ``(T,)`` MIDI pitches, negative for silence;
+    returns ``(T - 1,)`` bool."""
+    sounding = line >= 0
+    return sounding[:-1] & sounding[1:] & (np.abs(np.diff(line)) > 12)

@@ -457,14 +457,18 @@ def _parallel_perfect_motion(
     pitch: torch.Tensor, sounding: torch.Tensor, intervals: torch.Tensor, pairs: torch.Tensor
 ) -> torch.Tensor:
     """``(B, pairs, T)``: at each step, how much both voices of a pair leave their previous
-    pitch while keeping the same perfect interval class (0 or 7 semitones) - differentiable,
-    and exactly 1 or 0 on one-hot input."""
+    pitch in the same direction while keeping the same perfect interval class (0 or 7
+    semitones), as :func:`bachgan.theory.parallel_perfect_moves` defines it - differentiable
+    (the direction is a constant factor), and exactly 1 or 0 on one-hot input."""
     held = (pitch[:, :, 1:] * pitch[:, :, :-1]).sum(dim=-1)
     moved = sounding[:, :, 1:] * sounding[:, :, :-1] * (1 - held)  # (B, V, T-1)
     perfect = intervals[..., [0, 7]]
     kept = (perfect[:, :, 1:] * perfect[:, :, :-1]).sum(dim=-1)  # (B, pairs, T-1)
     i, j = pairs
-    motion = kept * moved[:, i] * moved[:, j]
+    height = pitch[..., :-1].detach().argmax(dim=-1)
+    direction = torch.sign(height[:, :, 1:] - height[:, :, :-1])
+    same_direction = (direction[:, i] == direction[:, j]).to(pitch.dtype)
+    motion = kept * moved[:, i] * moved[:, j] * same_direction
     return torch.cat([torch.zeros_like(motion[..., :1]), motion], dim=-1)
 
 
