@@ -2,6 +2,7 @@
 composing and harmonizing with it."""
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from bachgan.encoding import make_windows
 from bachgan.errors import BachganError
 from bachgan.harmonizer import harmonize
 from bachgan.melodies import example_melody
+from bachgan.midi import write_midi
 from bachgan.models.completion import (
     MASK_KINDS,
     CompletionConfig,
@@ -27,6 +29,8 @@ from bachgan.models.completion import (
     ending_steps,
     random_masks,
 )
+from bachgan.regenerate import parse_voices, regenerate
+from bachgan.roll import VOICE_NAMES
 from bachgan.sample import generate, load_model
 from bachgan.train import train
 
@@ -210,3 +214,58 @@ def test_generate_asks_the_completion_model_for_revision_rounds(trained, tmp_pat
     assert main([*args, str(tmp_path), "--revisions", "0"]) == 0
     assert main([*args, str(tmp_path), "--revisions", "5000"]) == 2
     assert "revision rounds must be between 0 and 1000" in capsys.readouterr().err
+
+
+def notes_outside(roll, first_step: int, stop_step: int, voices: list[int]) -> set:
+    """Notes of ``roll`` that lie wholly outside steps ``first_step:stop_step`` of ``voices``
+    (every note of the other voices)."""
+    return {
+        note
+        for note in roll.notes().to_tuples()
+        if note[0] not in voices or note[2] + note[3] <= first_step or note[2] >= stop_step
+    }
+
+
+@pytest.mark.parametrize("voices", [None, ["alto", "tenor"], "bass"])
+def test_regenerate_rewrites_only_the_region(trained, voices):
+    model = load_model(trained)
+    (piece,) = generate(1, bars=5, seed=8, model=model)
+    piece = piece.transpose(2)  # in D major: the region is written in the piece's key
+    piece = replace(piece, key_fifths=2)
+    new = regenerate(piece, (3, 4), voices, seed=1, model=model)
+    rows = [VOICE_NAMES.index(v.capitalize()) for v in parse_voices(voices)]
+    assert notes_outside(new, 32, 64, rows) == notes_outside(piece, 32, 64, rows)
+    assert new.key_fifths == 2 and new.n_steps == piece.n_steps
+    again = regenerate(piece, (3, 4), voices, seed=1, model=model)
+    assert again.notes().to_tuples() == new.notes().to_tuples()
+
+
+def test_regenerate_from_the_command_line(trained, tmp_path, capsys):
+    model = load_model(trained)
+    (piece,) = generate(1, bars=4, seed=3, model=model)
+    path = write_midi(piece, tmp_path / "piece.mid")
+    args = ["regenerate", str(path), "--model", str(trained), "--no-audio", "--out"]
+    assert main([*args, str(tmp_path / "out"), "--bars", "2-3", "--voices", "alto"]) == 0
+    assert (tmp_path / "out" / "piece_regenerated.mid").exists()
+    for bad, message in (
+        (["--bars", "4-9"], "bars 4-9 are not inside the piece (bars 1-4"),
+        (["--bars", "x"], "bars must look like 3-4"),
+        (["--bars", "1", "--voices", "viola"], "unknown voice viola"),
+    ):
+        assert main([*args, str(tmp_path / "bad"), *bad]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
+def test_regenerate_refuses_what_it_cannot_keep_exactly(trained):
+    model = load_model(trained)
+    (piece,) = generate(1, bars=2, seed=3, model=model)
+    sounding = piece.sounding.copy()
+    low_c = 48 - piece.lowest_pitch
+    sounding[1, 0:4, low_c] = True  # the alto sings a second note at once
+    onsets = piece.onsets.copy()
+    onsets[1, 0, low_c] = True
+    with pytest.raises(BachganError, match="two notes at once"):
+        regenerate(piece.with_arrays(sounding, onsets), (1, 1), model=model)
+    with pytest.raises(BachganError, match="not a completion model"):
+        regenerate(piece, (1, 1), model=load_model())

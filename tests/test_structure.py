@@ -24,7 +24,7 @@ LAYERS = [
     },
     {"decoding", "completion", "outputs", "evaluate", "monitor"},
     {"sample", "trainers", "report"},
-    {"train", "harmonizer", "studio"},
+    {"train", "harmonizer", "regenerate", "studio"},
     {"app", "cli", "__main__", ""},
 ]
 PACKAGE = Path(bachgan.__file__).parent

@@ -1,7 +1,7 @@
 """bachgan: learn music from MIDI with GANs and write original four-voice pieces.
 
-The names that need torch or matplotlib (``generate``, ``harmonize``, ``render_wav``,
-``plot_roll``) are imported on first use, so that ``import bachgan`` stays quick.
+The names that need torch or matplotlib (``generate``, ``harmonize``, ``regenerate``,
+``render_wav``, ``plot_roll``) are imported on first use, so that ``import bachgan`` stays quick.
 """
 
 from importlib import import_module
@@ -23,6 +23,7 @@ __all__ = [
     "plot_roll",
     "prepare",
     "read_midi",
+    "regenerate",
     "render_wav",
     "save_rolls",
     "write_midi",
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "generate": "sample",
     "harmonize": "harmonizer",
+    "regenerate": "regenerate",
     "render_wav": "audio",
     "plot_roll": "plot",
 }

@@ -1,0 +1,130 @@
+"""Rewrite a region of a four-voice piece with a completion model; everything else stays.
+
+The piece is put in C major / A minor as the model knows it, the chosen bars of the chosen
+voices are masked and completed given the rest (:mod:`bachgan.completion`), and the result is
+moved back to the piece's key. Every note that lies wholly outside the region is kept note for
+note; notes that cross into the region end (or start) at its edge, and the region's notes start
+fresh at its first step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from .completion import Revisions, complete_chorale
+from .encoding import decode, encode, estimate_key_fifths, key_shift
+from .errors import BachganError
+from .harmonizer import melody_mode
+from .roll import VOICE_NAMES, Roll
+from .sample import DEFAULT_REVISIONS, KEY_MODES, LoadedModel, load_model
+
+__all__ = ["parse_bars", "parse_voices", "regenerate"]
+
+
+def regenerate(
+    roll: Roll,
+    bars: tuple[int, int],
+    voices: Sequence[str] | None = None,
+    seed: int = 0,
+    model: LoadedModel | str | None = None,
+    revisions: Revisions = DEFAULT_REVISIONS,
+) -> Roll:
+    """``roll`` with bars ``bars`` (first and last, counted from 1, inclusive) of ``voices``
+    (names from :data:`~bachgan.roll.VOICE_NAMES`, lower case; all four by default) written
+    anew by a completion model. The same ``seed`` gives the same notes."""
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    if not loaded.completes:
+        raise BachganError(
+            f"{loaded.source} cannot regenerate a region: it is not a completion model"
+        )
+    _check_piece(roll, loaded)
+    first, last = _check_bars(bars, roll.n_bars)
+    rows = [VOICE_NAMES.index(v.capitalize()) for v in parse_voices(voices)]
+    fifths = roll.key_fifths if roll.key_fifths is not None else estimate_key_fifths(roll)
+    shift = key_shift(fifths)
+    pitch, onset = _codes(roll, shift, loaded)
+    span = slice((first - 1) * roll.steps_per_bar, last * roll.steps_per_bar)
+    free = torch.zeros(1, *pitch.shape)
+    free[0, rows, span] = 1
+    mode = (
+        torch.tensor([KEY_MODES.index(melody_mode(roll, fifths))]) if loaded.config.modes else None
+    )
+    completed, completed_onset = complete_chorale(
+        loaded.generator,
+        torch.from_numpy(pitch)[None],
+        torch.from_numpy(onset)[None].float(),
+        free,
+        mode,
+        revisions,
+        torch.Generator().manual_seed(seed),
+    )
+    pitch, onset = completed[0].numpy(), completed_onset[0].numpy()
+    onset[rows, span.start] |= pitch[rows, span.start] != loaded.encoding.rest  # fresh notes
+    meta = {k: v for k, v in roll.meta().items() if k != "resolution"}
+    new = decode(pitch, onset, loaded.encoding, **meta)
+    return new.transpose(-shift)
+
+
+def parse_bars(text: str) -> tuple[int, int]:
+    """``"3-4"`` -> ``(3, 4)``; ``"5"`` -> ``(5, 5)``."""
+    first, _, last = text.partition("-")
+    try:
+        return int(first), int(last or first)
+    except ValueError:
+        raise BachganError(f"bars must look like 3-4 or 5 (got {text!r})") from None
+
+
+def parse_voices(voices: Sequence[str] | str | None) -> list[str]:
+    """Voice names, lower case, in score order; ``None`` means all four. A string may list
+    them with commas (``"alto,tenor"``)."""
+    names = [name.lower() for name in VOICE_NAMES]
+    if voices is None:
+        return names
+    if isinstance(voices, str):
+        voices = [v for v in voices.split(",") if v.strip()]
+    chosen = [v.strip().lower() for v in voices]
+    unknown = [v for v in chosen if v not in names]
+    if unknown or not chosen:
+        raise BachganError(
+            f"unknown voice {', '.join(unknown) or '(none)'}; choose from {', '.join(names)}"
+        )
+    return [name for name in names if name in chosen]
+
+
+def _check_piece(roll: Roll, loaded: LoadedModel) -> None:
+    encoding = loaded.encoding
+    if roll.n_tracks != encoding.n_voices:
+        raise BachganError(f"the piece has {roll.n_tracks} voices; regenerating needs four")
+    if roll.steps_per_bar != encoding.steps_per_bar or roll.resolution != encoding.resolution:
+        numerator, denominator = roll.time_signature
+        raise BachganError(f"the piece is in {numerator}/{denominator}; the model knows 4/4")
+
+
+def _check_bars(bars: tuple[int, int], n_bars: int) -> tuple[int, int]:
+    first, last = (int(b) for b in bars)
+    if not 1 <= first <= last <= n_bars:
+        raise BachganError(
+            f"bars {first}-{last} are not inside the piece (bars 1-{n_bars}, first <= last)"
+        )
+    return first, last
+
+
+def _codes(roll: Roll, shift: int, loaded: LoadedModel) -> tuple[np.ndarray, np.ndarray]:
+    """The piece as the model's codes in C major / A minor; a piece those codes cannot hold
+    exactly (a voice singing two notes at once, notes outside the model's range) is refused,
+    since the notes outside the region could not be kept."""
+    try:
+        moved = roll.transpose(shift)
+        pitch, onset = encode(moved, loaded.encoding, normalize_key=False)
+    except ValueError:
+        raise BachganError("the piece has notes outside the model's pitch range") from None
+    back = decode(pitch, onset, loaded.encoding)
+    if sorted(back.notes().to_tuples()) != sorted(moved.notes().to_tuples()):
+        raise BachganError(
+            "a voice of the piece sounds two notes at once; regenerating needs four voices "
+            "that each sing one note at a time"
+        )
+    return pitch, onset
