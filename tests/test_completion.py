@@ -14,9 +14,9 @@ from bachgan.checkpoint import load_checkpoint
 from bachgan.cli import main
 from bachgan.completion import NO_REVISIONS, Revisions, complete_chorale, compose_chorales
 from bachgan.config import TrainConfig
-from bachgan.encoding import make_windows
+from bachgan.encoding import key_shift, make_windows
 from bachgan.errors import BachganError
-from bachgan.harmonizer import harmonize
+from bachgan.harmonizer import harmonize, harmonize_with_fit
 from bachgan.melodies import example_melody
 from bachgan.midi import write_midi
 from bachgan.models.completion import (
@@ -269,3 +269,33 @@ def test_regenerate_refuses_what_it_cannot_keep_exactly(trained):
         regenerate(piece.with_arrays(sounding, onsets), (1, 1), model=model)
     with pytest.raises(BachganError, match="not a completion model"):
         regenerate(piece, (1, 1), model=load_model())
+
+
+def test_a_given_bass_gets_three_voices_above_it(trained, tmp_path):
+    model = load_model(trained)
+    bass = example_melody("Ode to Joy (Beethoven)").transpose(-19)  # E3 down to A2-ish
+    harmonized = harmonize(bass, model, voice="bass")
+    notes = harmonized.notes()
+    given = notes.track == 3
+    assert np.array_equal(notes.pitch[given], bass.notes().pitch)
+    low, high = (r + model.encoding.lowest_pitch for r in model.encoding.voice_ranges[3])
+    assert low <= notes.pitch[given].min() and notes.pitch[given].max() <= high
+    path = write_midi(bass, tmp_path / "bass.mid")
+    args = ["harmonize", str(path), "--model", str(trained), "--no-audio", "--out", str(tmp_path)]
+    assert main([*args, "--voice", "bass"]) == 0
+    with pytest.raises(BachganError, match="harmonizes sopranos only"):
+        harmonize(bass, load_model(), voice="bass")
+
+
+def test_a_low_melody_is_sung_an_octave_up_and_every_voice_stays_in_its_range(trained):
+    model = load_model(trained)
+    low_tune = example_melody("Ode to Joy (Beethoven)").transpose(-12)  # D3-A3
+    result = harmonize_with_fit(low_tune, model)
+    assert result.octaves_moved == 1
+    notes = result.roll.notes()
+    soprano = notes.track == 0
+    assert np.array_equal(notes.pitch[soprano], low_tune.notes().pitch + 12)
+    in_c = notes.pitch + key_shift(result.roll.key_fifths)
+    for voice, (low, high) in enumerate(model.encoding.voice_ranges):
+        sung = in_c[notes.track == voice] - model.encoding.lowest_pitch
+        assert low <= sung.min() and sung.max() <= high, voice

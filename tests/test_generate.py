@@ -10,7 +10,7 @@ from bachgan.cli import main
 from bachgan.config import TrainConfig
 from bachgan.decoding import DecodingRules
 from bachgan.errors import BachganError
-from bachgan.harmonizer import fit_soprano, harmonize, harmonize_with_fit, melody_mode
+from bachgan.harmonizer import fit_line, harmonize, harmonize_with_fit, melody_mode
 from bachgan.metrics import parallel_per_bar, polyphony, voice_crossing_rate
 from bachgan.midi import read_midi, write_midi
 from bachgan.roll import Notes, Roll
@@ -237,7 +237,7 @@ def test_melody_is_moved_by_octaves_to_where_the_soprano_sings(centre, shift):
     encoding = load_model().encoding
     low, high = (r + encoding.lowest_pitch for r in encoding.voice_ranges[0])
     assert (low, high) == (55, 84)
-    assert fit_soprano(melody, 0, encoding, centre) == shift
+    assert fit_line(melody, 0, encoding, centre) == shift
 
 
 def test_harmonize_bad_melodies(tmp_path, tiny_model):

@@ -243,24 +243,44 @@ def _run_generate(args: argparse.Namespace) -> None:
 def _add_harmonize(commands) -> None:
     command = commands.add_parser(
         "harmonize",
-        help="write alto, tenor and bass around a melody (MIDI + WAV + PNG)",
+        help="write the other three voices around a melody or a bass (MIDI + WAV + PNG)",
         description=(
             "Harmonize a melody in four voices. MELODY is a MIDI file with one track, or the "
-            "first track of a multi-track file, in 4/4; it becomes the soprano, unchanged."
+            "first track of a multi-track file, in 4/4; it becomes the soprano (or --voice), "
+            "unchanged."
         ),
     )
     command.add_argument("melody", type=Path, help="MIDI file with the melody")
+    command.add_argument(
+        "--voice",
+        default="soprano",
+        choices=("soprano", "alto", "tenor", "bass"),
+        help="the voice the melody is (default soprano; --voice bass writes soprano, alto and "
+        "tenor above a given bass; a completion model takes any voice)",
+    )
     _add_piece_options(command, "same seed, same harmony")
     command.set_defaults(handler=_run_harmonize)
 
 
 def _run_harmonize(args: argparse.Namespace) -> None:
-    from .harmonizer import harmonize
+    from .harmonizer import harmonize_with_fit
     from .limits import MAX_BARS
 
     melody = _read_user_midi(args.melody, MAX_BARS)
-    roll = harmonize(melody, args.model, args.seed, revisions=_revisions(args))
+    result = harmonize_with_fit(
+        melody, args.model, args.seed, voice=args.voice, revisions=_revisions(args)
+    )
+    if result.octaves_moved:
+        print(f"bachgan: note: {_moved(result.octaves_moved, args.voice)}", file=sys.stderr)
+    roll = result.roll
     _write_piece(roll, f"{args.melody.stem}_harmonized", args)
+
+
+def _moved(octaves: int, voice: str) -> str:
+    """What the user is told when the melody was moved to lie where its voice sings."""
+    count = "an octave" if abs(octaves) == 1 else f"{abs(octaves)} octaves"
+    way = "higher" if octaves > 0 else "lower"
+    return f"the melody is sung {count} {way}, where the {voice} sings"
 
 
 def _add_regenerate(commands) -> None:

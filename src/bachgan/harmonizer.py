@@ -79,11 +79,14 @@ def melody_line(roll: Roll) -> Roll:
 
 @dataclass(frozen=True)
 class Harmonization:
-    """A harmonized melody and how closely the generator's own soprano followed the melody
-    (fraction of steps) before the melody was written back."""
+    """A harmonized melody, how closely the generator's own soprano followed the melody
+    (fraction of steps) before the melody was written back, and by how many octaves the
+    melody was moved to lie where its voice sings (0 when it already did), so that every
+    voice stays inside its range."""
 
     roll: Roll
     soprano_fit: float
+    octaves_moved: int = 0
 
 
 def harmonize(
@@ -92,11 +95,16 @@ def harmonize(
     seed: int = 0,
     steps: int = 150,
     candidates: int = 8,
+    voice: str = "soprano",
+    revisions: Revisions = DEFAULT_REVISIONS,
 ) -> Roll:
     """Harmonize ``melody`` (see :func:`melody_line`) in four voices; the melody is the
-    soprano, unchanged, in its own key, which the result carries (its key signature and
-    :func:`melody_mode`)."""
-    return harmonize_with_fit(melody, model, seed, steps, candidates).roll
+    ``voice`` (soprano, or with a completion model any voice: a given bass gets soprano, alto
+    and tenor above it), unchanged, in its own key, which the result carries (its key
+    signature and :func:`melody_mode`)."""
+    return harmonize_with_fit(
+        melody, model, seed, steps, candidates, voice=voice, revisions=revisions
+    ).roll
 
 
 def harmonize_with_fit(
@@ -109,27 +117,29 @@ def harmonize_with_fit(
     rule_weight: float = RULE_WEIGHT,
     rules: DecodingRules = DEFAULT_RULES,
     revisions: Revisions = DEFAULT_REVISIONS,
+    voice: str = "soprano",
 ) -> Harmonization:
     """:func:`harmonize`, also reporting how well the generator's soprano fitted the melody.
 
-    A ``completion`` model writes the lower voices given the melody, in one pass and
-    ``revisions`` (its fit is 1). A ``musegan`` model finds them by latent optimisation:
+    A ``completion`` model writes the other voices given the melody as ``voice``, in one pass
+    and ``revisions`` (its fit is 1). A ``musegan`` model finds them by latent optimisation:
     ``steps`` of Adam on ``candidates`` latent points, ``progress`` called with the fraction
     done, ``rule_weight`` weighing the lower voices' part-writing faults under the melody (0:
     fit the melody only) and ``rules`` the costs with which the lower voices are then decoded
     (all 0: each step's most likely pitch)."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    row = _voice_row(voice, loaded)
     line = melody_line(melody)
     encoding = loaded.encoding
     if line.steps_per_bar != encoding.steps_per_bar or line.resolution != encoding.resolution:
         raise BachganError("only melodies in 4/4 can be harmonized (the model's meter)")
     fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
     mode = melody_mode(line, fifths)
-    shift = fit_soprano(line, key_shift(fifths), encoding, soprano_centre(loaded))
+    shift = fit_line(line, key_shift(fifths), encoding, voice_centre(loaded, row), row)
     target_pitch, target_onset = _encode_line(line, shift, encoding)
     melody_codes = (target_pitch, target_onset)
     if loaded.completes:
-        pitch, onset = _complete_under(loaded, melody_codes, mode, seed, revisions)
+        pitch, onset = _complete_under(loaded, melody_codes, row, mode, seed, revisions)
         fit = 1.0
     else:
         noise = _optimise(loaded, target_pitch, seed, steps, candidates, rule_weight, progress)
@@ -138,7 +148,8 @@ def harmonize_with_fit(
     tempo = clamp_tempo(line.tempo_bpm)  # an absurd tempo marking is played within the limits
     roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=tempo, **key)
     roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
-    return Harmonization(roll.transpose(-shift), fit)
+    back = key_shift(fifths)
+    return Harmonization(roll.transpose(-back), fit, (shift - back) // 12)
 
 
 def _decoded_under(
@@ -176,35 +187,48 @@ def _lower_voices_under(
     return pitch, onset
 
 
+def _voice_row(voice: str, loaded: LoadedModel) -> int:
+    """The index of the voice a melody is given as; only a completion model takes a melody
+    in a voice other than the soprano."""
+    names = [name.lower() for name in VOICE_NAMES]
+    if voice not in names:
+        raise BachganError(f"unknown voice {voice!r}; choose from {', '.join(names)}")
+    if voice != "soprano" and not loaded.completes:
+        raise BachganError(f"{loaded.source} harmonizes sopranos only (not a completion model)")
+    return names.index(voice)
+
+
 def _complete_under(
     loaded: LoadedModel,
     melody_codes: tuple[np.ndarray, np.ndarray],
+    row: int,
     mode: str,
     seed: int,
     revisions: Revisions,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(V, T)`` codes: the melody as the soprano and the lower voices completed by a
+    """``(V, T)`` codes: the melody as voice ``row`` and the other voices completed by a
     completion model, in the melody's ``mode``."""
     melody, melody_onset = melody_codes
     voices, steps = loaded.config.n_voices, len(melody)
     pitch = torch.full((1, voices, steps), loaded.encoding.rest, dtype=torch.long)
     onset = torch.zeros(1, voices, steps)
-    pitch[0, 0], onset[0, 0] = torch.from_numpy(melody), torch.from_numpy(melody_onset).float()
+    pitch[0, row] = torch.from_numpy(melody)
+    onset[0, row] = torch.from_numpy(melody_onset).float()
     free = torch.ones(1, voices, steps)
-    free[0, 0] = 0
+    free[0, row] = 0
     modes = torch.tensor([KEY_MODES.index(mode)]) if loaded.config.modes else None
     rng = torch.Generator().manual_seed(seed)
     pitch, onset = complete_chorale(loaded.generator, pitch, onset, free, modes, revisions, rng)
     return pitch[0].numpy(), onset[0].numpy()
 
 
-def fit_soprano(line: Roll, shift: int, encoding: Encoding, centre: float) -> int:
+def fit_line(line: Roll, shift: int, encoding: Encoding, centre: float, voice: int = 0) -> int:
     """The transposition into C major / A minor, ``shift`` give or take octaves, that puts
-    the melody inside the model's soprano range with its average pitch nearest ``centre``
-    (where the model's soprano usually sings)."""
+    the melody inside the model's range for ``voice`` (0: the soprano) with its average pitch
+    nearest ``centre`` (where the model's voice usually sings)."""
     used = np.flatnonzero(line.sounding.any(axis=(0, 1))) + line.lowest_pitch
     average = np.nonzero(line.sounding[0])[1].mean() + line.lowest_pitch  # over sounding steps
-    low, high = (r + encoding.lowest_pitch for r in encoding.voice_ranges[0])
+    low, high = (r + encoding.lowest_pitch for r in encoding.voice_ranges[voice])
     fitting = [
         shift + octave
         for octave in (0, 12, -12, 24, -24, 36, -36)
@@ -213,25 +237,26 @@ def fit_soprano(line: Roll, shift: int, encoding: Encoding, centre: float) -> in
     if fitting:
         return min(fitting, key=lambda candidate: abs(average + candidate - centre))
     raise BachganError(
-        f"the melody spans MIDI {used.min()}-{used.max()}, wider than the soprano range the "
-        f"model knows ({low - shift}-{high - shift} in this key)"
+        f"the melody spans MIDI {used.min()}-{used.max()}, wider than the "
+        f"{VOICE_NAMES[voice].lower()} range the model knows ({low - shift}-{high - shift} "
+        "in this key)"
     )
 
 
-def soprano_centre(loaded: LoadedModel, windows: int = 64) -> float:
-    """The average MIDI pitch of the model's soprano over ``windows`` fixed samples (of one
-    pass, for a completion model)."""
+def voice_centre(loaded: LoadedModel, voice: int = 0, windows: int = 64) -> float:
+    """The average MIDI pitch of the model's ``voice`` (0: the soprano) over ``windows`` fixed
+    samples (of one pass, for a completion model)."""
     rng = torch.Generator().manual_seed(0)
     if loaded.completes:
         steps = loaded.config.bars * loaded.config.steps_per_bar
         mode = torch.zeros(windows, dtype=torch.long) if loaded.config.modes else None
         pitch, _ = compose_chorales(loaded.generator, windows, steps, mode, NO_REVISIONS, rng)
-        soprano = pitch[:, 0]
+        sung = pitch[:, voice]
     else:
         noise = Noise.sample(loaded.config, windows, generator=rng)
         with torch.no_grad():
-            soprano = loaded.generator(noise).pitch_logits[:, 0].argmax(dim=-1)
-    sounding = soprano[soprano != loaded.encoding.rest]
+            sung = loaded.generator(noise).pitch_logits[:, voice].argmax(dim=-1)
+    sounding = sung[sung != loaded.encoding.rest]
     return float(sounding.float().mean()) + loaded.encoding.lowest_pitch
 
 
