@@ -10,6 +10,7 @@ COMMANDS = (
     "train",
     "generate",
     "harmonize",
+    "regenerate",
     "evaluate",
     "export",
     "midi2image",

@@ -245,8 +245,11 @@ def test_regenerate_from_the_command_line(trained, tmp_path, capsys):
     (piece,) = generate(1, bars=4, seed=3, model=model)
     path = write_midi(piece, tmp_path / "piece.mid")
     args = ["regenerate", str(path), "--model", str(trained), "--no-audio", "--out"]
-    assert main([*args, str(tmp_path / "out"), "--bars", "2-3", "--voices", "alto"]) == 0
-    assert (tmp_path / "out" / "piece_regenerated.mid").exists()
+    assert (
+        main([*args, str(tmp_path / "out"), "--bars", "2-3", "--voices", "alto", "--seed", "0"])
+        == 0
+    )
+    assert (tmp_path / "out" / "piece_regenerated_0.mid").exists()
     for bad, message in (
         (["--bars", "4-9"], "bars 4-9 are not inside the piece (bars 1-4"),
         (["--bars", "x"], "bars must look like 3-4"),
@@ -299,3 +302,24 @@ def test_a_low_melody_is_sung_an_octave_up_and_every_voice_stays_in_its_range(tr
     for voice, (low, high) in enumerate(model.encoding.voice_ranges):
         sung = in_c[notes.track == voice] - model.encoding.lowest_pitch
         assert low <= sung.min() and sung.max() <= high, voice
+
+
+def test_generate_in_a_key_and_with_a_new_seed_each_run(trained, tmp_path, capsys):
+    model = load_model(trained)
+    (in_c,) = generate(1, bars=2, seed=5, model=model, key_mode="minor")
+    (in_f_sharp,) = generate(1, bars=2, seed=5, model=model, key="F# minor")
+    assert (in_f_sharp.key_fifths, in_f_sharp.key_mode) == (3, "minor")
+    assert (in_c.key_fifths, in_c.key_mode) == (0, "minor")
+    shifted = in_c.notes().pitch - 3  # A minor down a minor third
+    assert np.array_equal(in_f_sharp.notes().pitch, shifted)
+    with pytest.raises(BachganError, match="looks like 'D major'"):
+        generate(1, model=model, key="D dorian")
+    args = ["generate", "--model", str(trained), "--bars", "1", "--no-audio", "--out"]
+    seeds = set()
+    for _ in range(2):
+        assert main([*args, str(tmp_path)]) == 0
+        seeds.add(capsys.readouterr().err.split("seed ")[1].split()[0])
+    assert len(seeds) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"chorale_{seed}_1.{ext}" for seed in seeds for ext in ("mid", "png")
+    )

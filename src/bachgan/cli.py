@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -20,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
+    if getattr(args, "seed", 0) is None:  # a new seed every run, said so that it can be reused
+        args.seed = secrets.randbelow(2**31)
+        print(f"bachgan: seed {args.seed}", file=sys.stderr)
     try:
         args.handler(args)
     except BachganError as error:
@@ -186,9 +190,13 @@ def _add_generate(commands) -> None:
     command.add_argument(
         "--mode",
         choices=("major", "minor"),
-        help="ask for pieces in a major or a minor key (a model trained with "
-        "--mode-conditioning, which follows it loosely; default: either, as often as in its "
-        "training data)",
+        help="ask for pieces in a major or a minor key (a model conditioned on the mode; "
+        "default: either, as often as in its training data)",
+    )
+    command.add_argument(
+        "--key",
+        help='write the pieces in this key, e.g. "D major" or "F# minor" (default: C major or '
+        "A minor); their MIDI key signature says so",
     )
     command.set_defaults(handler=_run_generate)
 
@@ -235,6 +243,7 @@ def _run_generate(args: argparse.Namespace) -> None:
         candidates=args.candidates,
         key_mode=args.mode,
         revisions=_revisions(args),
+        key=args.key,
     )
     for index, roll in enumerate(rolls):
         _write_piece(roll, f"chorale_{args.seed}_{index + 1}", args)
@@ -273,7 +282,7 @@ def _run_harmonize(args: argparse.Namespace) -> None:
     if result.octaves_moved:
         print(f"bachgan: note: {_moved(result.octaves_moved, args.voice)}", file=sys.stderr)
     roll = result.roll
-    _write_piece(roll, f"{args.melody.stem}_harmonized", args)
+    _write_piece(roll, f"{args.melody.stem}_harmonized_{args.seed}", args)
 
 
 def _moved(octaves: int, voice: str) -> str:
@@ -290,8 +299,8 @@ def _add_regenerate(commands) -> None:
         description=(
             "Rewrite bars --bars of --voices of PIECE (a four-track MIDI file in 4/4, such as "
             "one bachgan wrote) with a completion model, given everything around them. Notes "
-            "wholly outside the region are kept exactly; writes NAME_regenerated.mid, .wav "
-            "and .png in --out."
+            "wholly outside the region are kept exactly; writes NAME_regenerated_SEED.mid, "
+            ".wav and .png in --out."
         ),
     )
     command.add_argument("piece", type=Path, help="four-track MIDI file")
@@ -311,14 +320,18 @@ def _run_regenerate(args: argparse.Namespace) -> None:
     piece = _read_user_midi(args.piece, MAX_BARS)
     bars = parse_bars(args.bars)
     roll = regenerate(piece, bars, args.voices, args.seed, args.model, _revisions(args))
-    _write_piece(roll, f"{args.piece.stem}_regenerated", args)
+    _write_piece(roll, f"{args.piece.stem}_regenerated_{args.seed}", args)
 
 
 def _add_piece_options(command: argparse.ArgumentParser, seed_help: str) -> None:
     """The options shared by the commands that write pieces: model, output and sound."""
     command.add_argument("--model", help="run folder or .pt checkpoint (default: shipped model)")
     command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
-    command.add_argument("--seed", type=int, default=0, help=seed_help)
+    command.add_argument(
+        "--seed",
+        type=int,
+        help=f"{seed_help} (default: a new seed each run, printed and in the file names)",
+    )
     command.add_argument("--soundfont", type=Path, help="a .sf2 file (default: TimGM6mb)")
     command.add_argument("--no-audio", action="store_true", help="skip the WAV")
     _add_revisions_option(command)

@@ -14,7 +14,7 @@ from .checkpoint import load_checkpoint
 from .completion import Revisions, compose_chorales
 from .config import recorded_settings
 from .decoding import DEFAULT_BINARIZATION, DEFAULT_RULES, DecodingRules, decode_output
-from .encoding import Encoding, decode
+from .encoding import Encoding, decode, key_shift
 from .errors import BachganError
 from .limits import (
     MAX_BARS,
@@ -40,6 +40,7 @@ from .models.musegan import (
     critic_input,
 )
 from .roll import VOICE_NAMES, Roll
+from .theory import parse_key
 
 __all__ = [
     "CHORALE_ARCHITECTURES",
@@ -207,6 +208,7 @@ def generate(
     candidates: int = 1,
     key_mode: str | None = None,
     revisions: Revisions = DEFAULT_REVISIONS,
+    key: str | None = None,
 ) -> list[Roll]:
     """Generate ``n`` new four-voice pieces of ``bars`` bars (any number: the model is
     convolutional over bars). The same ``seed`` gives the same pieces.
@@ -218,7 +220,9 @@ def generate(
 
     A mode-conditioned model is asked for ``key_mode`` (``"major"`` or ``"minor"``) for every
     piece, or without it for either, as often as its training data had it; it follows the
-    request as closely as its training taught it to.
+    request as closely as its training taught it to. With ``key`` (``"D major"``, ``"F#
+    minor"``) the pieces are asked for its mode and written in that key, whose signature they
+    carry; without it they are in C major or A minor.
 
     With ``final_chord`` the last bar holds the chord of its downbeat, so a piece ends instead
     of stopping. With ``candidates`` > 1 and a model that carries its critic, each piece is the
@@ -230,17 +234,56 @@ def generate(
     tempo_bpm = check_tempo(tempo_bpm)
     if sampling == "sample":
         check_temperature(temperature)
+    fifths, key_mode = _asked_key(key, key_mode)
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     rng = torch.Generator().manual_seed(seed)
     meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0}
     if loaded.completes:
         if sampling == "sample":
             revisions = replace(revisions, temperature=temperature)
-        codes = _composed(loaded, n, bars, candidates, key_mode, revisions, rng)
+        pitch, onset, modes = _composed(loaded, n, bars, candidates, key_mode, revisions, rng)
         rolls = [
-            decode(p, o, loaded.encoding, VOICE_NAMES, **meta) for p, o in zip(*codes, strict=True)
+            decode(p, o, loaded.encoding, VOICE_NAMES, key_mode=m, **meta)
+            for p, o, m in zip(pitch, onset, modes, strict=True)
         ]
-        return [hold_final_chord(roll) if final_chord else roll for roll in rolls]
+    else:
+        rolls = _musegan_pieces(
+            loaded, n, bars, candidates, key_mode, rng, meta, sampling, temperature
+        )
+    rolls = [hold_final_chord(roll) if final_chord else roll for roll in rolls]
+    if fifths is None:
+        return rolls
+    return [
+        replace(roll.transpose(-key_shift(fifths)), key_fifths=fifths, key_mode=key_mode)
+        for roll in rolls
+    ]
+
+
+def _asked_key(key: str | None, key_mode: str | None) -> tuple[int | None, str | None]:
+    """The key signature and mode that ``key`` names (``None`` and ``key_mode`` without it)."""
+    if key is None:
+        return None, key_mode
+    try:
+        fifths, mode = parse_key(key)
+    except ValueError as error:
+        raise BachganError(str(error)) from None
+    if key_mode is not None and key_mode != mode:
+        raise BachganError(f"--key {key} is not in {key_mode}")
+    return fifths, mode
+
+
+def _musegan_pieces(
+    loaded: LoadedModel,
+    n: int,
+    bars: int,
+    candidates: int,
+    key_mode: str | None,
+    rng: torch.Generator,
+    meta: dict,
+    sampling: str,
+    temperature: float,
+) -> list[Roll]:
+    """``n`` pieces of a musegan model, binarized as ``sampling`` says."""
     device = next(loaded.generator.parameters()).device
     noise = Noise.sample(loaded.config, n * candidates, bars, generator=rng).to(device)
     if key_mode is not None:
@@ -252,8 +295,7 @@ def generate(
             output = _best_candidates(output, noise.mode, loaded.critic, n, candidates, bars)
         elif candidates > 1:
             output = GeneratorOutput(output.pitch_logits[:n], output.onset_logits[:n])
-    rolls = decode_output(output, loaded.encoding, sampling, temperature, rng, loaded.rules, **meta)
-    return [hold_final_chord(roll) if final_chord else roll for roll in rolls]
+    return decode_output(output, loaded.encoding, sampling, temperature, rng, loaded.rules, **meta)
 
 
 def _composed(
@@ -264,9 +306,10 @@ def _composed(
     key_mode: str | None,
     revisions: Revisions,
     rng: torch.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
     """``n`` chorales of a completion model as ``(pitch, onset)`` codes ``(n, V, T)``, each
-    the critic's favourite among ``candidates`` when there are more than one."""
+    the critic's favourite among ``candidates`` when there are more than one, and each one's
+    mode (``None`` for a model without modes)."""
     batch, config = n * candidates, loaded.config
     mode = None
     if config.modes:
@@ -282,10 +325,11 @@ def _composed(
         for part in _passes(batch, bars)
     ]
     pitch, onset = torch.cat([p for p, _ in parts]), torch.cat([o for _, o in parts])
+    chosen = torch.arange(n)
     if candidates > 1 and loaded.critic is not None:
-        best = _critics_choice(loaded, pitch, onset, mode, n, candidates, bars)
-        pitch, onset = pitch[best], onset[best]
-    return pitch[:n].numpy(), onset[:n].numpy()
+        chosen = _critics_choice(loaded, pitch, onset, mode, n, candidates, bars)
+    modes = [None] * n if mode is None else [KEY_MODES[m] for m in mode[chosen].tolist()]
+    return pitch[chosen].numpy(), onset[chosen].numpy(), modes
 
 
 def _last_bar(pitch: torch.Tensor, bars: int) -> torch.Tensor:

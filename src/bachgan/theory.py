@@ -40,6 +40,7 @@ __all__ = [
     "leaps_over_octave",
     "mode_in_signature",
     "parallel_perfect_moves",
+    "parse_key",
     "pitch_class_set",
     "pitch_class_weights",
     "root_motion",
@@ -228,3 +229,38 @@ def leaps_over_octave(line: np.ndarray) -> np.ndarray:
     returns ``(T - 1,)`` bool."""
     sounding = line >= 0
     return sounding[:-1] & sounding[1:] & (np.abs(np.diff(line)) > 12)
+
+
+_LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+#: The key signature (sharps positive, flats negative) of each major tonic, by name.
+_MAJOR_FIFTHS = {
+    "Cb": -7, "Gb": -6, "Db": -5, "Ab": -4, "Eb": -3, "Bb": -2, "F": -1, "C": 0,
+    "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7,
+}  # fmt: skip
+
+
+def parse_key(text: str) -> tuple[int, str]:
+    """``"D major"`` -> ``(2, "major")``, ``"F# minor"`` -> ``(3, "minor")``, ``"Bb"`` ->
+    ``(-2, "major")``: the key signature (sharps positive) and the mode. Raises ValueError for
+    anything else (a key with more than seven sharps or flats included)."""
+    words = text.strip().split()
+    if not 1 <= len(words) <= 2 or (len(words) == 2 and words[1].lower() not in ("major", "minor")):
+        raise ValueError(f"a key looks like 'D major' or 'F# minor' (got {text!r})")
+    tonic = words[0][:1].upper() + words[0][1:].replace("♯", "#").replace("♭", "b")
+    mode = words[1].lower() if len(words) == 2 else "major"
+    # A minor key has the signature of the major key a minor third above its tonic.
+    relative = tonic if mode == "major" else _name_a_minor_third_up(tonic)
+    if relative not in _MAJOR_FIFTHS:
+        raise ValueError(f"no key signature for {text!r}; try its enharmonic spelling")
+    return _MAJOR_FIFTHS[relative], mode
+
+
+def _name_a_minor_third_up(tonic: str) -> str:
+    """The spelling of the note a minor third above ``tonic`` (A -> C, F# -> A, Bb -> Db)."""
+    if tonic[:1] not in _LETTERS or tonic[1:] not in ("", "#", "b"):
+        return "?"
+    letters = "CDEFGAB"
+    letter = letters[(letters.index(tonic[0]) + 2) % 7]
+    target = (_LETTERS[tonic[0]] + {"": 0, "#": 1, "b": -1}[tonic[1:]] + 3) % 12
+    accidental = {0: "", 1: "#", -1: "b"}.get((target - _LETTERS[letter] + 6) % 12 - 6, "?")
+    return letter + accidental
