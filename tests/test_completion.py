@@ -321,5 +321,5 @@ def test_generate_in_a_key_and_with_a_new_seed_each_run(trained, tmp_path, capsy
         seeds.add(capsys.readouterr().err.split("seed ")[1].split()[0])
     assert len(seeds) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"chorale_{seed}_1.{ext}" for seed in seeds for ext in ("mid", "png")
+        f"chorale_{seed}_1.{ext}" for seed in seeds for ext in ("mid", "musicxml", "png")
     )

@@ -1,4 +1,4 @@
-"""Everything a person opens: MIDI, WAV and a piano-roll picture of one piece."""
+"""Everything a person opens: MIDI, MusicXML, WAV and a piano-roll picture of one piece."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .image import image_to_roll, read_png, write_png
 from .midi import write_midi
 from .plot import plot_roll
 from .roll import Roll
+from .scores import write_musicxml
 
 __all__ = ["write_outputs", "write_seed_composition"]
 
@@ -23,7 +24,8 @@ def write_outputs(
     audio: bool = True,
     soundfont: str | os.PathLike | None = None,
 ) -> list[Path]:
-    """Write ``folder/name.mid``, ``.png`` and (with ``audio``) ``.wav``; returns the paths.
+    """Write ``folder/name.mid``, ``.musicxml``, ``.png`` and (with ``audio``) ``.wav``;
+    returns the paths.
 
     All or nothing: the audio is rendered before any file is written, and if one file
     cannot be written the others of the piece are removed again.
@@ -33,6 +35,7 @@ def write_outputs(
     written: list[Path] = []
     try:
         written.append(write_midi(roll, folder / f"{name}.mid"))
+        written.append(write_musicxml(roll, folder / f"{name}.musicxml"))
         written.append(plot_roll(roll, folder / f"{name}.png"))
         if samples is not None:
             written.append(write_wav(samples, folder / f"{name}.wav"))
