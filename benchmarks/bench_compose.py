@@ -1,0 +1,73 @@
+"""Benchmark: what a user waits for with a completion model on this CPU: composing a 16-bar
+chorale (one pass and the default revisions), harmonizing a 16-bar melody, regenerating two
+bars of a 16-bar piece, and writing the piece's MusicXML. Median of --repeats calls each, in
+one process with torch on 2 threads.
+
+    python benchmarks/bench_compose.py [--model PATH] [--repeats 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from bachgan.completion import NO_REVISIONS
+from bachgan.harmonizer import harmonize
+from bachgan.melodies import example_melody
+from bachgan.regenerate import regenerate
+from bachgan.roll import Roll
+from bachgan.sample import generate, load_model
+from bachgan.scores import write_musicxml
+
+
+def median_seconds(function, repeats: int) -> float:
+    function()  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def sixteen_bars(melody: Roll) -> Roll:
+    """The melody repeated until it is 16 bars long."""
+    steps = 16 * melody.steps_per_bar
+    copies = -(-steps // melody.n_steps)
+    sounding = melody.sounding.repeat(copies, axis=1)[:, :steps]
+    onsets = melody.onsets.repeat(copies, axis=1)[:, :steps]
+    return melody.with_arrays(sounding, onsets)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="a completion checkpoint (default: the shipped model)")
+    parser.add_argument("--repeats", type=int, default=10)
+    args = parser.parse_args()
+    model = load_model(args.model)
+    if not model.completes:
+        raise SystemExit(f"{model.source} is not a completion model")
+    melody = sixteen_bars(example_melody("Ode to Joy (Beethoven)"))
+    (piece,) = generate(1, 16, seed=1, model=model)
+    folder = Path(tempfile.mkdtemp())
+    rows = {
+        "compose 16 bars, one pass": lambda: generate(1, 16, 1, model, revisions=NO_REVISIONS),
+        "compose 16 bars, default revisions": lambda: generate(1, 16, 1, model),
+        "harmonize a 16-bar melody": lambda: harmonize(melody, model),
+        "regenerate bars 5-6 of 16": lambda: regenerate(piece, (5, 6), model=model),
+        "write the 16-bar piece's MusicXML": lambda: write_musicxml(piece, folder / "a.xml"),
+    }
+    print("| task | median seconds |")
+    print("|---|---|")
+    for name, function in rows.items():
+        print(f"| {name} | {median_seconds(function, args.repeats):.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(2)
+    main()
