@@ -19,6 +19,7 @@ from bachgan.melodies import EXAMPLE_MELODIES, example_melody, parse_melody
 from bachgan.midi import read_midi, write_midi
 from bachgan.roll import Notes, Roll
 from bachgan.sample import generate, load_model
+from bachgan.scores import read_score_conversion
 from bachgan.studio import Limits, Studio
 
 CHROMIUM = os.environ.get("BACHGAN_CHROMIUM", "/usr/bin/chromium")
@@ -80,6 +81,31 @@ def test_compose_writes_playable_piece_with_its_facts(studio):
     assert float(facts["voices sounding at once"][1]) > 1  # the reference's mean is shown
     complete, reference_complete = facts["eighths that sound a full triad or seventh chord"]
     assert 0 <= float(complete) <= 1 and 0 < float(reference_complete) <= 1
+
+
+def test_a_piece_comes_with_its_score_its_seed_and_a_key_on_request(studio):
+    piece = studio.compose(bars=4, key="Eb major")
+    other = studio.compose(bars=4)
+    assert piece.seed != other.seed and f"chorale_{piece.seed}" in piece.midi.name
+    assert read_midi(piece.midi).key_fifths == -3
+    assert read_score_conversion(piece.musicxml).roll.n_tracks == 4
+    assert piece.score and all("<svg" in page.read_text()[:500] for page in piece.score)
+
+
+def test_regenerate_changes_only_the_chosen_bars_and_voices(studio):
+    piece = studio.compose(seed=11, bars=6)
+    again = studio.regenerate(piece.midi, (3, 4), ["alto", "bass"], seed=2)
+    outside = [
+        (track, pitch, start, length)
+        for track, pitch, start, length in piece.roll.notes().to_tuples()
+        if track in (0, 2) or start + length <= 32 or start >= 64
+    ]
+    assert set(outside) <= set(again.roll.notes().to_tuples())
+    assert again.seed == 2 and "_regenerated_2" in again.midi.name
+    with pytest.raises(BachganError, match="compose or harmonize a piece first"):
+        studio.regenerate("/etc/hostname", (1, 1))
+    with pytest.raises(BachganError, match="not inside the piece"):
+        studio.regenerate(piece.midi, (5, 9))
 
 
 def test_same_seed_same_piece(studio):
@@ -149,7 +175,7 @@ def test_harmonize_example_keeps_the_melody(studio):
 def test_harmonize_upload(studio, tmp_path):
     melody = write_midi(parse_melody("C5/1 D5/1 E5/1 C5/1 G5/2 E5/2"), tmp_path / "tune.mid")
     piece = studio.harmonize(melody_file=melody)
-    assert piece.midi.name == "tune_harmonized.mid"
+    assert piece.midi.name == "tune_harmonized_0.mid"
     assert_playable((piece.wav, piece.picture, piece.midi))
 
 
@@ -239,8 +265,14 @@ def test_api_compose(server, studio):
     from gradio_client import Client
 
     client = Client(server, verbose=False)
-    wav, picture, midi, facts = client.predict(2, 4, 90, 1, api_name="/compose")
+    info, wav, midi, musicxml, score, picture, facts = client.predict(
+        "2", "D minor", 4, 90, 1, api_name="/compose"
+    )
     assert_playable((wav, picture, midi))
+    assert info.startswith("**Seed 2**") and "<svg" in score
+    assert read_midi(midi).key_fifths == -1 and Path(musicxml).suffix == ".musicxml"
+    seeds = {client.predict("", "A minor", 2, 90, 1, api_name="/compose")[0] for _ in range(2)}
+    assert len(seeds) == 2  # an empty seed box draws a new piece every time
     # Gradio keeps its files in the studio's folder and serves the pieces from there: no
     # second copy of any piece on disk.
     assert os.environ["GRADIO_TEMP_DIR"] == str(studio.workdir)
@@ -267,8 +299,8 @@ def test_api_bad_upload_is_a_message_and_the_server_keeps_serving(server, studio
     with pytest.raises((AppError, ValueError), match="maximum file size"):
         client.predict(handle_file(str(huge)), "Frère Jacques", 0, api_name="/harmonize")
     with pytest.raises(AppError, match="greater than maximum value 16"):
-        client.predict(0, 40, 90, 1, api_name="/compose")
-    wav, picture, midi, _ = client.predict(None, "Frère Jacques", 0, api_name="/harmonize")
+        client.predict("0", "A minor", 40, 90, 1, api_name="/compose")
+    _, wav, midi, _, _, picture, _ = client.predict(None, "Frère Jacques", 0, api_name="/harmonize")
     assert_playable((wav, picture, midi))
 
 
@@ -302,7 +334,19 @@ def test_page_in_headless_chromium(server, tmp_path):
                 page.locator("#compose-audio audio, #compose-audio .waveform-container")
             ).not_to_have_count(0)
             expect(page.locator("#compose-facts")).to_contain_text("notes in the key")
+            expect(page.locator("#compose-score svg").first).to_be_visible()
+            composed = page.locator("#compose-info").inner_text()
+            page.locator("#compose-regenerate").click()
+            expect(page.locator("#compose-info")).not_to_have_text(composed, timeout=60_000)
+            assert "Seed" in page.locator("#compose-info").inner_text()
+            page.locator("#compose-undo").click()
+            expect(page.locator("#compose-info")).to_have_text(composed, timeout=30_000)
             screenshot = page.screenshot(path=str(tmp_path / "compose.png"), full_page=True)
+            page.set_viewport_size({"width": 390, "height": 844})  # a phone
+            value = page.locator("#compose-facts td").nth(1)
+            box = value.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= 390 + 1
+            page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
         finally:
             browser.close()
     assert len(screenshot) > 10_000

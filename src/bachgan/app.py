@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -19,7 +20,9 @@ import gradio as gr
 
 from .errors import BachganError
 from .melodies import EXAMPLE_MELODIES
+from .roll import VOICE_NAMES
 from .studio import Piece, Studio
+from .theory import KEY_NAMES
 
 __all__ = ["build_app", "launch"]
 
@@ -27,9 +30,13 @@ log = logging.getLogger(__name__)
 
 FACT_HEADERS = ["metric", "this piece", "Bach's chorales (mean of 4-bar windows)"]
 _SYSTEM_FONTS = ["system-ui", "Helvetica", "Arial", "sans-serif"]
+#: The keys offered for composing; the first leaves the key to the model.
+KEY_CHOICES = ["C major or A minor (the model's choice)", *KEY_NAMES]
+VOICES = list(VOICE_NAMES)
 _INTRO = """# bachgan
 Four-voice chorales written by a GAN that learned from Bach. **Compose** a new piece, or
-**Harmonize** a melody of your own; listen, look at the piano roll, download the MIDI."""
+**Harmonize** a melody of your own; listen, read the score, look at the piano roll, download
+the MIDI and MusicXML, and **Regenerate** any bars of any voices until you like them."""
 
 
 def build_app(studio: Studio) -> gr.Blocks:
@@ -39,14 +46,16 @@ def build_app(studio: Studio) -> gr.Blocks:
         gr.Markdown(_INTRO)
         with gr.Tab("Compose"):
             with gr.Row():
-                seed = gr.Number(0, precision=0, label="Seed (same seed, same piece)")
+                seed = gr.Textbox("", label="Seed (empty: a new one)", elem_id="compose-seed")
+                key = gr.Dropdown(KEY_CHOICES, value=KEY_CHOICES[0], label="Key")
                 bars = gr.Slider(1, limits.max_bars, 8, step=1, label="Bars")
                 tempo = gr.Slider(*limits.tempo_range, 80, step=1, label="Tempo (beats/min)")
                 candidates = gr.Slider(
                     1, limits.max_candidates, 1, step=1, label="Candidates (the critic keeps one)"
                 )
             compose_button = gr.Button("Compose", variant="primary", elem_id="compose-button")
-            compose_outputs = _piece_outputs("compose")
+            compose_view = _piece_view("compose")
+            _regenerate_controls(studio, "compose", compose_view)
         with gr.Tab("Harmonize"):
             gr.Markdown(
                 f"A one-voice MIDI file in 4/4 (up to {limits.max_melody_bars} bars, "
@@ -60,28 +69,108 @@ def build_app(studio: Studio) -> gr.Blocks:
                 )
                 harmony_seed = gr.Number(0, precision=0, label="Seed")
             harmonize_button = gr.Button("Harmonize", variant="primary", elem_id="harmonize-button")
-            harmonize_outputs = _piece_outputs("harmonize")
+            harmonize_view = _piece_view("harmonize")
+            _regenerate_controls(studio, "harmonize", harmonize_view)
         with gr.Tab("Model"):
             gr.Markdown(studio.model_summary())
 
         @_friendly
-        def compose(seed: float, bars: float, tempo: float, candidates: float) -> tuple:
-            return _show(studio.compose(int(seed or 0), int(bars), tempo, int(candidates)))
+        def compose(seed: str, key: str, bars: float, tempo: float, candidates: float) -> tuple:
+            key = None if key == KEY_CHOICES[0] else key
+            piece = studio.compose(_seed(seed), int(bars), tempo, int(candidates), key)
+            return _view(piece, [])
 
         @_friendly
         def harmonize(upload, example: str, seed: float, progress=gr.Progress()) -> tuple:  # noqa: B008
             def report(fraction: float) -> None:
                 progress(fraction, desc="fitting the harmony to the melody")
 
-            return _show(studio.harmonize(upload, example, int(seed or 0), report))
+            return _view(studio.harmonize(upload, example, int(seed or 0), report), [])
 
         compose_button.click(
-            compose, [seed, bars, tempo, candidates], compose_outputs, api_name="compose"
+            compose,
+            [seed, key, bars, tempo, candidates],
+            compose_view.outputs,
+            api_name="compose",
         )
         harmonize_button.click(
-            harmonize, [upload, example, harmony_seed], harmonize_outputs, api_name="harmonize"
+            harmonize,
+            [upload, example, harmony_seed],
+            harmonize_view.outputs,
+            api_name="harmonize",
         )
     return app
+
+
+@dataclass
+class _PieceView:
+    """The components that show one piece, the values they show (``current``) and those of
+    the pieces before it (``history``, for Undo)."""
+
+    info: gr.Markdown
+    shown: list[gr.components.Component]
+    current: gr.State
+    history: gr.State
+
+    @property
+    def outputs(self) -> list:
+        return [self.info, *self.shown, self.current, self.history]
+
+
+def _piece_view(prefix: str) -> _PieceView:
+    info = gr.Markdown(elem_id=f"{prefix}-info")
+    with gr.Row():
+        audio = gr.Audio(type="filepath", label="Listen", elem_id=f"{prefix}-audio")
+        midi = gr.File(label="MIDI", elem_id=f"{prefix}-midi")
+        musicxml = gr.File(label="MusicXML (score)", elem_id=f"{prefix}-musicxml")
+    score = gr.HTML(elem_id=f"{prefix}-score")
+    picture = gr.Image(type="filepath", label="Piano roll", elem_id=f"{prefix}-picture")
+    facts = gr.Dataframe(
+        headers=FACT_HEADERS,
+        label="How it compares",
+        elem_id=f"{prefix}-facts",
+        wrap=True,
+        column_widths=["50%", "20%", "30%"],
+    )
+    shown = [audio, midi, musicxml, score, picture, facts]
+    return _PieceView(info, shown, gr.State(()), gr.State([]))
+
+
+def _regenerate_controls(studio: Studio, prefix: str, view: _PieceView) -> None:
+    """Bars and voices of the piece shown, rewritten on Regenerate; Undo shows the piece
+    before."""
+    with gr.Accordion("Regenerate a region", open=True):
+        with gr.Row():
+            first = gr.Number(1, precision=0, label="From bar", elem_id=f"{prefix}-first")
+            last = gr.Number(2, precision=0, label="To bar", elem_id=f"{prefix}-last")
+            voices = gr.CheckboxGroup(VOICES, value=VOICES, label="Voices")
+            seed = gr.Textbox("", label="Seed (empty: a new one)")
+        with gr.Row():
+            again = gr.Button("Regenerate", elem_id=f"{prefix}-regenerate")
+            undo = gr.Button("Undo", elem_id=f"{prefix}-undo")
+
+    @_friendly
+    def regenerate(current: tuple, history: list, first, last, voices: list, seed) -> tuple:
+        if not current:
+            raise BachganError("compose or harmonize a piece first")
+        bars = (int(first or 0), int(last or 0))
+        midi = current[_MIDI]
+        piece = studio.regenerate(midi, bars, [v.lower() for v in voices], _seed(seed))
+        return _view(piece, [*history, current])
+
+    @_friendly
+    def step_back(current: tuple, history: list) -> tuple:
+        if not history:
+            raise BachganError("nothing to undo")
+        return (*history[-1], history[-1], history[:-1])
+
+    again.click(
+        regenerate,
+        [view.current, view.history, first, last, voices, seed],
+        view.outputs,
+        api_name=f"{prefix}_regenerate",
+    )
+    undo.click(step_back, [view.current, view.history], view.outputs, api_name=f"{prefix}_undo")
 
 
 def launch(
@@ -109,17 +198,29 @@ def launch(
     return app
 
 
-def _piece_outputs(prefix: str) -> list[gr.components.Component]:
-    with gr.Row():
-        audio = gr.Audio(type="filepath", label="Listen", elem_id=f"{prefix}-audio")
-        midi = gr.File(label="MIDI", elem_id=f"{prefix}-midi")
-    picture = gr.Image(type="filepath", label="Piano roll", elem_id=f"{prefix}-picture")
-    facts = gr.Dataframe(headers=FACT_HEADERS, label="How it compares", elem_id=f"{prefix}-facts")
-    return [audio, picture, midi, facts]
+def _seed(text: str) -> int | None:
+    """The seed typed in a box: ``None`` when it is empty (draw a new one)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) >= 2**63:
+        raise BachganError(f"a seed is a whole number of 0 or more (got {text!r})")
+    return int(text)
 
 
-def _show(piece: Piece) -> tuple:
-    return str(piece.wav), str(piece.picture), str(piece.midi), [list(f) for f in piece.facts]
+#: Where the MIDI file's path sits among a view's values.
+_MIDI = 2
+
+
+def _view(piece: Piece, history: list) -> tuple:
+    """The outputs of a :class:`_PieceView` showing ``piece``, with ``history`` for Undo."""
+    info = f"**Seed {piece.seed}**" + (f" — {piece.note}" if piece.note else "")
+    pages = "".join(page.read_text(encoding="utf-8") for page in piece.score)
+    score = f'<div style="overflow-x:auto;background:white">{pages}</div>'
+    facts = [list(f) for f in piece.facts]
+    files = (str(piece.wav), str(piece.midi), str(piece.musicxml))
+    values = (info, *files, score, str(piece.picture), facts)
+    return (*values, values, history)
 
 
 def _friendly(function: Callable) -> Callable:

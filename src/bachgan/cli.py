@@ -280,16 +280,9 @@ def _run_harmonize(args: argparse.Namespace) -> None:
         melody, args.model, args.seed, voice=args.voice, revisions=_revisions(args)
     )
     if result.octaves_moved:
-        print(f"bachgan: note: {_moved(result.octaves_moved, args.voice)}", file=sys.stderr)
+        print(f"bachgan: note: {result.moved_note(args.voice)}", file=sys.stderr)
     roll = result.roll
     _write_piece(roll, f"{args.melody.stem}_harmonized_{args.seed}", args)
-
-
-def _moved(octaves: int, voice: str) -> str:
-    """What the user is told when the melody was moved to lie where its voice sings."""
-    count = "an octave" if abs(octaves) == 1 else f"{abs(octaves)} octaves"
-    way = "higher" if octaves > 0 else "lower"
-    return f"the melody is sung {count} {way}, where the {voice} sings"
 
 
 def _add_regenerate(commands) -> None:

@@ -88,6 +88,16 @@ class Harmonization:
     soprano_fit: float
     octaves_moved: int = 0
 
+    def moved_note(self, voice: str) -> str:
+        """What the listener is told when the melody was moved (empty when it was not)."""
+        if not self.octaves_moved:
+            return ""
+        count = (
+            "an octave" if abs(self.octaves_moved) == 1 else f"{abs(self.octaves_moved)} octaves"
+        )
+        way = "higher" if self.octaves_moved > 0 else "lower"
+        return f"the melody is sung {count} {way}, where the {voice} sings"
+
 
 def harmonize(
     melody: Roll,
@@ -139,6 +149,8 @@ def harmonize_with_fit(
     target_pitch, target_onset = _encode_line(line, shift, encoding)
     melody_codes = (target_pitch, target_onset)
     if loaded.completes:
+        if progress is not None:
+            progress(0.0)
         pitch, onset = _complete_under(loaded, melody_codes, row, mode, seed, revisions)
         fit = 1.0
     else:

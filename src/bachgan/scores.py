@@ -141,7 +141,7 @@ def _part(roll: Roll, track: int):
 
     name = roll.track_names[track] if track < len(roll.track_names) else f"Voice {track + 1}"
     part = music21.stream.Part()
-    part.partName = name
+    part.partName, part.partAbbreviation = name, name[:1]
     singer = music21.instrument.Vocalist()
     singer.instrumentId, singer.partId = f"I{track + 1}", f"P{track + 1}"
     part.insert(0, singer)

@@ -1,11 +1,13 @@
-"""What the browser app does, without the browser: compose or harmonize a piece, write its
-MIDI, WAV and picture, and describe it with metrics beside Bach's. No web code here, so it is
+"""What the browser app does, without the browser: compose, harmonize or regenerate part of a
+piece, write its MIDI, MusicXML, WAV, piano roll and score, and describe it with metrics
+beside Bach's. No web code here, so it is
 tested directly; :mod:`bachgan.app` puts a Gradio page in front of it.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -23,9 +25,10 @@ from .harmony import harmony_profile
 from .limits import check_tempo, clamp_tempo
 from .melodies import EXAMPLE_MELODIES, example_melody
 from .metrics import FEATURES, piece_features
-from .midi import read_midi_conversion
+from .midi import read_midi, read_midi_conversion
 from .originality import BarIndex
 from .outputs import write_outputs
+from .regenerate import regenerate
 from .roll import Roll
 from .sample import LoadedModel, generate, load_model, pretrained_path
 
@@ -65,13 +68,19 @@ SHOWN_METRICS = {
 
 @dataclass(frozen=True)
 class Piece:
-    """A finished piece: its roll, files, and rows of (metric, this piece, Bach's chorales)."""
+    """A finished piece: its roll, files (MIDI, MusicXML, WAV, piano roll, and the score as
+    SVG pages), rows of (metric, this piece, Bach's chorales), the seed it was made with and
+    a note for the listener (empty, or what was changed about the request)."""
 
     roll: Roll
     midi: Path
+    musicxml: Path
     wav: Path
     picture: Path
+    score: list[Path]
     facts: list[tuple[str, str, str]]
+    seed: int
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,10 +117,17 @@ class Studio:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def compose(
-        self, seed: int = 0, bars: int = 8, tempo_bpm: float = 80.0, candidates: int = 1
+        self,
+        seed: int | None = None,
+        bars: int = 8,
+        tempo_bpm: float = 80.0,
+        candidates: int = 1,
+        key: str | None = None,
     ) -> Piece:
-        """A new piece; the same settings give the same piece."""
+        """A new piece (in ``key``, e.g. ``"D major"``; C major or A minor without it); the
+        same settings give the same piece, and without a ``seed`` a new one is drawn."""
         self.tidy()
+        seed = _new_seed() if seed is None else int(seed)
         bars, candidates = int(bars), int(candidates)
         if not 1 <= bars <= self.limits.max_bars:
             raise BachganError(f"choose between 1 and {self.limits.max_bars} bars")
@@ -119,9 +135,9 @@ class Studio:
             raise BachganError(f"choose between 1 and {self.limits.max_candidates} candidates")
         check_tempo(tempo_bpm, self.limits.tempo_range)
         (roll,) = generate(
-            1, bars, int(seed), self.model, tempo_bpm=tempo_bpm, candidates=candidates
+            1, bars, seed, self.model, tempo_bpm=tempo_bpm, candidates=candidates, key=key
         )
-        return self._finish(roll, f"chorale_{int(seed)}")
+        return self._finish(roll, f"chorale_{seed}", seed)
 
     def harmonize(
         self,
@@ -147,7 +163,26 @@ class Studio:
         # An odd tempo marking must not make huge audio.
         melody = replace(melody, tempo_bpm=clamp_tempo(melody.tempo_bpm, self.limits.tempo_range))
         result = harmonize_with_fit(melody, self.model, int(seed), progress=progress)
-        return self._finish(result.roll, f"{name}_harmonized")
+        note = result.moved_note("soprano")
+        return self._finish(result.roll, f"{name}_harmonized_{int(seed)}", int(seed), note)
+
+    def regenerate(
+        self,
+        piece_midi: str | os.PathLike,
+        bars: tuple[int, int],
+        voices: list[str] | None = None,
+        seed: int | None = None,
+    ) -> Piece:
+        """A piece written by this studio (its MIDI file) with ``bars`` of ``voices``
+        rewritten (:func:`bachgan.regenerate.regenerate`); everything else stays."""
+        self.tidy()
+        path = Path(piece_midi)
+        if not path.is_file() or self.workdir.resolve() not in path.resolve().parents:
+            raise BachganError("compose or harmonize a piece first")
+        seed = _new_seed() if seed is None else int(seed)
+        roll = regenerate(read_midi(path), bars, voices or None, seed, self.model)
+        name = path.stem.split("_regenerated")[0]
+        return self._finish(roll, f"{name}_regenerated_{seed}", seed)
 
     def _read_upload(self, path: Path) -> Roll:
         size = path.stat().st_size
@@ -166,11 +201,12 @@ class Studio:
             raise BachganError(f"this melody would not be harmonized whole: {said}")
         return conversion.roll
 
-    def _finish(self, roll: Roll, name: str) -> Piece:
+    def _finish(self, roll: Roll, name: str, seed: int, note: str = "") -> Piece:
         folder = self._new_folder()
-        midi, picture, wav = write_outputs(roll, folder, name)
+        midi, musicxml, picture, wav = write_outputs(roll, folder, name)
+        score = engrave(musicxml, folder / name)
         self.tidy(keep=folder)
-        return Piece(roll, midi, wav, picture, self.facts(roll))
+        return Piece(roll, midi, musicxml, wav, picture, score, self.facts(roll), seed, note)
 
     def _new_folder(self) -> Path:
         with self._lock:
@@ -238,13 +274,51 @@ class Studio:
             f"**Trained:** {self.model.step} generator steps in {minutes:.1f} minutes "
             f"on `{Path(trained.get('data', '?')).name}`",
             f"**Generator:** {parameters:,} parameters; {config.n_voices} voices, "
-            f"{config.bars}-bar training windows, {config.generated_steps_per_bar} decisions "
-            f"per bar",
+            f"{config.bars}-bar training windows; {_kind(self.model)}",
         ]
         card = source.with_suffix(".md")
         if source.resolve() == pretrained_path().resolve() and card.exists():
             lines.append(card.read_text(encoding="utf-8"))
         return "\n\n".join(lines)
+
+
+def _kind(model: LoadedModel) -> str:
+    if model.completes:
+        return "completes partly given chorales (composes, harmonizes, regenerates)"
+    return f"writes {model.config.generated_steps_per_bar} decisions per bar in one pass"
+
+
+def engrave(musicxml: Path, stem: Path) -> list[Path]:
+    """The score of ``musicxml`` as SVG pages ``stem.1.svg``, ``stem.2.svg``... (verovio,
+    part of the app extra)."""
+    import verovio
+
+    toolkit = verovio.toolkit(False)
+    # Its fonts are found once per thread unless told where they are; requests run in threads.
+    toolkit.setResourcePath(str(Path(verovio.__file__).parent / "data"))
+    toolkit.setOptions(_ENGRAVING)
+    if not toolkit.loadData(musicxml.read_text(encoding="utf-8")):
+        raise ValueError(f"verovio could not read {musicxml}")
+    pages = []
+    for page in range(1, toolkit.getPageCount() + 1):
+        path = stem.with_name(f"{stem.name}.{page}.svg")
+        path.write_text(toolkit.renderToSVG(page), encoding="utf-8")
+        pages.append(path)
+    return pages
+
+
+#: A page as wide as a laptop screen at a size a singer reads; no header or footer.
+_ENGRAVING = {
+    "pageWidth": 2100,
+    "scale": 35,
+    "adjustPageHeight": True,
+    "header": "none",
+    "footer": "none",
+}
+
+
+def _new_seed() -> int:
+    return secrets.randbelow(2**31)
 
 
 def _folders_by_age(root: Path) -> list[tuple[Path, float, int]]:

@@ -31,6 +31,7 @@ __all__ = [
     "CONSONANT",
     "DISSONANT",
     "HARMONIC_MINOR_SCALE",
+    "KEY_NAMES",
     "MAJOR_SCALE",
     "SONORITY_CLASSES",
     "Chord",
@@ -237,6 +238,14 @@ _MAJOR_FIFTHS = {
     "Cb": -7, "Gb": -6, "Db": -5, "Ab": -4, "Eb": -3, "Bb": -2, "F": -1, "C": 0,
     "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7,
 }  # fmt: skip
+
+
+#: Every key :func:`parse_key` reads, as it is usually written: the major keys from seven flats
+#: to seven sharps, then the minor keys.
+KEY_NAMES = [f"{tonic} major" for tonic in _MAJOR_FIFTHS] + [
+    f"{tonic} minor"
+    for tonic in ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#")
+]
 
 
 def parse_key(text: str) -> tuple[int, str]:
