@@ -19,7 +19,7 @@ import torch
 from bachgan.completion import NO_REVISIONS
 from bachgan.harmonizer import harmonize
 from bachgan.melodies import example_melody
-from bachgan.regenerate import regenerate
+from bachgan.regions import regenerate
 from bachgan.roll import Roll
 from bachgan.sample import generate, load_model
 from bachgan.scores import write_musicxml

@@ -69,7 +69,7 @@ def test_generate_is_deterministic_and_four_voices():
 
 
 def test_voice_leading_decoding_writes_the_same_music_with_fewer_parallels():
-    model = load_model()
+    model = load_model(pretrained_path("musegan"))
     argmax = generate(n=40, bars=4, seed=1, model=model, sampling="argmax", final_chord=False)
     joint = generate(n=40, bars=4, seed=1, model=model, final_chord=False)  # the default
     parallels = [np.mean([parallel_per_bar(r) for r in rolls]) for rolls in (argmax, joint)]
@@ -137,8 +137,10 @@ def test_generate_command_writes_valid_midi_wav_png(tmp_path, capsys):
         == 0
     )
     printed = capsys.readouterr().out.split()
-    midi, png, wav = (tmp_path / f"chorale_1_1.{s}" for s in ("mid", "png", "wav"))
-    assert sorted(printed) == sorted(str(p) for p in (midi, png, wav))
+    midi, musicxml, png, wav = (
+        tmp_path / f"chorale_1_1.{s}" for s in ("mid", "musicxml", "png", "wav")
+    )
+    assert sorted(printed) == sorted(str(p) for p in (midi, musicxml, png, wav))
     roll = read_midi(midi)
     assert roll.track_names == ("Soprano", "Alto", "Tenor", "Bass") and roll.tempo_bpm == 90
     with Image.open(png) as image:
@@ -205,7 +207,7 @@ def test_harmonize_keeps_the_melody_and_adds_three_voices(tmp_path):
 @pytest.mark.slow
 def test_harmonize_steers_the_lower_voices_away_from_parallels_against_the_melody():
     melody = Roll.from_notes(Notes.from_tuples(ODE_TO_JOY), 1, 64)
-    model = load_model()
+    model = load_model(pretrained_path("musegan"))  # the latent optimisation's model
     step_by_step = DecodingRules(parallel_cost=0, leap_cost=0, crossing_cost=0, key_cost=0)
 
     def harmonization(**options) -> Roll:

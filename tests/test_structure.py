@@ -24,7 +24,7 @@ LAYERS = [
     },
     {"decoding", "completion", "outputs", "evaluate", "monitor"},
     {"sample", "trainers", "report"},
-    {"train", "harmonizer", "regenerate", "studio"},
+    {"train", "harmonizer", "regions", "studio"},
     {"app", "cli", "__main__", ""},
 ]
 PACKAGE = Path(bachgan.__file__).parent

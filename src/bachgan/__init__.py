@@ -33,7 +33,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "generate": "sample",
     "harmonize": "harmonizer",
-    "regenerate": "regenerate",
+    "regenerate": "regions",
     "render_wav": "audio",
     "plot_roll": "plot",
 }

@@ -21,9 +21,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
-    if getattr(args, "seed", 0) is None:  # a new seed every run, said so that it can be reused
+    args.drawn_seed = getattr(args, "draws_seed", False) and args.seed is None
+    if args.drawn_seed:  # a new seed every run, said once the pieces are written
         args.seed = secrets.randbelow(2**31)
-        print(f"bachgan: seed {args.seed}", file=sys.stderr)
     try:
         args.handler(args)
     except BachganError as error:
@@ -308,7 +308,7 @@ def _add_regenerate(commands) -> None:
 
 def _run_regenerate(args: argparse.Namespace) -> None:
     from .limits import MAX_BARS
-    from .regenerate import parse_bars, regenerate
+    from .regions import parse_bars, regenerate
 
     piece = _read_user_midi(args.piece, MAX_BARS)
     bars = parse_bars(args.bars)
@@ -325,6 +325,7 @@ def _add_piece_options(command: argparse.ArgumentParser, seed_help: str) -> None
         type=int,
         help=f"{seed_help} (default: a new seed each run, printed and in the file names)",
     )
+    command.set_defaults(draws_seed=True)
     command.add_argument("--soundfont", type=Path, help="a .sf2 file (default: TimGM6mb)")
     command.add_argument("--no-audio", action="store_true", help="skip the WAV")
     _add_revisions_option(command)
@@ -351,11 +352,15 @@ def _revisions(args: argparse.Namespace):
 
 
 def _write_piece(roll, name: str, args: argparse.Namespace) -> None:
-    """Write a piece's MIDI, PNG and (unless --no-audio) WAV, and print their paths."""
+    """Write a piece's MIDI, MusicXML, PNG and (unless --no-audio) WAV, and print their
+    paths (and the seed, when it was drawn, so that the piece can be made again)."""
     from .outputs import write_outputs
 
     for path in write_outputs(roll, args.out, name, not args.no_audio, args.soundfont):
         print(path)
+    if args.drawn_seed:
+        print(f"bachgan: seed {args.seed} (--seed {args.seed} makes it again)", file=sys.stderr)
+        args.drawn_seed = False
 
 
 def _add_evaluate(commands) -> None:

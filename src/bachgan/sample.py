@@ -191,9 +191,10 @@ def seed_compositions(checkpoint: dict, n: int = 1, seed: int = 0, source: str =
     return (images.numpy() * 255).astype(np.uint8)
 
 
-def pretrained_path() -> Path:
-    """The chorale model shipped inside the package."""
-    return Path(__file__).parent / "pretrained" / "chorales.pt"
+def pretrained_path(name: str = "chorales") -> Path:
+    """A model shipped inside the package: ``chorales`` (the default model, a completion
+    model) or ``musegan`` (the earlier unconditional model, kept as a baseline)."""
+    return Path(__file__).parent / "pretrained" / f"{name}.pt"
 
 
 def generate(

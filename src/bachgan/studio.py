@@ -28,7 +28,7 @@ from .metrics import FEATURES, piece_features
 from .midi import read_midi, read_midi_conversion
 from .originality import BarIndex
 from .outputs import write_outputs
-from .regenerate import regenerate
+from .regions import regenerate
 from .roll import Roll
 from .sample import LoadedModel, generate, load_model, pretrained_path
 
@@ -174,7 +174,7 @@ class Studio:
         seed: int | None = None,
     ) -> Piece:
         """A piece written by this studio (its MIDI file) with ``bars`` of ``voices``
-        rewritten (:func:`bachgan.regenerate.regenerate`); everything else stays."""
+        rewritten (:func:`bachgan.regions.regenerate`); everything else stays."""
         self.tidy()
         path = Path(piece_midi)
         if not path.is_file() or self.workdir.resolve() not in path.resolve().parents:
