@@ -330,3 +330,15 @@ def test_generate_in_a_key_and_with_a_new_seed_each_run(trained, tmp_path, capsy
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"chorale_{seed}_1.{ext}" for seed in seeds for ext in ("mid", "musicxml", "png")
     )
+
+
+def test_a_melody_with_a_pickup_is_harmonized_with_its_bar_lines_where_they_belong(trained):
+    model = load_model(trained)
+    tune = example_melody("Frère Jacques")
+    upbeat = tune.slice_steps(tune.steps_per_bar - 4, tune.n_steps)  # starts a beat early
+    shifted = harmonize(upbeat, model, pickup_beats=1)
+    assert shifted.n_steps == upbeat.n_steps
+    sung = shifted.notes().select(shifted.notes().track == 0)
+    assert sung.to_tuples() == sorted(upbeat.notes().to_tuples())
+    with pytest.raises(BachganError, match="a pickup is 0 to 3 beats"):
+        harmonize(upbeat, model, pickup_beats=4)

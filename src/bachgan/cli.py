@@ -267,6 +267,13 @@ def _add_harmonize(commands) -> None:
         help="the voice the melody is (default soprano; --voice bass writes soprano, alto and "
         "tenor above a given bass; a completion model takes any voice)",
     )
+    command.add_argument(
+        "--pickup",
+        type=float,
+        default=0,
+        metavar="BEATS",
+        help="beats before the melody's first downbeat (an upbeat; default 0: it starts on one)",
+    )
     _add_piece_options(command, "same seed, same harmony")
     command.set_defaults(handler=_run_harmonize)
 
@@ -277,7 +284,12 @@ def _run_harmonize(args: argparse.Namespace) -> None:
 
     melody = _read_user_midi(args.melody, MAX_BARS)
     result = harmonize_with_fit(
-        melody, args.model, args.seed, voice=args.voice, revisions=_revisions(args)
+        melody,
+        args.model,
+        args.seed,
+        voice=args.voice,
+        revisions=_revisions(args),
+        pickup_beats=args.pickup,
     )
     if result.octaves_moved:
         print(f"bachgan: note: {result.moved_note(args.voice)}", file=sys.stderr)

@@ -107,13 +107,23 @@ def harmonize(
     candidates: int = 8,
     voice: str = "soprano",
     revisions: Revisions = DEFAULT_REVISIONS,
+    pickup_beats: float = 0,
 ) -> Roll:
     """Harmonize ``melody`` (see :func:`melody_line`) in four voices; the melody is the
     ``voice`` (soprano, or with a completion model any voice: a given bass gets soprano, alto
     and tenor above it), unchanged, in its own key, which the result carries (its key
-    signature and :func:`melody_mode`)."""
+    signature and :func:`melody_mode`). A melody that starts with a pickup of
+    ``pickup_beats`` beats before its first downbeat is harmonized with its bars where they
+    belong."""
     return harmonize_with_fit(
-        melody, model, seed, steps, candidates, voice=voice, revisions=revisions
+        melody,
+        model,
+        seed,
+        steps,
+        candidates,
+        voice=voice,
+        revisions=revisions,
+        pickup_beats=pickup_beats,
     ).roll
 
 
@@ -128,6 +138,7 @@ def harmonize_with_fit(
     rules: DecodingRules = DEFAULT_RULES,
     revisions: Revisions = DEFAULT_REVISIONS,
     voice: str = "soprano",
+    pickup_beats: float = 0,
 ) -> Harmonization:
     """:func:`harmonize`, also reporting how well the generator's soprano fitted the melody.
 
@@ -143,6 +154,7 @@ def harmonize_with_fit(
     encoding = loaded.encoding
     if line.steps_per_bar != encoding.steps_per_bar or line.resolution != encoding.resolution:
         raise BachganError("only melodies in 4/4 can be harmonized (the model's meter)")
+    line, lead_in = _with_bar_lines(line, pickup_beats)
     fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
     mode = melody_mode(line, fifths)
     shift = fit_line(line, key_shift(fifths), encoding, voice_centre(loaded, row), row)
@@ -161,7 +173,8 @@ def harmonize_with_fit(
     roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=tempo, **key)
     roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
     back = key_shift(fifths)
-    return Harmonization(roll.transpose(-back), fit, (shift - back) // 12)
+    roll = roll.transpose(-back).slice_steps(lead_in, roll.n_steps)
+    return Harmonization(roll, fit, (shift - back) // 12)
 
 
 def _decoded_under(
@@ -197,6 +210,25 @@ def _lower_voices_under(
         pitch, onset = held[0], onset[0]
     pitch[0], onset[0] = melody, melody_onset
     return pitch, onset
+
+
+def _with_bar_lines(line: Roll, pickup_beats: float) -> tuple[Roll, int]:
+    """``line`` with rests before it, so that after a pickup of ``pickup_beats`` its first
+    downbeat falls on a bar line, and how many steps of rest were put before it."""
+    beats_per_bar = line.steps_per_bar // line.resolution
+    pickup = pickup_beats * line.resolution
+    if not (0 <= pickup_beats < beats_per_bar and float(pickup).is_integer()):
+        raise BachganError(
+            f"a pickup is 0 to {beats_per_bar - 1} beats before the first downbeat, in "
+            f"sixteenths (got {pickup_beats})"
+        )
+    lead_in = (line.steps_per_bar - int(pickup)) % line.steps_per_bar
+    if not lead_in:
+        return line, 0
+    pad = np.zeros((1, lead_in, line.n_pitches), bool)
+    sounding = np.concatenate([pad, line.sounding], axis=1)
+    onsets = np.concatenate([pad, line.onsets], axis=1)
+    return line.with_arrays(sounding, onsets), lead_in
 
 
 def _voice_row(voice: str, loaded: LoadedModel) -> int:
