@@ -289,7 +289,13 @@ def fit_line(line: Roll, shift: int, encoding: Encoding, centre: float, voice: i
 
 def voice_centre(loaded: LoadedModel, voice: int = 0, windows: int = 64) -> float:
     """The average MIDI pitch of the model's ``voice`` (0: the soprano) over ``windows`` fixed
-    samples (of one pass, for a completion model)."""
+    samples (of one pass, for a completion model); worked out once per loaded model."""
+    if voice not in loaded.voice_centres:
+        loaded.voice_centres[voice] = _sung_centre(loaded, voice, windows)
+    return loaded.voice_centres[voice]
+
+
+def _sung_centre(loaded: LoadedModel, voice: int, windows: int) -> float:
     rng = torch.Generator().manual_seed(0)
     if loaded.completes:
         steps = loaded.config.bars * loaded.config.steps_per_bar

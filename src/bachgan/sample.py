@@ -86,6 +86,9 @@ class LoadedModel:
     #: The settings it was trained with, and for how long.
     train_config: dict = field(default_factory=dict)
     elapsed_seconds: float = 0.0
+    #: Where each voice usually sings (MIDI pitch by voice index), worked out once when a
+    #: melody is first fitted to it (:func:`bachgan.harmonizer.voice_centre`).
+    voice_centres: dict[int, float] = field(default_factory=dict)
 
     @property
     def completes(self) -> bool:
