@@ -57,6 +57,24 @@ def small_chorale_set(folder: Path, prefix: str, count: int) -> Path:
     return folder / "data.npz"
 
 
+def tiny_config(data: Path, out: Path, **overrides):
+    """A training run of a tiny model for a few steps, for tests of the mechanics."""
+    from bachgan.config import TrainConfig
+
+    settings = dict(
+        data=str(data),
+        out=str(out),
+        steps=4,
+        batch_size=8,
+        n_critic=2,
+        model_size="tiny",
+        checkpoint_every=2,
+        threads=1,
+        eval_every=2,
+    )
+    return TrainConfig(**{**settings, **overrides})
+
+
 @pytest.fixture
 def chorale_midi(tmp_path: Path) -> Path:
     """A valid four-track MIDI file of :data:`CHORALE_NOTES`."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from conftest import small_chorale_set
+from conftest import small_chorale_set, tiny_config
 from torch.nn import functional as F
 
 from bachgan.checkpoint import load_checkpoint
@@ -59,19 +59,7 @@ def unconditional(chorales, tmp_path_factory):
 
 
 def tiny(data, out, **overrides) -> TrainConfig:
-    settings = dict(
-        data=str(data),
-        out=str(out),
-        arch="completion",
-        steps=4,
-        batch_size=8,
-        n_critic=2,
-        model_size="tiny",
-        checkpoint_every=2,
-        eval_every=2,
-        threads=1,
-    )
-    return TrainConfig(**{**settings, **overrides})
+    return tiny_config(data, out, **{"arch": "completion", **overrides})
 
 
 def test_every_mask_kind_is_drawn_and_the_harmonize_kind_gives_the_soprano():

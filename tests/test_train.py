@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import small_chorale_set
+from conftest import small_chorale_set, tiny_config
 
 from bachgan.checkpoint import load_checkpoint
 from bachgan.cli import main
@@ -33,19 +33,7 @@ def chorales(tmp_path_factory):
     return small_chorale_set(tmp_path_factory.mktemp("chorales"), "bwv2", 16)
 
 
-def tiny(data, out, **overrides) -> TrainConfig:
-    settings = dict(
-        data=str(data),
-        out=str(out),
-        steps=4,
-        batch_size=8,
-        n_critic=2,
-        model_size="tiny",
-        checkpoint_every=2,
-        threads=1,
-        eval_every=2,
-    )
-    return TrainConfig(**{**settings, **overrides})
+tiny = tiny_config
 
 
 def term(trainer, name: str):

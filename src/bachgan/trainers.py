@@ -109,6 +109,12 @@ class MuseGANTrainer:
         )
         for weighted in self.terms:
             weighted.term.to(device)
+        self._start_optimising()
+
+    def _start_optimising(self) -> None:
+        """The EMA copy, the optimizers and the augmentation RNG, once the generator and the
+        critic exist."""
+        config = self.config
         self.ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.g, self.d = self.generator, self.critic
         rate, betas = config.learning_rate, tuple(config.betas)
@@ -293,14 +299,7 @@ class CompletionTrainer(MuseGANTrainer):
         )
         self.generator = CompletionGenerator(self.model_config).to(device)
         self.critic = completion_critic(self.model_config).to(device)
-        self.ema = copy.deepcopy(self.generator).requires_grad_(False)
-        self.g, self.d = self.generator, self.critic
-        rate, betas = config.learning_rate, tuple(config.betas)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), rate, betas=betas)
-        self.opt_d = torch.optim.Adam(self.critic.parameters(), rate, betas=betas)
-        self.augment_rng = torch.Generator().manual_seed(config.seed)
-        self.steps_done = 0
-        self._reference: np.ndarray | None = None
+        self._start_optimising()
 
     def _masks(self, batch: int, steps: int) -> torch.Tensor:
         config = self.model_config
