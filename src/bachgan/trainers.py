@@ -69,12 +69,8 @@ class MuseGANTrainer:
 
     def __init__(self, config: TrainConfig, device: torch.device) -> None:
         self.config, self.device = config, device
-        self.data = load_windows(
-            config.data, config.bars, config.normalize_key, config.transpose, base=CHORALE_ENCODING
-        )
+        self._load_windows()
         encoding = self.data.encoding
-        # Each window's mode (0 major, 1 minor), for a mode-conditioned model.
-        self.modes = window_modes(self.data.pitch, encoding) if config.mode_conditioning else None
         conditioning = (
             {"modes": 2, "minor_share": self.modes.float().mean().item()}
             if self.modes is not None
@@ -110,6 +106,16 @@ class MuseGANTrainer:
         for weighted in self.terms:
             weighted.term.to(device)
         self._start_optimising()
+
+    def _load_windows(self) -> None:
+        """The training windows and, for a mode-conditioned model, each one's mode (0 major,
+        1 minor)."""
+        config = self.config
+        self.data = load_windows(
+            config.data, config.bars, config.normalize_key, config.transpose, base=CHORALE_ENCODING
+        )
+        conditioned = config.mode_conditioning
+        self.modes = window_modes(self.data.pitch, self.data.encoding) if conditioned else None
 
     def _start_optimising(self) -> None:
         """The EMA copy, the optimizers and the augmentation RNG, once the generator and the
@@ -282,11 +288,8 @@ class CompletionTrainer(MuseGANTrainer):
 
     def __init__(self, config: TrainConfig, device: torch.device) -> None:
         self.config, self.device = config, device
-        self.data = load_windows(
-            config.data, config.bars, config.normalize_key, config.transpose, base=CHORALE_ENCODING
-        )
+        self._load_windows()
         encoding = self.data.encoding
-        self.modes = window_modes(self.data.pitch, encoding) if config.mode_conditioning else None
         self.model_config = CompletionConfig(
             n_classes=encoding.n_classes,
             steps_per_bar=encoding.steps_per_bar,
