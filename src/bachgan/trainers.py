@@ -71,20 +71,7 @@ class MuseGANTrainer:
         self.config, self.device = config, device
         self._load_windows()
         encoding = self.data.encoding
-        conditioning = (
-            {"modes": 2, "minor_share": self.modes.float().mean().item()}
-            if self.modes is not None
-            else {}
-        )
-        self.model_config = MuseGANConfig(
-            n_classes=encoding.n_classes,
-            steps_per_bar=encoding.steps_per_bar,
-            bars=config.bars,
-            lowest_pitch=encoding.lowest_pitch,
-            voice_ranges=encoding.voice_ranges,
-            **MODEL_SIZES[config.model_size],
-            **conditioning,
-        )
+        self.model_config = MuseGANConfig(**self._data_sizes(), **MODEL_SIZES[config.model_size])
         self.generator = MuseGANGenerator(self.model_config).to(device)
         self.critic = Critic(self.model_config).to(device)
         windows = TrainingWindows(
@@ -116,6 +103,23 @@ class MuseGANTrainer:
         )
         conditioned = config.mode_conditioning
         self.modes = window_modes(self.data.pitch, self.data.encoding) if conditioned else None
+
+    def _data_sizes(self) -> dict:
+        """The model sizes that the data decide: the grid, the pitches, each voice's range
+        and, for a mode-conditioned model, the modes and how often minor occurs."""
+        encoding = self.data.encoding
+        sizes = {
+            "n_classes": encoding.n_classes,
+            "steps_per_bar": encoding.steps_per_bar,
+            "bars": self.config.bars,
+            "lowest_pitch": encoding.lowest_pitch,
+            "voice_ranges": encoding.voice_ranges,
+            "modes": 0,
+            "minor_share": 0.0,
+        }
+        if self.modes is not None:
+            sizes.update(modes=2, minor_share=self.modes.float().mean().item())
+        return sizes
 
     def _start_optimising(self) -> None:
         """The EMA copy, the optimizers and the augmentation RNG, once the generator and the
@@ -289,17 +293,8 @@ class CompletionTrainer(MuseGANTrainer):
     def __init__(self, config: TrainConfig, device: torch.device) -> None:
         self.config, self.device = config, device
         self._load_windows()
-        encoding = self.data.encoding
-        self.model_config = CompletionConfig(
-            n_classes=encoding.n_classes,
-            steps_per_bar=encoding.steps_per_bar,
-            bars=config.bars,
-            lowest_pitch=encoding.lowest_pitch,
-            voice_ranges=encoding.voice_ranges,
-            modes=2 if self.modes is not None else 0,
-            minor_share=self.modes.float().mean().item() if self.modes is not None else 0.0,
-            **COMPLETION_SIZES[config.model_size],
-        )
+        sizes = COMPLETION_SIZES[config.model_size]
+        self.model_config = CompletionConfig(**self._data_sizes(), **sizes)
         self.generator = CompletionGenerator(self.model_config).to(device)
         self.critic = completion_critic(self.model_config).to(device)
         self._start_optimising()
