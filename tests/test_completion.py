@@ -32,6 +32,7 @@ from bachgan.models.completion import (
 from bachgan.regions import parse_voices, regenerate
 from bachgan.roll import VOICE_NAMES
 from bachgan.sample import generate, load_model
+from bachgan.scores import write_musicxml
 from bachgan.train import train
 
 TINY = CompletionConfig(
@@ -330,3 +331,23 @@ def test_a_melody_with_a_pickup_is_harmonized_with_its_bar_lines_where_they_belo
     assert sung.to_tuples() == sorted(upbeat.notes().to_tuples())
     with pytest.raises(BachganError, match="a pickup is 0 to 3 beats"):
         harmonize(upbeat, model, pickup_beats=4)
+
+
+def test_phrases_close_where_asked_and_carry_fermatas(trained, tmp_path):
+    model = load_model(trained)
+    (piece,) = generate(1, bars=6, seed=2, model=model, phrases=[2, 4])
+    assert [step // 16 for step in piece.fermatas] == [1, 3, 5]
+    starts = piece.onsets.any(axis=(0, 2))
+    assert all(starts[step] for step in piece.fermatas)
+    path = write_midi(piece, tmp_path / "phrases.mid")
+    import symusic
+
+    markers = symusic.Score(str(path)).markers
+    assert [marker.text for marker in markers] == ["fermata"] * 3
+    text = write_musicxml(piece, tmp_path / "phrases.musicxml").read_text()
+    assert text.count("<fermata") >= 3
+    with pytest.raises(BachganError, match="outside the piece's bars 1-6"):
+        generate(1, bars=6, model=model, phrases=[7])
+    args = ["generate", "--model", str(trained), "--bars", "8", "--no-audio", "--seed", "1"]
+    assert main([*args, "--phrases", "4", "--out", str(tmp_path / "cli")]) == 0
+    assert main([*args, "--phrases", "x", "--out", str(tmp_path / "bad")]) == 2

@@ -198,6 +198,11 @@ def _add_generate(commands) -> None:
         help='write the pieces in this key, e.g. "D major" or "F# minor" (default: C major or '
         "A minor); their MIDI key signature says so",
     )
+    command.add_argument(
+        "--phrases",
+        help="where phrases close with a cadence and a fermata: N for phrases of N bars, or "
+        "the bars, e.g. 3,6,10 (the last bar always closes; a completion model)",
+    )
     command.set_defaults(handler=_run_generate)
 
 
@@ -244,6 +249,7 @@ def _run_generate(args: argparse.Namespace) -> None:
         key_mode=args.mode,
         revisions=_revisions(args),
         key=args.key,
+        phrases=_phrase_bars(args.phrases, args.bars),
     )
     for index, roll in enumerate(rolls):
         _write_piece(roll, f"chorale_{args.seed}_{index + 1}", args)
@@ -354,6 +360,21 @@ def _add_revisions_option(command: argparse.ArgumentParser) -> None:
         help="rounds in which a completion model rewrites a random, shrinking share of what it "
         f"wrote given the rest (default {rounds}; 0: one pass)",
     )
+
+
+def _phrase_bars(text: str | None, bars: int) -> list[int]:
+    """``--phrases``: ``"4"`` -> every fourth bar; ``"3,6,10"`` -> those bars."""
+    if not text:
+        return []
+    try:
+        numbers = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise BachganError(f"--phrases takes N or bars such as 3,6,10 (got {text!r})") from None
+    if len(numbers) == 1 and "," not in text:
+        if numbers[0] < 1:
+            raise BachganError("--phrases N needs N of 1 or more")
+        return list(range(numbers[0], bars + 1, numbers[0]))
+    return numbers
 
 
 def _revisions(args: argparse.Namespace):

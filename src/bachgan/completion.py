@@ -10,6 +10,7 @@ given everything else. Given cells never change.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -17,7 +18,7 @@ from torch.nn import functional as F
 
 from .errors import BachganError
 from .limits import MAX_REVISIONS, check_count
-from .models.completion import CompletionGenerator, ending_steps
+from .models.completion import CompletionGenerator, closing_steps
 
 __all__ = ["NO_REVISIONS", "Revisions", "complete_chorale", "compose_chorales"]
 
@@ -60,15 +61,17 @@ def complete_chorale(
     mode: torch.Tensor | None,
     revisions: Revisions,
     rng: torch.Generator,
-    ends: bool = True,
+    closes: Sequence[int] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Write every ``free`` cell of the chorales ``pitch``/``onset`` ``(B, V, T)``: one pass
-    over all of them, then ``revisions``; with ``ends`` the chorales end where they stop (the
-    model writes a close there). Returns the completed ``(pitch, onset (bool))``."""
+    over all of them, then ``revisions``. The model writes a close (a cadence, a held chord)
+    in each bar of ``closes`` (counted from 0; by default the last bar, where the chorales
+    end). Returns the completed ``(pitch, onset (bool))``."""
     free = free.float()
     batch, _, steps = pitch.shape
-    closing = torch.full((batch,), ends, dtype=torch.bool)
-    ending = ending_steps(closing, steps, generator.config.steps_per_bar)
+    bar = generator.config.steps_per_bar
+    ending = closing_steps(steps, bar, [-(-steps // bar) - 1] if closes is None else closes)
+    ending = ending[None].expand(batch, -1)
     pitch, onset = _write(generator, pitch, onset.float(), free, mode, ending, revisions, rng)
     eighth = max(generator.config.steps_per_beat // 2, 1)
     for share in revisions.shares() if revisions.rounds else []:
@@ -110,11 +113,13 @@ def compose_chorales(
     mode: torch.Tensor | None,
     revisions: Revisions,
     rng: torch.Generator,
+    closes: Sequence[int] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` new chorales of ``steps`` steps: an empty chorale completed
-    (:func:`complete_chorale`). Returns ``(pitch, onset)`` codes ``(n, V, steps)``."""
+    (:func:`complete_chorale`), closing phrases in the bars ``closes`` (by default the last).
+    Returns ``(pitch, onset)`` codes ``(n, V, steps)``."""
     shape = (n, generator.config.n_voices, steps)
     rest = torch.full(shape, generator.config.n_classes - 1, dtype=torch.long)
     return complete_chorale(
-        generator, rest, torch.zeros(shape), torch.ones(shape), mode, revisions, rng
+        generator, rest, torch.zeros(shape), torch.ones(shape), mode, revisions, rng, closes
     )

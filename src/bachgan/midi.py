@@ -316,6 +316,8 @@ def to_score(roll: Roll) -> symusic.Score:
     if roll.key_fifths is not None:
         minor = 1 if roll.key_mode == "minor" else 0
         score.key_signatures.append(symusic.KeySignature(0, roll.key_fifths, minor))
+    for step in roll.fermatas:  # MIDI has no fermata: a marker names it
+        score.markers.append(symusic.TextMeta(int(step) * _TICKS_PER_STEP, "fermata"))
     notes = roll.notes()
     for index, (name, program) in enumerate(zip(roll.track_names, roll.programs, strict=True)):
         track = symusic.Track(name=name, program=int(program), is_drum=False)

@@ -94,6 +94,8 @@ class Roll:
         One name and one General MIDI program (0-127) per track.
     key_fifths, key_mode
         Key signature as sharps (>0) or flats (<0) and ``"major"``/``"minor"`` when known.
+    fermatas
+        Steps where a fermata stands over the chord that starts there (phrase ends).
     """
 
     sounding: np.ndarray
@@ -106,6 +108,7 @@ class Roll:
     programs: tuple[int, ...] = field(default=())
     key_fifths: int | None = None
     key_mode: str | None = None
+    fermatas: tuple[int, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if self.sounding.ndim != 3 or self.sounding.shape != self.onsets.shape:
@@ -229,6 +232,7 @@ class Roll:
             "programs": self.programs,
             "key_fifths": self.key_fifths,
             "key_mode": self.key_mode,
+            "fermatas": self.fermatas,
         }
 
     def with_arrays(self, sounding: np.ndarray, onsets: np.ndarray) -> Roll:
@@ -241,7 +245,8 @@ class Roll:
         onsets = self.onsets[:, start:stop].copy()
         if sounding.shape[1]:
             onsets[:, 0] |= sounding[:, 0]
-        return self.with_arrays(sounding, onsets)
+        kept = tuple(step - start for step in self.fermatas if start <= step < stop)
+        return replace(self, sounding=sounding, onsets=onsets, fermatas=kept)
 
     def transpose(self, semitones: int) -> Roll:
         """Shift every note by ``semitones``; raises ValueError if a note leaves the range."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,9 +28,9 @@ from .limits import (
 from .models.completion import (
     CompletionConfig,
     CompletionGenerator,
+    closing_steps,
     completion_critic,
     critic_extra,
-    ending_steps,
 )
 from .models.musegan import (
     Critic,
@@ -48,6 +49,7 @@ __all__ = [
     "KEY_MODES",
     "LoadedModel",
     "decoding_rules",
+    "fermata_steps",
     "generate",
     "hold_final_chord",
     "load_model",
@@ -213,6 +215,7 @@ def generate(
     key_mode: str | None = None,
     revisions: Revisions = DEFAULT_REVISIONS,
     key: str | None = None,
+    phrases: Sequence[int] = (),
 ) -> list[Roll]:
     """Generate ``n`` new four-voice pieces of ``bars`` bars (any number: the model is
     convolutional over bars). The same ``seed`` gives the same pieces.
@@ -228,6 +231,8 @@ def generate(
     minor"``) the pieces are asked for its mode and written in that key, whose signature they
     carry; without it they are in C major or A minor.
 
+    A completion model closes a phrase (a cadence, usually a held chord) in each bar of
+    ``phrases`` (counted from 1) and in the last bar, and marks each close with a fermata.
     With ``final_chord`` the last bar holds the chord of its downbeat, so a piece ends instead
     of stopping. With ``candidates`` > 1 and a model that carries its critic, each piece is the
     one the critic scores highest among that many samples (discriminator rejection sampling).
@@ -242,25 +247,50 @@ def generate(
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     rng = torch.Generator().manual_seed(seed)
     meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0}
+    closes = _closing_bars(phrases, bars, loaded)
     if loaded.completes:
         if sampling == "sample":
             revisions = replace(revisions, temperature=temperature)
-        pitch, onset, modes = _composed(loaded, n, bars, candidates, key_mode, revisions, rng)
+        codes = _composed(loaded, n, bars, candidates, key_mode, revisions, rng, closes)
         rolls = [
             decode(p, o, loaded.encoding, VOICE_NAMES, key_mode=m, **meta)
-            for p, o, m in zip(pitch, onset, modes, strict=True)
+            for p, o, m in zip(*codes, strict=True)
         ]
     else:
         rolls = _musegan_pieces(
             loaded, n, bars, candidates, key_mode, rng, meta, sampling, temperature
         )
     rolls = [hold_final_chord(roll) if final_chord else roll for roll in rolls]
+    if loaded.completes:
+        rolls = [replace(roll, fermatas=fermata_steps(roll, closes)) for roll in rolls]
     if fifths is None:
         return rolls
     return [
         replace(roll.transpose(-key_shift(fifths)), key_fifths=fifths, key_mode=key_mode)
         for roll in rolls
     ]
+
+
+def _closing_bars(phrases: Sequence[int], bars: int, loaded: LoadedModel) -> list[int]:
+    """The bars (from 0) where phrases close: those asked for (from 1) and the last."""
+    if phrases and not loaded.completes:
+        raise BachganError(f"{loaded.source} cannot place phrases: it is not a completion model")
+    outside = [bar for bar in phrases if not 1 <= bar <= bars]
+    if outside:
+        raise BachganError(f"phrase ends {outside} are outside the piece's bars 1-{bars}")
+    return sorted({bar - 1 for bar in phrases} | {bars - 1})
+
+
+def fermata_steps(roll: Roll, bars: Sequence[int]) -> tuple[int, ...]:
+    """Where the fermata of each closing bar (from 0) stands: on the last chord that starts
+    in that bar (its first step when nothing starts there)."""
+    starts = roll.onsets.any(axis=(0, 2))
+    steps = []
+    for bar in bars:
+        first = bar * roll.steps_per_bar
+        struck = np.flatnonzero(starts[first : first + roll.steps_per_bar])
+        steps.append(first + int(struck[-1]) if struck.size else first)
+    return tuple(steps)
 
 
 def _asked_key(key: str | None, key_mode: str | None) -> tuple[int | None, str | None]:
@@ -310,10 +340,12 @@ def _composed(
     key_mode: str | None,
     revisions: Revisions,
     rng: torch.Generator,
+    closes: list[int],
 ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
-    """``n`` chorales of a completion model as ``(pitch, onset)`` codes ``(n, V, T)``, each
-    the critic's favourite among ``candidates`` when there are more than one, and each one's
-    mode (``None`` for a model without modes)."""
+    """``n`` chorales of a completion model as ``(pitch, onset)`` codes ``(n, V, T)``, with
+    phrases closing in the bars ``closes`` (from 0), each the critic's favourite among
+    ``candidates`` when there are more than one, and each one's mode (``None`` for a model
+    without modes)."""
     batch, config = n * candidates, loaded.config
     mode = None
     if config.modes:
@@ -324,22 +356,23 @@ def _composed(
     steps = bars * config.steps_per_bar
     parts = [
         compose_chorales(
-            loaded.generator, len(range(batch)[part]), steps, _part(mode, part), revisions, rng
+            loaded.generator,
+            len(range(batch)[part]),
+            steps,
+            _part(mode, part),
+            revisions,
+            rng,
+            closes,
         )
         for part in _passes(batch, bars)
     ]
     pitch, onset = torch.cat([p for p, _ in parts]), torch.cat([o for _, o in parts])
     chosen = torch.arange(n)
     if candidates > 1 and loaded.critic is not None:
-        chosen = _critics_choice(loaded, pitch, onset, mode, n, candidates, bars)
+        ending = closing_steps(steps, config.steps_per_bar, closes)
+        chosen = _critics_choice(loaded, pitch, onset, mode, ending, n, candidates, bars)
     modes = [None] * n if mode is None else [KEY_MODES[m] for m in mode[chosen].tolist()]
     return pitch[chosen].numpy(), onset[chosen].numpy(), modes
-
-
-def _last_bar(pitch: torch.Tensor, bars: int) -> torch.Tensor:
-    """The ending steps of whole pieces ``(B, V, T)``: their last bar."""
-    ends = torch.ones(len(pitch), dtype=torch.bool)
-    return ending_steps(ends, pitch.shape[2], pitch.shape[2] // bars)
 
 
 def _part(mode: torch.Tensor | None, part: slice) -> torch.Tensor | None:
@@ -352,18 +385,22 @@ def _critics_choice(
     pitch: torch.Tensor,
     onset: torch.Tensor,
     mode: torch.Tensor | None,
+    ending: torch.Tensor,
     n: int,
     candidates: int,
     bars: int,
 ) -> torch.Tensor:
-    """Indices of the candidate the critic scores highest for each of the ``n`` pieces."""
+    """Indices of the candidate the critic scores highest for each of the ``n`` pieces, whose
+    phrases close on the ``ending`` steps ``(T,)``."""
     scores = torch.cat(
         [
             loaded.critic(
                 F.one_hot(pitch[part], loaded.config.n_classes).float(),
                 onset[part].float(),
                 _part(mode, part),
-                critic_extra(torch.ones(pitch[part].shape), _last_bar(pitch[part], bars)),
+                critic_extra(
+                    torch.ones(pitch[part].shape), ending[None].expand(len(pitch[part]), -1)
+                ),
             )
             for part in _passes(len(pitch), bars)
         ]

@@ -154,9 +154,12 @@ def _part(roll: Roll, track: int):
     names = _FLAT_NAMES if (roll.key_fifths or 0) < 0 else _SHARP_NAMES
     notes = roll.notes()
     mine = notes.select(notes.track == track)
+    fermatas = set(roll.fermatas)
     for pitch, start, duration in zip(mine.pitch, mine.start, mine.duration, strict=True):
         note = music21.note.Note(f"{names[pitch % 12]}{pitch // 12 - 1}")
         note.quarterLength = Fraction(int(duration), roll.resolution)
+        if int(start) in fermatas:
+            note.expressions.append(music21.expressions.Fermata())
         part.insert(Fraction(int(start), roll.resolution), note)
     end = Fraction(roll.n_steps, roll.resolution)
     part.makeRests(fillGaps=True, inPlace=True, refStreamOrTimeRange=[0, end])

@@ -13,6 +13,7 @@ is convolutional over time, so one trained on 4-bar windows completes pieces of 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -32,6 +33,7 @@ __all__ = [
     "MASK_KINDS",
     "CompletionConfig",
     "CompletionGenerator",
+    "closing_steps",
     "complete",
     "completion_critic",
     "critic_extra",
@@ -222,6 +224,15 @@ def ending_steps(ends: torch.Tensor, steps: int, steps_per_bar: int) -> torch.Te
     last_bar = torch.zeros(steps, device=ends.device)
     last_bar[max(steps - steps_per_bar, 0) :] = 1
     return ends.float()[:, None] * last_bar
+
+
+def closing_steps(steps: int, steps_per_bar: int, bars: Sequence[int]) -> torch.Tensor:
+    """``(T,)``: 1 on the steps of the ``bars`` (counted from 0) where a phrase closes, as
+    the ending input marks a piece's last bar in training."""
+    ending = torch.zeros(steps)
+    for bar in bars:
+        ending[bar * steps_per_bar : (bar + 1) * steps_per_bar] = 1
+    return ending
 
 
 def critic_extra(mask: torch.Tensor, ending: torch.Tensor) -> torch.Tensor:
