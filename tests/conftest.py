@@ -58,12 +58,14 @@ def small_chorale_set(folder: Path, prefix: str, count: int) -> Path:
 
 
 def tiny_config(data: Path, out: Path, **overrides):
-    """A training run of a tiny model for a few steps, for tests of the mechanics."""
+    """A training run of a tiny model (musegan unless ``arch`` says otherwise) for a few
+    steps, for tests of the mechanics."""
     from bachgan.config import TrainConfig
 
     settings = dict(
         data=str(data),
         out=str(out),
+        arch="musegan",
         steps=4,
         batch_size=8,
         n_critic=2,

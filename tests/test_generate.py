@@ -32,7 +32,7 @@ ODE_TO_JOY = [
 def train_tiny(folder, **overrides):
     """A tiny chorale model trained for two steps on 12 chorales; its checkpoint's path."""
     data = small_chorale_set(folder, "bwv2", 12)
-    settings = dict(steps=2, batch_size=8, n_critic=1, model_size="tiny", threads=1)
+    settings = dict(arch="musegan", steps=2, batch_size=8, n_critic=1, model_size="tiny", threads=1)
     config = TrainConfig(data=str(data), out=str(folder / "run"), **{**settings, **overrides})
     return train(config, progress=False)
 

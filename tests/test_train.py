@@ -44,7 +44,7 @@ def term(trainer, name: str):
 def two_critic_steps(folder) -> str:
     """A preset file of one research setting, as `train --preset` reads them."""
     path = folder / "preset.json"
-    path.write_text('{"n_critic": 2}')
+    path.write_text('{"arch": "musegan", "n_critic": 2}')
     return str(path)
 
 
@@ -132,7 +132,7 @@ def test_bad_inputs_are_clear_errors(chorales, tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "missing.npz"), "--out", "x"]) == 2
     assert capsys.readouterr().err.startswith("bachgan: error: no data set")
     assert main(["train", "--data", str(chorales), "--out", "x", "--preset", "nothing"]) == 2
-    assert "chorales, smoke are shipped" in capsys.readouterr().err
+    assert "chorales, musegan, quick, smoke are shipped" in capsys.readouterr().err
     (tmp_path / "typo.json").write_text('{"n_critics": 2}')
     assert (
         main(

@@ -66,9 +66,9 @@ COMPLETION_SIZES = {
 
 #: Per-architecture defaults for settings the user leaves out.
 ARCH_DEFAULTS = {
-    "musegan": {"batch_size": 32, "learning_rate": 3e-4, "betas": (0.5, 0.9)},
-    "completion": {"batch_size": 32, "learning_rate": 3e-4, "betas": (0.5, 0.9)},
-    "seed": {"batch_size": 10, "learning_rate": 2e-4, "betas": (0.5, 0.999)},
+    "completion": {"batch_size": 32, "learning_rate": 3e-4, "betas": (0.5, 0.9), "n_critic": 2},
+    "musegan": {"batch_size": 32, "learning_rate": 3e-4, "betas": (0.5, 0.9), "n_critic": 3},
+    "seed": {"batch_size": 10, "learning_rate": 2e-4, "betas": (0.5, 0.999), "n_critic": 1},
 }
 
 #: Settings that older checkpoints do not record, with the value those checkpoints were
@@ -93,7 +93,7 @@ class TrainConfig:
     data: str = field(metadata=option("data set from `bachgan prepare`"))
     out: str = field(metadata=option("run folder"))
     arch: str = field(
-        default="musegan",
+        default="completion",
         metadata=option(
             "the conditional chorale model (completion), the unconditional one (musegan) or "
             "the article's DCGAN (seed)",
@@ -107,13 +107,16 @@ class TrainConfig:
         default=None, metadata=option("wall-clock minutes to train, instead of --steps", float)
     )
     batch_size: int | None = field(
-        default=None, metadata=option("windows per batch (musegan 32, seed 10)", int)
+        default=None, metadata=option("windows per batch (chorale models 32, seed 10)", int)
     )
     learning_rate: float | None = field(
-        default=None, metadata=option("Adam learning rate (musegan 3e-4, seed 2e-4)", float)
+        default=None,
+        metadata=option("Adam learning rate (chorale models 3e-4, seed 2e-4)", float),
     )
     betas: tuple[float, float] | None = None
-    n_critic: int = 3
+    #: Critic steps per generator step (completion 2, musegan 3; the seed DCGAN's loop has
+    #: its own).
+    n_critic: int | None = None
     gp_lambda: float = 10.0
     ema_decay: float = 0.999
     bars: int = 4
@@ -146,7 +149,7 @@ class TrainConfig:
     pitch_class_pairs_weight: float = 0.3
     #: Weight of the completion model's reconstruction loss: cross-entropy of the generated
     #: cells' pitches and onsets against the masked-out real ones (completion only).
-    reconstruction_weight: float = 1.0
+    reconstruction_weight: float = 10.0
     #: Condition generator and critic on each window's mode (major or minor, estimated from
     #: its pitch classes), so that a window is clearly in one or the other; ``bachgan
     #: generate --mode`` can then ask for either (musegan only).
@@ -162,8 +165,7 @@ class TrainConfig:
     model_size: str = field(
         default="default",
         metadata=option(
-            "default decides pitches per eighth note and may split one into two sixteenths; "
-            "tiny is for smoke runs",
+            "default: the shipped model's sizes; tiny is for smoke runs",
             choices=tuple(MODEL_SIZES),
         ),
     )
