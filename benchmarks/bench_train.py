@@ -1,6 +1,7 @@
-"""Benchmark: training speed and memory of the chorale model against the seed DCGAN, one
-process against two DDP processes (gloo), and the default preset against the same model
-without the generator's rule terms (voice leading, texture, pitch distribution).
+"""Benchmark: training speed and memory of the chorale models (the completion model, the
+default, and the earlier unconditional musegan model) against the seed DCGAN, one process
+against two DDP processes (gloo), and musegan's preset against the same model without the
+generator's rule terms (voice leading, texture, pitch distribution).
 
 Each configuration runs in its own process (its own peak RSS), one after another in one run:
 
@@ -53,7 +54,7 @@ def worker(arch: str, data: str, steps: int, threads: int) -> None:
     checkpoint = load_checkpoint(out)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     real_per_step = (
-        config.batch_size * config.n_critic if config.arch == "musegan" else config.batch_size // 2
+        config.batch_size * config.n_critic if config.arch != "seed" else config.batch_size // 2
     ) * world
     seconds = checkpoint["elapsed_seconds"] / steps
     parameters = sum(  # trainable weights, not BatchNorm's running statistics
@@ -98,12 +99,13 @@ def main() -> None:
         )
         me = [sys.executable, str(HERE), "--worker"]
         rows = {
+            "completion (default), 1 process": run([*me, "completion", data, str(args.steps), "2"]),
             "musegan, 1 process": run([*me, "musegan", data, str(args.steps), "2"]),
             "musegan without the rule terms, 1 process": run(
                 [*me, "musegan-plain", data, str(args.steps), "2"]
             ),
             "seed DCGAN, 1 process": run([*me, "seed", data, str(args.seed_steps), "2"]),
-            "musegan, 2 processes (DDP, gloo)": run(
+            "completion, 2 processes (DDP, gloo)": run(
                 [
                     sys.executable,
                     "-m",
@@ -111,7 +113,7 @@ def main() -> None:
                     "--nproc_per_node=2",
                     str(HERE),
                     "--worker",
-                    "musegan",
+                    "completion",
                     data,
                     str(args.steps),
                     "1",
@@ -125,11 +127,11 @@ def main() -> None:
             f"| {name} | {row['seconds_per_step']:.3f} | {row['samples_per_second']:.1f} | "
             f"{row['parameters']:,} | {row['peak_rss_mib']:.0f} MiB |"
         )
-    musegan, seed = rows["musegan, 1 process"], rows["seed DCGAN, 1 process"]
-    ddp = rows["musegan, 2 processes (DDP, gloo)"]
+    completion, seed = rows["completion (default), 1 process"], rows["seed DCGAN, 1 process"]
+    musegan, ddp = rows["musegan, 1 process"], rows["completion, 2 processes (DDP, gloo)"]
     print(
-        f"\nmusegan / seed training samples per second: "
-        f"{musegan['samples_per_second'] / seed['samples_per_second']:.0f}x"
+        f"\ncompletion / seed training samples per second: "
+        f"{completion['samples_per_second'] / seed['samples_per_second']:.0f}x"
     )
     plain = rows["musegan without the rule terms, 1 process"]
     print(
@@ -138,7 +140,7 @@ def main() -> None:
     )
     print(
         f"2 DDP processes / 1 process: "
-        f"{ddp['samples_per_second'] / musegan['samples_per_second']:.2f}x"
+        f"{ddp['samples_per_second'] / completion['samples_per_second']:.2f}x"
     )
 
 
