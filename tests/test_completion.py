@@ -351,3 +351,17 @@ def test_phrases_close_where_asked_and_carry_fermatas(trained, tmp_path):
     args = ["generate", "--model", str(trained), "--bars", "8", "--no-audio", "--seed", "1"]
     assert main([*args, "--phrases", "4", "--out", str(tmp_path / "cli")]) == 0
     assert main([*args, "--phrases", "x", "--out", str(tmp_path / "bad")]) == 2
+
+
+def test_a_harmonized_melody_closes_its_phrases_with_fermatas(trained):
+    model = load_model(trained)
+    tune = example_melody("Frère Jacques")
+    harmonized = harmonize(tune, model, phrases=[2, 4])
+    last = tune.n_bars - 1
+    assert [step // tune.steps_per_bar for step in harmonized.fermatas] == [1, 3, last]
+    upbeat = tune.slice_steps(tune.steps_per_bar - 4, tune.n_steps)
+    shifted = harmonize(upbeat, model, pickup_beats=1, phrases=[2])
+    # Bar 2 after the upbeat's beat ends 4 + 2 * 16 steps into the piece.
+    assert 4 + 16 <= shifted.fermatas[0] < 4 + 32
+    with pytest.raises(BachganError, match="outside the melody's bars"):
+        harmonize(tune, model, phrases=[40])

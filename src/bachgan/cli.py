@@ -280,6 +280,11 @@ def _add_harmonize(commands) -> None:
         metavar="BEATS",
         help="beats before the melody's first downbeat (an upbeat; default 0: it starts on one)",
     )
+    command.add_argument(
+        "--phrases",
+        help="bars (from the first downbeat) where the melody's phrases end, e.g. 2,4,6, or N "
+        "for every N bars: a cadence and a fermata there (a completion model)",
+    )
     _add_piece_options(command, "same seed, same harmony")
     command.set_defaults(handler=_run_harmonize)
 
@@ -296,6 +301,7 @@ def _run_harmonize(args: argparse.Namespace) -> None:
         voice=args.voice,
         revisions=_revisions(args),
         pickup_beats=args.pickup,
+        phrases=_phrase_bars(args.phrases, melody.n_bars),
     )
     if result.octaves_moved:
         print(f"bachgan: note: {result.moved_note(args.voice)}", file=sys.stderr)

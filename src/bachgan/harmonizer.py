@@ -14,7 +14,7 @@ both generators are convolutional over time, melodies of any length work.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,7 +29,14 @@ from .limits import clamp_tempo
 from .metrics import pitch_class_histogram
 from .models.musegan import Noise, VoiceLeadingFaults
 from .roll import VOICE_NAMES, Roll
-from .sample import DEFAULT_REVISIONS, KEY_MODES, LoadedModel, hold_final_chord, load_model
+from .sample import (
+    DEFAULT_REVISIONS,
+    KEY_MODES,
+    LoadedModel,
+    fermata_steps,
+    hold_final_chord,
+    load_model,
+)
 from .theory import mode_in_signature
 
 __all__ = [
@@ -108,13 +115,15 @@ def harmonize(
     voice: str = "soprano",
     revisions: Revisions = DEFAULT_REVISIONS,
     pickup_beats: float = 0,
+    phrases: Sequence[int] = (),
 ) -> Roll:
     """Harmonize ``melody`` (see :func:`melody_line`) in four voices; the melody is the
     ``voice`` (soprano, or with a completion model any voice: a given bass gets soprano, alto
     and tenor above it), unchanged, in its own key, which the result carries (its key
     signature and :func:`melody_mode`). A melody that starts with a pickup of
     ``pickup_beats`` beats before its first downbeat is harmonized with its bars where they
-    belong."""
+    belong. A completion model closes a phrase, marked with a fermata, in each bar of
+    ``phrases`` (counted from the first downbeat, from 1) and at the end."""
     return harmonize_with_fit(
         melody,
         model,
@@ -124,6 +133,7 @@ def harmonize(
         voice=voice,
         revisions=revisions,
         pickup_beats=pickup_beats,
+        phrases=phrases,
     ).roll
 
 
@@ -139,6 +149,7 @@ def harmonize_with_fit(
     revisions: Revisions = DEFAULT_REVISIONS,
     voice: str = "soprano",
     pickup_beats: float = 0,
+    phrases: Sequence[int] = (),
 ) -> Harmonization:
     """:func:`harmonize`, also reporting how well the generator's soprano fitted the melody.
 
@@ -155,6 +166,7 @@ def harmonize_with_fit(
     if line.steps_per_bar != encoding.steps_per_bar or line.resolution != encoding.resolution:
         raise BachganError("only melodies in 4/4 can be harmonized (the model's meter)")
     line, lead_in = _with_bar_lines(line, pickup_beats)
+    closes = _closing_bars(phrases, line, lead_in, loaded)
     fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
     mode = melody_mode(line, fifths)
     shift = fit_line(line, key_shift(fifths), encoding, voice_centre(loaded, row), row)
@@ -163,7 +175,7 @@ def harmonize_with_fit(
     if loaded.completes:
         if progress is not None:
             progress(0.0)
-        pitch, onset = _complete_under(loaded, melody_codes, row, mode, seed, revisions)
+        pitch, onset = _complete_under(loaded, melody_codes, row, mode, seed, revisions, closes)
         fit = 1.0
     else:
         noise = _optimise(loaded, target_pitch, seed, steps, candidates, rule_weight, progress)
@@ -172,6 +184,8 @@ def harmonize_with_fit(
     tempo = clamp_tempo(line.tempo_bpm)  # an absurd tempo marking is played within the limits
     roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=tempo, **key)
     roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
+    if loaded.completes:
+        roll = replace(roll, fermatas=fermata_steps(roll, closes))
     back = key_shift(fifths)
     roll = roll.transpose(-back).slice_steps(lead_in, roll.n_steps)
     return Harmonization(roll, fit, (shift - back) // 12)
@@ -212,6 +226,21 @@ def _lower_voices_under(
     return pitch, onset
 
 
+def _closing_bars(
+    phrases: Sequence[int], line: Roll, lead_in: int, loaded: LoadedModel
+) -> list[int]:
+    """The bars of the (padded) line where phrases close: ``phrases`` counted from the first
+    downbeat, and the last bar."""
+    if phrases and not loaded.completes:
+        raise BachganError(f"{loaded.source} cannot place phrases: it is not a completion model")
+    last = -(-line.n_steps // line.steps_per_bar) - 1
+    first_full = 1 if lead_in else 0  # the pickup's bar comes before bar 1
+    closes = {bar - 1 + first_full for bar in phrases}
+    if any(not 0 <= bar <= last for bar in closes):
+        raise BachganError(f"phrase ends {sorted(phrases)} are outside the melody's bars")
+    return sorted(closes | {last})
+
+
 def _with_bar_lines(line: Roll, pickup_beats: float) -> tuple[Roll, int]:
     """``line`` with rests before it, so that after a pickup of ``pickup_beats`` its first
     downbeat falls on a bar line, and how many steps of rest were put before it."""
@@ -249,9 +278,10 @@ def _complete_under(
     mode: str,
     seed: int,
     revisions: Revisions,
+    closes: list[int],
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(V, T)`` codes: the melody as voice ``row`` and the other voices completed by a
-    completion model, in the melody's ``mode``."""
+    completion model, in the melody's ``mode``, closing phrases in the bars ``closes``."""
     melody, melody_onset = melody_codes
     voices, steps = loaded.config.n_voices, len(melody)
     pitch = torch.full((1, voices, steps), loaded.encoding.rest, dtype=torch.long)
@@ -262,7 +292,9 @@ def _complete_under(
     free[0, row] = 0
     modes = torch.tensor([KEY_MODES.index(mode)]) if loaded.config.modes else None
     rng = torch.Generator().manual_seed(seed)
-    pitch, onset = complete_chorale(loaded.generator, pitch, onset, free, modes, revisions, rng)
+    pitch, onset = complete_chorale(
+        loaded.generator, pitch, onset, free, modes, revisions, rng, closes
+    )
     return pitch[0].numpy(), onset[0].numpy()
 
 
