@@ -18,6 +18,7 @@ from bachgan.encoding import key_shift, make_windows
 from bachgan.errors import BachganError
 from bachgan.harmonizer import harmonize, harmonize_with_fit
 from bachgan.melodies import example_melody
+from bachgan.metrics import parallel_per_bar
 from bachgan.midi import write_midi
 from bachgan.models.completion import (
     MASK_KINDS,
@@ -365,3 +366,14 @@ def test_a_harmonized_melody_closes_its_phrases_with_fermatas(trained):
     assert 4 + 16 <= shifted.fermatas[0] < 4 + 32
     with pytest.raises(BachganError, match="outside the melody's bars"):
         harmonize(tune, model, phrases=[40])
+
+
+def test_the_default_completion_writes_eighths_without_parallels(trained):
+    model = load_model(trained)
+    rough = Revisions(eighths=False, polish=None)
+    pieces = generate(8, bars=2, seed=3, model=model, final_chord=False)
+    assert sum(parallel_per_bar(piece) for piece in pieces) == 0
+    for piece in pieces:
+        assert not piece.onsets[:, 1::2].any()  # notes start on eighths only
+    rough_pieces = generate(8, bars=2, seed=3, model=model, final_chord=False, revisions=rough)
+    assert any(piece.onsets[:, 1::2].any() for piece in rough_pieces)

@@ -16,11 +16,17 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from .decoding import DecodingRules, voice_leading_decode
 from .errors import BachganError
 from .limits import MAX_REVISIONS, check_count
 from .models.completion import CompletionGenerator, closing_steps
 
 __all__ = ["NO_REVISIONS", "Revisions", "complete_chorale", "compose_chorales"]
+
+
+#: The costs of the final polish: parallels and leaps over an octave, nothing else (the model
+#: has learned Bach's crossings and keys; its lone rests are its own).
+POLISH_RULES = DecodingRules(crossing_cost=0.0, key_cost=0.0, hold_lone_rests=False)
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,15 @@ class Revisions:
     first_share: float = 0.5
     last_share: float = 0.1
     temperature: float = 0.0
+    #: Write each eighth note's two sixteenths as one choice (the pitch that is likeliest over
+    #: both, a note starting only on the eighth): sixteenth notes are rare in chorales, and
+    #: choosing each sixteenth alone strews short notes.
+    eighths: bool = True
+    #: After the rounds, write the free cells once more as the voices' jointly likeliest
+    #: lines that avoid parallel fifths and octaves and leaps over an octave (the Viterbi
+    #: search of :func:`bachgan.decoding.voice_leading_decode`, on the model's probabilities
+    #: for each cell given the others); ``None`` leaves the last round as it is.
+    polish: DecodingRules | None = POLISH_RULES
 
     def __post_init__(self) -> None:
         check_count("revision rounds", self.rounds, MAX_REVISIONS, low=0)
@@ -78,7 +93,42 @@ def complete_chorale(
         cells = torch.rand(*free.shape[:2], -(-free.shape[2] // eighth), generator=rng) < share
         chosen = cells.float().repeat_interleave(eighth, dim=2)[..., : free.shape[2]] * free
         pitch, onset = _write(generator, pitch, onset, chosen, mode, ending, revisions, rng)
+    if revisions.polish is not None:
+        pitch = _polished(generator, pitch, onset, free, mode, ending, revisions, rng)
     return pitch, onset > 0
+
+
+def _polished(
+    generator: CompletionGenerator,
+    pitch: torch.Tensor,
+    onset: torch.Tensor,
+    free: torch.Tensor,
+    mode: torch.Tensor | None,
+    ending: torch.Tensor,
+    revisions: Revisions,
+    rng: torch.Generator,
+) -> torch.Tensor:
+    """The free cells rewritten as the voices' jointly likeliest lines under the polish
+    rules. Each cell's log-probabilities come from one of two passes that mask alternate
+    eighths of the free cells (so each is predicted given its neighbours); given cells are
+    fixed. Searched per eighth when the revisions write eighths."""
+    classes = generator.config.n_classes
+    pair = max(generator.config.steps_per_beat // 2, 1) if revisions.eighths else 1
+    steps = pitch.shape[2]
+    alternate = (torch.arange(steps) // pair % 2).float()
+    log_probs = torch.zeros(*pitch.shape, classes)
+    for half in (alternate, 1 - alternate):
+        mask = free * half
+        noise = generator.noise(pitch.shape[0], steps, rng)
+        output = generator(F.one_hot(pitch, classes).float(), onset, mask, noise, mode, ending)
+        log_probs += output.pitch_logits.log_softmax(-1) * mask[..., None]
+    fixed = F.one_hot(pitch, classes).float().log().clamp(min=-1e4)
+    log_probs = torch.where(free[..., None] > 0, log_probs, fixed)
+    if pair > 1:
+        log_probs, _ = _per_eighth(log_probs, torch.zeros(pitch.shape), pair)
+    lines = voice_leading_decode(log_probs.numpy(), generator.config.lowest_pitch, revisions.polish)
+    lines = torch.from_numpy(lines).repeat_interleave(pair, dim=2)[..., :steps]
+    return torch.where(free > 0, lines, pitch)
 
 
 def _write(
@@ -95,15 +145,42 @@ def _write(
     classes = generator.config.n_classes
     noise = generator.noise(pitch.shape[0], pitch.shape[2], rng)
     output = generator(F.one_hot(pitch, classes).float(), onset, mask, noise, mode, ending)
+    logits, onset_logits = output.pitch_logits, output.onset_logits
+    pair = max(generator.config.steps_per_beat // 2, 1) if revisions.eighths else 1
+    if pair > 1:
+        logits, onset_logits = _per_eighth(logits, onset_logits, pair)
     if revisions.temperature > 0:
-        logits = output.pitch_logits / revisions.temperature
+        logits = logits / revisions.temperature
         drawn = torch.multinomial(logits.softmax(-1).flatten(0, 2), 1, generator=rng)
-        new_pitch = drawn.view(pitch.shape)
+        new_pitch = drawn.view(logits.shape[:3])
     else:
-        new_pitch = output.pitch_logits.argmax(dim=-1)
-    new_onset = (output.onset_logits > 0).float()
+        new_pitch = logits.argmax(dim=-1)
+    new_onset = (onset_logits > 0).float()
+    if pair > 1:
+        steps = pitch.shape[2]
+        new_pitch = new_pitch.repeat_interleave(pair, dim=2)[..., :steps]
+        new_onset = _on_the_eighth(new_onset, pair, steps)
     written = mask > 0
     return torch.where(written, new_pitch, pitch), torch.where(written, new_onset, onset)
+
+
+def _per_eighth(
+    logits: torch.Tensor, onset_logits: torch.Tensor, pair: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pitch log-probabilities summed over the ``pair`` steps of each eighth ``(B, V, E, C)``
+    and the onset logit of each eighth's first step ``(B, V, E)``."""
+    batch, voices, steps, classes = logits.shape
+    padded = -(-steps // pair) * pair
+    log_probs = F.pad(logits.log_softmax(-1), (0, 0, 0, padded - steps))
+    summed = log_probs.view(batch, voices, padded // pair, pair, classes).sum(dim=3)
+    return summed, onset_logits[..., ::pair]
+
+
+def _on_the_eighth(onset: torch.Tensor, pair: int, steps: int) -> torch.Tensor:
+    """Onsets per eighth ``(B, V, E)`` as steps ``(B, V, T)``: on each eighth's first step."""
+    spread = torch.zeros(*onset.shape[:2], onset.shape[2] * pair)
+    spread[..., ::pair] = onset
+    return spread[..., :steps]
 
 
 def compose_chorales(
