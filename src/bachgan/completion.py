@@ -21,7 +21,7 @@ from .errors import BachganError
 from .limits import MAX_REVISIONS, check_count
 from .models.completion import CompletionGenerator, closing_steps
 
-__all__ = ["NO_REVISIONS", "Revisions", "complete_chorale", "compose_chorales"]
+__all__ = ["NO_REVISIONS", "POLISH_RULES", "Revisions", "complete_chorale", "compose_chorales"]
 
 
 #: The costs of the final polish: parallels and leaps over an octave, nothing else (the model

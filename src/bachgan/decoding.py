@@ -72,6 +72,8 @@ class DecodingRules:
     leap_cost: float = 10.0
     crossing_cost: float = 10.0
     key_cost: float = 1.0
+    #: Cost of a bass leap (more than a whole tone) between consecutive choices.
+    bass_leap_cost: float = 0.0
     candidates: int = 3
     #: Whether a voice's lone rests hold its previous note (:func:`hold_lone_rests`).
     hold_lone_rests: bool = True
@@ -189,6 +191,13 @@ def _transition_faults(
         leaps[:, voice][:, :, before_state[..., voice], after_state[..., voice]]
         for voice in range(top.shape[1])
     )
+    if rules.bass_leap_cost:
+        bass = top.shape[1] - 1
+        skips = np.abs(motion[:, bass]) > 2
+        cost = (
+            cost
+            + rules.bass_leap_cost * skips[:, :, before_state[..., bass], after_state[..., bass]]
+        )
     for upper, lower in itertools.combinations(range(top.shape[1]), 2):
         parallels = _pair_parallels(
             top[:, upper], top[:, lower], motion[:, upper], motion[:, lower]
