@@ -17,6 +17,8 @@ sequence that maximises the generator's log-probability minus a cost for every f
   loss share);
 * a melodic leap larger than an octave from one step to the next
   (:func:`bachgan.theory.leaps_over_octave`);
+* optionally, a bass leap (more than a whole tone), for a bass that walks as Bach's does
+  (``bass_leap_cost``, 0 by default);
 * a crossing: a voice sounding above the voice written over it;
 * a note outside the piece's key: the key whose Krumhansl-Schmuckler profile its expected
   pitch classes (the generator's probabilities summed over voices and steps) fit best, and
