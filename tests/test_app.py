@@ -92,6 +92,16 @@ def test_a_piece_comes_with_its_score_its_seed_and_a_key_on_request(studio):
     assert piece.score and all("<svg" in page.read_text()[:500] for page in piece.score)
 
 
+def test_phrases_and_a_given_bass(studio):
+    piece = studio.compose(seed=4, bars=4, phrases="2")
+    assert [step // 16 for step in piece.roll.fermatas] == [1, 3]
+    assert "<fermata" in piece.musicxml.read_text()
+    bass = studio.harmonize(example="Frère Jacques", voice="bass", phrases="4")
+    assert bass.roll.fermatas and "_harmonized_0" in bass.midi.name
+    with pytest.raises(BachganError, match="phrases are N or bars"):
+        studio.compose(seed=1, bars=4, phrases="two")
+
+
 def test_regenerate_changes_only_the_chosen_bars_and_voices(studio):
     piece = studio.compose(seed=11, bars=6)
     again = studio.regenerate(piece.midi, (3, 4), ["alto", "bass"], seed=2)
@@ -266,12 +276,12 @@ def test_api_compose(server, studio):
 
     client = Client(server, verbose=False)
     info, wav, midi, musicxml, score, picture, facts = client.predict(
-        "2", "D minor", 4, 90, 1, api_name="/compose"
+        "2", "D minor", 4, 90, 1, "2", api_name="/compose"
     )
     assert_playable((wav, picture, midi))
     assert info.startswith("**Seed 2**") and "<svg" in score
     assert read_midi(midi).key_fifths == -1 and Path(musicxml).suffix == ".musicxml"
-    seeds = {client.predict("", "A minor", 2, 90, 1, api_name="/compose")[0] for _ in range(2)}
+    seeds = {client.predict("", "A minor", 2, 90, 1, "", api_name="/compose")[0] for _ in range(2)}
     assert len(seeds) == 2  # an empty seed box draws a new piece every time
     # Gradio keeps its files in the studio's folder and serves the pieces from there: no
     # second copy of any piece on disk.
@@ -292,15 +302,21 @@ def test_api_bad_upload_is_a_message_and_the_server_keeps_serving(server, studio
     junk = tmp_path / "junk.mid"
     junk.write_bytes(b"\x00" * 100)
     with pytest.raises(AppError, match="cannot be used as a melody"):
-        client.predict(handle_file(str(junk)), "Frère Jacques", 0, api_name="/harmonize")
+        client.predict(
+            handle_file(str(junk)), "Frère Jacques", 0, "soprano", 0, "", api_name="/harmonize"
+        )
     assert list(studio.workdir.rglob("junk.mid"))  # uploads land in the studio's folder
     huge = tmp_path / "huge.mid"
     huge.write_bytes(b"MThd" + bytes(30_000))
     with pytest.raises((AppError, ValueError), match="maximum file size"):
-        client.predict(handle_file(str(huge)), "Frère Jacques", 0, api_name="/harmonize")
+        client.predict(
+            handle_file(str(huge)), "Frère Jacques", 0, "soprano", 0, "", api_name="/harmonize"
+        )
     with pytest.raises(AppError, match="greater than maximum value 16"):
-        client.predict("0", "A minor", 40, 90, 1, api_name="/compose")
-    _, wav, midi, _, _, picture, _ = client.predict(None, "Frère Jacques", 0, api_name="/harmonize")
+        client.predict("0", "A minor", 40, 90, 1, "", api_name="/compose")
+    _, wav, midi, _, _, picture, _ = client.predict(
+        None, "Frère Jacques", 0, "bass", 0, "2", api_name="/harmonize"
+    )
     assert_playable((wav, picture, midi))
 
 

@@ -33,6 +33,7 @@ _SYSTEM_FONTS = ["system-ui", "Helvetica", "Arial", "sans-serif"]
 #: The keys offered for composing; the first leaves the key to the model.
 KEY_CHOICES = ["C major or A minor (the model's choice)", *KEY_NAMES]
 VOICES = list(VOICE_NAMES)
+_PHRASES_LABEL = "Phrase ends (N for every N bars, or bars: 2,4,6)"
 _INTRO = """# bachgan
 Four-voice chorales written by a GAN that learned from Bach. **Compose** a new piece, or
 **Harmonize** a melody of your own; listen, read the score, look at the piano roll, download
@@ -53,14 +54,16 @@ def build_app(studio: Studio) -> gr.Blocks:
                 candidates = gr.Slider(
                     1, limits.max_candidates, 1, step=1, label="Candidates (the critic keeps one)"
                 )
+                phrases = gr.Textbox("", label=_PHRASES_LABEL)
             compose_button = gr.Button("Compose", variant="primary", elem_id="compose-button")
             compose_view = _piece_view("compose")
             _regenerate_controls(studio, "compose", compose_view)
         with gr.Tab("Harmonize"):
             gr.Markdown(
                 f"A one-voice MIDI file in 4/4 (up to {limits.max_melody_bars} bars, "
-                f"{limits.max_upload_bytes // 1000} kB) becomes the soprano; the model writes "
-                "alto, tenor and bass. Without a file, the example melody is used."
+                f"{limits.max_upload_bytes // 1000} kB) becomes the soprano (or the bass); the "
+                "model writes the other three voices. Without a file, the example melody is "
+                "used."
             )
             with gr.Row():
                 upload = gr.File(label="Melody (.mid)", file_types=[".mid", ".midi"])
@@ -68,6 +71,10 @@ def build_app(studio: Studio) -> gr.Blocks:
                     list(EXAMPLE_MELODIES), value=next(iter(EXAMPLE_MELODIES)), label="Example"
                 )
                 harmony_seed = gr.Number(0, precision=0, label="Seed")
+            with gr.Row():
+                voice = gr.Radio(["soprano", "bass"], value="soprano", label="The melody is the")
+                pickup = gr.Number(0, label="Beats before the first downbeat (upbeat)")
+                melody_phrases = gr.Textbox("", label=_PHRASES_LABEL)
             harmonize_button = gr.Button("Harmonize", variant="primary", elem_id="harmonize-button")
             harmonize_view = _piece_view("harmonize")
             _regenerate_controls(studio, "harmonize", harmonize_view)
@@ -75,27 +82,40 @@ def build_app(studio: Studio) -> gr.Blocks:
             gr.Markdown(studio.model_summary())
 
         @_friendly
-        def compose(seed: str, key: str, bars: float, tempo: float, candidates: float) -> tuple:
+        def compose(
+            seed: str, key: str, bars: float, tempo: float, candidates: float, phrases: str
+        ) -> tuple:
             key = None if key == KEY_CHOICES[0] else key
-            piece = studio.compose(_seed(seed), int(bars), tempo, int(candidates), key)
+            piece = studio.compose(_seed(seed), int(bars), tempo, int(candidates), key, phrases)
             return _view(piece, [])
 
         @_friendly
-        def harmonize(upload, example: str, seed: float, progress=gr.Progress()) -> tuple:  # noqa: B008
+        def harmonize(
+            upload,
+            example: str,
+            seed: float,
+            voice: str,
+            pickup: float,
+            phrases: str,
+            progress=gr.Progress(),  # noqa: B008
+        ) -> tuple:
             def report(fraction: float) -> None:
-                progress(fraction, desc="fitting the harmony to the melody")
+                progress(fraction, desc="writing the harmony")
 
-            return _view(studio.harmonize(upload, example, int(seed or 0), report), [])
+            piece = studio.harmonize(
+                upload, example, int(seed or 0), report, voice, pickup or 0, phrases
+            )
+            return _view(piece, [])
 
         compose_button.click(
             compose,
-            [seed, key, bars, tempo, candidates],
+            [seed, key, bars, tempo, candidates, phrases],
             compose_view.outputs,
             api_name="compose",
         )
         harmonize_button.click(
             harmonize,
-            [upload, example, harmony_seed],
+            [upload, example, harmony_seed, voice, pickup, melody_phrases],
             harmonize_view.outputs,
             api_name="harmonize",
         )

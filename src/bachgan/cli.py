@@ -225,6 +225,7 @@ def _run_generate(args: argparse.Namespace) -> None:
     from .checkpoint import load_checkpoint
     from .limits import check_tempo
     from .outputs import write_seed_composition
+    from .regions import parse_phrases
     from .sample import generate, model_from_checkpoint, pretrained_path, seed_compositions
 
     source = args.model or pretrained_path()
@@ -249,7 +250,7 @@ def _run_generate(args: argparse.Namespace) -> None:
         key_mode=args.mode,
         revisions=_revisions(args),
         key=args.key,
-        phrases=_phrase_bars(args.phrases, args.bars),
+        phrases=parse_phrases(args.phrases, args.bars),
     )
     for index, roll in enumerate(rolls):
         _write_piece(roll, f"chorale_{args.seed}_{index + 1}", args)
@@ -292,6 +293,7 @@ def _add_harmonize(commands) -> None:
 def _run_harmonize(args: argparse.Namespace) -> None:
     from .harmonizer import harmonize_with_fit
     from .limits import MAX_BARS
+    from .regions import parse_phrases
 
     melody = _read_user_midi(args.melody, MAX_BARS)
     result = harmonize_with_fit(
@@ -301,7 +303,7 @@ def _run_harmonize(args: argparse.Namespace) -> None:
         voice=args.voice,
         revisions=_revisions(args),
         pickup_beats=args.pickup,
-        phrases=_phrase_bars(args.phrases, melody.n_bars),
+        phrases=parse_phrases(args.phrases, melody.n_bars),
     )
     if result.octaves_moved:
         print(f"bachgan: note: {result.moved_note(args.voice)}", file=sys.stderr)
@@ -366,21 +368,6 @@ def _add_revisions_option(command: argparse.ArgumentParser) -> None:
         help="rounds in which a completion model rewrites a random, shrinking share of what it "
         f"wrote given the rest (default {rounds}; 0: one pass)",
     )
-
-
-def _phrase_bars(text: str | None, bars: int) -> list[int]:
-    """``--phrases``: ``"4"`` -> every fourth bar; ``"3,6,10"`` -> those bars."""
-    if not text:
-        return []
-    try:
-        numbers = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise BachganError(f"--phrases takes N or bars such as 3,6,10 (got {text!r})") from None
-    if len(numbers) == 1 and "," not in text:
-        if numbers[0] < 1:
-            raise BachganError("--phrases N needs N of 1 or more")
-        return list(range(numbers[0], bars + 1, numbers[0]))
-    return numbers
 
 
 def _revisions(args: argparse.Namespace):

@@ -21,7 +21,7 @@ from .harmonizer import melody_mode
 from .roll import VOICE_NAMES, Roll
 from .sample import DEFAULT_REVISIONS, KEY_MODES, LoadedModel, load_model
 
-__all__ = ["parse_bars", "parse_voices", "regenerate"]
+__all__ = ["parse_bars", "parse_phrases", "parse_voices", "regenerate"]
 
 
 def regenerate(
@@ -75,6 +75,23 @@ def parse_bars(text: str) -> tuple[int, int]:
         return int(first), int(last or first)
     except ValueError:
         raise BachganError(f"bars must look like 3-4 or 5 (got {text!r})") from None
+
+
+def parse_phrases(text: str | None, bars: int) -> list[int]:
+    """Where phrases end, as typed: ``"4"`` -> every fourth bar of ``bars``; ``"3,6,10"`` ->
+    those bars; empty -> none."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    try:
+        numbers = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise BachganError(f"phrases are N or bars such as 3,6,10 (got {text!r})") from None
+    if len(numbers) == 1 and "," not in text:
+        if numbers[0] < 1:
+            raise BachganError("phrases of N bars need N of 1 or more")
+        return list(range(numbers[0], bars + 1, numbers[0]))
+    return numbers
 
 
 def parse_voices(voices: Sequence[str] | str | None) -> list[str]:

@@ -28,7 +28,7 @@ from .metrics import FEATURES, piece_features
 from .midi import read_midi, read_midi_conversion
 from .originality import BarIndex
 from .outputs import write_outputs
-from .regions import regenerate
+from .regions import parse_phrases, regenerate
 from .roll import Roll
 from .sample import LoadedModel, generate, load_model, pretrained_path
 
@@ -123,8 +123,10 @@ class Studio:
         tempo_bpm: float = 80.0,
         candidates: int = 1,
         key: str | None = None,
+        phrases: str = "",
     ) -> Piece:
-        """A new piece (in ``key``, e.g. ``"D major"``; C major or A minor without it); the
+        """A new piece (in ``key``, e.g. ``"D major"``; C major or A minor without it; with
+        phrases closing where ``phrases`` says, :func:`~bachgan.regions.parse_phrases`); the
         same settings give the same piece, and without a ``seed`` a new one is drawn."""
         self.tidy()
         seed = _new_seed() if seed is None else int(seed)
@@ -135,7 +137,14 @@ class Studio:
             raise BachganError(f"choose between 1 and {self.limits.max_candidates} candidates")
         check_tempo(tempo_bpm, self.limits.tempo_range)
         (roll,) = generate(
-            1, bars, seed, self.model, tempo_bpm=tempo_bpm, candidates=candidates, key=key
+            1,
+            bars,
+            seed,
+            self.model,
+            tempo_bpm=tempo_bpm,
+            candidates=candidates,
+            key=key,
+            phrases=parse_phrases(phrases, bars),
         )
         return self._finish(roll, f"chorale_{seed}", seed)
 
@@ -145,9 +154,14 @@ class Studio:
         example: str | None = None,
         seed: int = 0,
         progress: Callable[[float], None] | None = None,
+        voice: str = "soprano",
+        pickup_beats: float = 0,
+        phrases: str = "",
     ) -> Piece:
-        """Alto, tenor and bass around an uploaded one-voice MIDI file, or around one of the
-        bundled :data:`~bachgan.melodies.EXAMPLE_MELODIES` when no file is given."""
+        """Three voices around an uploaded one-voice MIDI file, or around one of the bundled
+        :data:`~bachgan.melodies.EXAMPLE_MELODIES` when no file is given, which is the
+        ``voice`` (soprano or bass), starts ``pickup_beats`` before its first downbeat and
+        ends phrases where ``phrases`` says."""
         self.tidy()
         if melody_file:
             melody, name = self._read_upload(Path(melody_file)), Path(melody_file).stem
@@ -162,8 +176,16 @@ class Studio:
             )
         # An odd tempo marking must not make huge audio.
         melody = replace(melody, tempo_bpm=clamp_tempo(melody.tempo_bpm, self.limits.tempo_range))
-        result = harmonize_with_fit(melody, self.model, int(seed), progress=progress)
-        note = result.moved_note("soprano")
+        result = harmonize_with_fit(
+            melody,
+            self.model,
+            int(seed),
+            progress=progress,
+            voice=voice,
+            pickup_beats=float(pickup_beats or 0),
+            phrases=parse_phrases(phrases, melody.n_bars),
+        )
+        note = result.moved_note(voice)
         return self._finish(result.roll, f"{name}_harmonized_{int(seed)}", int(seed), note)
 
     def regenerate(
