@@ -34,43 +34,78 @@ def roll_rgb(roll: Roll) -> np.ndarray:
     return image
 
 
+#: Bars per row of a piano-roll picture: longer pieces wrap, as a score does, so that 16 bars
+#: stay readable at page width.
+BARS_PER_ROW = 8
+
+
 def plot_roll(roll: Roll, path: str | os.PathLike, title: str = "") -> Path:
-    """Draw ``roll`` as a PNG: one colour per voice, bar lines, pitch names on the axis."""
+    """Draw ``roll`` as a PNG: one colour per voice, bar lines, pitch names on the axis, rows
+    of :data:`BARS_PER_ROW` bars, the voices' legend above the first row."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
-    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.patches import Patch
 
+    rows = max(1, -(-roll.n_bars // BARS_PER_ROW))
+    bars_shown = min(max(roll.n_bars, 1), BARS_PER_ROW)
+    figure, axes = pyplot.subplots(
+        rows, 1, figsize=(max(6.0, bars_shown * 1.6), 0.6 + 3.2 * rows), dpi=100, squeeze=False
+    )
     notes = roll.notes()
-    figure, axes = pyplot.subplots(figsize=(max(6.0, roll.n_steps / 10), 4.5), dpi=100)
-    for track, pitch, start, duration in zip(
-        notes.track, notes.pitch, notes.start, notes.duration, strict=True
-    ):
-        axes.add_patch(
-            Rectangle(
-                (start, pitch - 0.4), duration - 0.15, 0.8, color=_colour(int(track)), linewidth=0
-            )
-        )
     low = int(notes.pitch.min()) - 2 if len(notes) else 48
     high = int(notes.pitch.max()) + 2 if len(notes) else 84
-    axes.set_xlim(0, roll.n_steps)
-    axes.set_ylim(low, high)
-    for bar in range(0, roll.n_steps + 1, roll.steps_per_bar):
-        axes.axvline(bar, color="0.6", linewidth=0.8)
-    ticks = [p for p in range(low, high + 1) if p % 12 in (0, 4, 7)]
-    axes.set_yticks(ticks, [f"{_NOTE_NAMES[p % 12]}{p // 12 - 1}" for p in ticks])
-    axes.set_xticks(
-        range(0, roll.n_steps + 1, roll.steps_per_bar), [str(i + 1) for i in range(roll.n_bars + 1)]
-    )
-    axes.set_xlabel("bar")
-    axes.grid(axis="y", color="0.92")
+    for row, row_axes in enumerate(axes[:, 0]):
+        first_bar = row * BARS_PER_ROW
+        _draw_row(row_axes, roll, notes, first_bar, (low, high))
     handles = [Patch(color=_colour(t), label=name) for t, name in enumerate(roll.track_names)]
-    axes.legend(handles=handles, loc="upper right", fontsize="small", ncols=len(handles))
+    axes[0, 0].legend(
+        handles=handles,
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        fontsize="small",
+        ncols=len(handles),
+        frameon=False,
+    )
     if title:
-        axes.set_title(title)
+        axes[0, 0].set_title(title, loc="left")
     figure.tight_layout()
     with atomic_write(path) as temporary:
         figure.savefig(temporary, format="png")
     pyplot.close(figure)
     return Path(path)
+
+
+def _draw_row(axes, roll: Roll, notes, first_bar: int, pitches: tuple[int, int]) -> None:
+    """Bars ``first_bar`` to ``first_bar + BARS_PER_ROW`` of ``roll`` on ``axes``."""
+    from matplotlib.patches import Rectangle
+
+    start_step = first_bar * roll.steps_per_bar
+    stop_step = start_step + BARS_PER_ROW * roll.steps_per_bar
+    for track, pitch, start, duration in zip(
+        notes.track, notes.pitch, notes.start, notes.duration, strict=True
+    ):
+        if start + duration <= start_step or start >= stop_step:
+            continue
+        axes.add_patch(
+            Rectangle(
+                (start, pitch - 0.4), duration - 0.15, 0.8, color=_colour(int(track)), linewidth=0
+            )
+        )
+    low, high = pitches
+    axes.set_xlim(start_step, start_step + min(roll.n_steps, stop_step - start_step))
+    axes.set_ylim(low, high)
+    last_step = min(roll.n_steps, stop_step)
+    for bar in range(start_step, last_step + 1, roll.steps_per_bar):
+        axes.axvline(bar, color="0.6", linewidth=0.8)
+    for step in roll.fermatas:
+        if start_step <= step < stop_step:
+            axes.text(step + 0.5, high - 0.6, r"$\frown$", ha="center", va="top", fontsize=16)
+            axes.plot(step + 0.5, high - 1.6, marker=".", color="black")  # a fermata
+    ticks = [p for p in range(low, high + 1) if p % 12 in (0, 4, 7)]
+    axes.set_yticks(ticks, [f"{_NOTE_NAMES[p % 12]}{p // 12 - 1}" for p in ticks])
+    bar_starts = range(start_step, last_step + 1, roll.steps_per_bar)
+    axes.set_xticks(bar_starts, [str(step // roll.steps_per_bar + 1) for step in bar_starts])
+    axes.set_xlabel("bar")
+    axes.grid(axis="y", color="0.92")
