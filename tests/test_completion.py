@@ -30,7 +30,7 @@ from bachgan.models.completion import (
     ending_steps,
     random_masks,
 )
-from bachgan.regions import parse_voices, regenerate
+from bachgan.regions import parse_phrases, parse_voices, regenerate
 from bachgan.roll import VOICE_NAMES
 from bachgan.sample import generate, load_model
 from bachgan.scores import write_musicxml
@@ -377,3 +377,13 @@ def test_the_default_completion_writes_eighths_without_parallels(trained):
         assert not piece.onsets[:, 1::2].any()  # notes start on eighths only
     rough_pieces = generate(8, bars=2, seed=3, model=model, final_chord=False, revisions=rough)
     assert any(piece.onsets[:, 1::2].any() for piece in rough_pieces)
+
+
+def test_phrases_are_read_as_a_length_or_as_bars():
+    assert parse_phrases("4", 16) == [4, 8, 12, 16]
+    assert parse_phrases("3, 6,10", 16) == [3, 6, 10]
+    assert parse_phrases("", 16) == [] and parse_phrases(None, 8) == []
+    with pytest.raises(BachganError, match="phrases are N or bars"):
+        parse_phrases("4 bars", 16)
+    with pytest.raises(BachganError, match="N of 1 or more"):
+        parse_phrases("0", 16)

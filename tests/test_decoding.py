@@ -112,6 +112,18 @@ def test_a_note_outside_the_key_gives_way_to_a_nearly_as_likely_one_in_it(margin
     assert np.array_equal(decoded[:, :-1], log_probs.argmax(axis=-1)[0, :, :-1])
 
 
+def test_a_bass_leap_gives_way_to_a_nearly_as_likely_step_when_it_costs():
+    # The bass would leap a fourth (12 -> 17); a step (12 -> 14) is one nat behind.
+    first = [[19] * 8, [16] * 8, [14] * 8, [12] * 4 + [17] * 4]
+    second = [[21] * 8, [17] * 8, [11] * 8, [13] * 4 + [14] * 4]
+    log_probs = preferences(first, second)
+    free = voice_leading_decode(log_probs, LOWEST, NO_RULES)[0]
+    walking = voice_leading_decode(log_probs, LOWEST, replace(NO_RULES, bass_leap_cost=2))[0]
+    assert free[3].tolist() == [12] * 4 + [17] * 4
+    assert walking[3].tolist() == [12] * 4 + [14] * 4
+    assert np.array_equal(walking[:3], free[:3])
+
+
 def faulty_pieces(count: int = 60) -> np.ndarray:
     """``(count, 4, 64)`` codes of random lines by steps and leaps, with rests: every
     voice-leading fault happens often, and across rests too."""
