@@ -5,7 +5,8 @@ A chorale is ``(pitch, onset)`` codes of shape ``(B, V, T)`` (:mod:`bachgan.enco
 generator fills every free cell at once; each revision round then masks a random share of the
 free cells (at (voice, eighth) granularity, the share falling from ``first_share`` to
 ``last_share`` over the rounds, as Coconet anneals its Gibbs sampling) and writes them again
-given everything else. Given cells never change.
+given everything else; a final polish writes the free cells as the voices' jointly likeliest
+lines without parallel fifths and octaves (:class:`Revisions`). Given cells never change.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ class Revisions:
         return [self.first_share - k * step for k in range(self.rounds)]
 
 
-#: One pass of the generator and no revision.
-NO_REVISIONS = Revisions(rounds=0)
+#: One pass of the generator, as it writes: no revision, no polish.
+NO_REVISIONS = Revisions(rounds=0, polish=None)
 
 
 @torch.no_grad()
