@@ -83,10 +83,11 @@ class CompletionConfig:
 
 
 class CompletionGenerator(nn.Module):
-    """G(given cells, mask, noise, mode) -> pitch and onset logits for every cell.
+    """G(given cells, mask, noise, mode, ending) -> pitch and onset logits for every cell.
 
     Each voice's given pitches are embedded (a shared table plus a voice vector), concatenated
-    with the given onsets, the mask, the noise, the position in the bar and the mode, and
+    with the given onsets, the mask, the noise, the position in the bar, the ending input and
+    the mode, and
     passed through residual blocks of dilated 1-D convolutions over time; a 1x1 head gives
     each voice's pitch logits (masked outside its range) and onset logit.
     """
@@ -118,7 +119,8 @@ class CompletionGenerator(nn.Module):
         """``given_pitch`` one-hot ``(B, V, T, C)`` and ``given_onset`` ``(B, V, T)`` (their
         masked cells are ignored), ``mask`` ``(B, V, T)``, ``noise`` ``(B, z, T // beat)``,
         ``mode`` ``(B,)`` for a mode-conditioned model, ``ending`` ``(B, T)``: 1 on the steps
-        of a piece's last bar (:func:`ending_steps`; none by default)."""
+        of a bar where a piece (:func:`ending_steps`) or a phrase (:func:`closing_steps`)
+        closes; none by default."""
         batch, voices, steps, classes = given_pitch.shape
         kept = 1 - mask
         embedded = self.pitch_embedding(given_pitch * kept[..., None])
