@@ -3,7 +3,8 @@ behind the default `Revisions` (docs/ABLATIONS.md).
 
 Each setting is comma-separated key=value changes to the default `Revisions`: rounds=N,
 temperature=T, eighths=0, polish=0 (no final polish), bass=C (the polish's cost of a bass
-leap, in nats). For each, composes 200 pieces of 4 bars and times one 16-bar piece (median
+leap, in nats), restrike=L (the onset logit above which a held pitch is struck again). For
+each, composes 200 pieces of 4 bars and times one 16-bar piece (median
 of 5), then measures the harmony numbers and the tree judge against 120 training chorales
 (the held-out chorales are kept for the final table).
 
@@ -58,7 +59,7 @@ def main() -> None:
         pieces = generate(PIECES, 4, 1, loaded, revisions=revisions, final_chord=False)
         numbers = evaluate(pieces, reference, judges=("tree",)).numbers
         tree = numbers["judges"]["tree"]["generated"]["mean"]
-        harmony = [numbers["harmony"]["generated"][name] for name in HARMONY]
+        harmony = [numbers["harmony"][name]["generated"] for name in HARMONY]
         cells = " | ".join(f"{value:.3f}" for value in harmony)
         parallels = numbers["metrics"]["parallel_per_bar"]["generated"]
         print(f"| {setting} | {seconds:.3f} | {tree:.3f} | {cells} | {parallels:.3f} |", flush=True)

@@ -44,6 +44,9 @@ class Revisions:
     #: both, a note starting only on the eighth): sixteenth notes are rare in chorales, and
     #: choosing each sixteenth alone strews short notes.
     eighths: bool = True
+    #: The onset logit above which a voice strikes again the pitch it is holding (a pitch
+    #: change is always a new note); 0 takes the model's even odds.
+    restrike: float = 0.0
     #: After the rounds, write the free cells once more as the voices' jointly likeliest
     #: lines that avoid parallel fifths and octaves and leaps over an octave (the Viterbi
     #: search of :func:`bachgan.decoding.voice_leading_decode`, on the model's probabilities
@@ -156,7 +159,7 @@ def _write(
         new_pitch = drawn.view(logits.shape[:3])
     else:
         new_pitch = logits.argmax(dim=-1)
-    new_onset = (onset_logits > 0).float()
+    new_onset = (onset_logits > revisions.restrike).float()
     if pair > 1:
         steps = pitch.shape[2]
         new_pitch = new_pitch.repeat_interleave(pair, dim=2)[..., :steps]
