@@ -29,6 +29,7 @@ from bachgan.completion import NO_REVISIONS
 from bachgan.config import TrainConfig, preset_settings
 from bachgan.corpus import load_rolls, prepare
 from bachgan.encoding import CHORALE_ENCODING, decode
+from bachgan.errors import BachganError
 from bachgan.evaluate import evaluate, piece_groups
 from bachgan.image import image_to_roll
 from bachgan.roll import VOICE_NAMES, Roll, split_voices
@@ -94,7 +95,12 @@ def harmonizations(melodies: list[Roll], loaded) -> list[Roll]:
 
     chosen = [m for m in melodies if m.steps_per_bar == 16][: None if loaded.completes else 12]
     started = time.perf_counter()
-    results = [harmonize_with_fit(m, loaded) for m in chosen]
+    results = []
+    for melody in chosen:
+        try:
+            results.append(harmonize_with_fit(melody, loaded))
+        except BachganError as error:  # a soprano that divides into two notes somewhere
+            print(f"left out a held-out soprano: {error}")
     seconds = (time.perf_counter() - started) / len(chosen)
     fit = np.mean([r.soprano_fit for r in results])
     print(
