@@ -206,7 +206,8 @@ def test_harmonize_keeps_the_melody_and_adds_three_voices(tmp_path):
 
 @pytest.mark.slow
 def test_harmonize_steers_the_lower_voices_away_from_parallels_against_the_melody():
-    melody = Roll.from_notes(Notes.from_tuples(ODE_TO_JOY), 1, 64)
+    # An octave up, where the model's soprano sings (C5-G5): a melody stays in its octave.
+    melody = Roll.from_notes(Notes.from_tuples(ODE_TO_JOY), 1, 64).transpose(12)
     model = load_model(pretrained_path("musegan"))  # the latent optimisation's model
     step_by_step = DecodingRules(parallel_cost=0, leap_cost=0, crossing_cost=0, key_cost=0)
 
@@ -226,16 +227,19 @@ def test_harmonize_steers_the_lower_voices_away_from_parallels_against_the_melod
     assert parallel_per_bar(both) == 0
     assert voice_crossing_rate(both) <= voice_crossing_rate(plain)
     # ... while the melody stays as it was.
-    assert both.notes().select(both.notes().track == 0).to_tuples() == sorted(ODE_TO_JOY)
+    assert both.notes().select(both.notes().track == 0).to_tuples() == sorted(
+        (track, pitch + 12, start, length) for track, pitch, start, length in ODE_TO_JOY
+    )
 
 
-@pytest.mark.parametrize(("centre", "shift"), [(70.0, 0), (62.0, -12), (86.0, 0)])
-def test_melody_is_moved_by_octaves_to_where_the_soprano_sings(centre, shift):
-    # Twinkle's notes average (4 * 67 + 8 * 74 + 8 * 76 + 16 * 72) / 36 = 72.2; the soprano
-    # range is MIDI 55-84, so the melody (67-76) fits where it is and an octave down, not an
-    # octave up; of those that fit, the octave whose average lies nearest the soprano's
-    # centre is taken.
-    melody = Roll.from_notes(Notes.from_tuples(FOLK_TUNE), 1, 48)
+@pytest.mark.parametrize(
+    ("moved", "centre", "shift"), [(0, 62.0, 0), (0, 86.0, 0), (-24, 70.0, 24), (-24, 62.0, 12)]
+)
+def test_a_melody_stays_where_it_is_unless_its_voice_cannot_sing_it_there(moved, centre, shift):
+    # Twinkle's notes (67-76, average 72.2) fit the soprano range (MIDI 55-84) where they are,
+    # so they stay whatever the model's centre. Two octaves down (43-52) they do not: of the
+    # octaves that fit (up one: 55-64; up two: 67-76), the one nearest the centre is taken.
+    melody = Roll.from_notes(Notes.from_tuples(FOLK_TUNE), 1, 48).transpose(moved)
     encoding = load_model().encoding
     low, high = (r + encoding.lowest_pitch for r in encoding.voice_ranges[0])
     assert (low, high) == (55, 84)

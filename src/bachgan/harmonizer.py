@@ -299,9 +299,10 @@ def _complete_under(
 
 
 def fit_line(line: Roll, shift: int, encoding: Encoding, centre: float, voice: int = 0) -> int:
-    """The transposition into C major / A minor, ``shift`` give or take octaves, that puts
-    the melody inside the model's range for ``voice`` (0: the soprano) with its average pitch
-    nearest ``centre`` (where the model's voice usually sings)."""
+    """The transposition into C major / A minor, ``shift``, when it puts the melody inside the
+    model's range for ``voice`` (0: the soprano); otherwise ``shift`` give or take the octaves
+    that do, with the melody's average pitch nearest ``centre`` (where the model's voice
+    usually sings)."""
     used = np.flatnonzero(line.sounding.any(axis=(0, 1))) + line.lowest_pitch
     average = np.nonzero(line.sounding[0])[1].mean() + line.lowest_pitch  # over sounding steps
     low, high = (r + encoding.lowest_pitch for r in encoding.voice_ranges[voice])
@@ -310,6 +311,8 @@ def fit_line(line: Roll, shift: int, encoding: Encoding, centre: float, voice: i
         for octave in (0, 12, -12, 24, -24, 36, -36)
         if used.min() + shift + octave >= low and used.max() + shift + octave <= high
     ]
+    if shift in fitting:
+        return shift
     if fitting:
         return min(fitting, key=lambda candidate: abs(average + candidate - centre))
     raise BachganError(
