@@ -174,13 +174,17 @@ class MuseGANTrainer:
             value = weighted.term(fake_pitch, fake_onset, real_pitch, real_onset)
             values[weighted.name] = value.item()
             loss_g = loss_g + weighted.weight * value
+        self._generator_update(loss_g)
+        return {**critic_losses, "generator": adversarial.item(), **values}
+
+    def _generator_update(self, loss_g: torch.Tensor) -> None:
+        """One generator step on ``loss_g`` (the critic was frozen for it), then the EMA."""
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         self.critic.requires_grad_(True)
         self.steps_done += 1
         self._update_ema()
-        return {**critic_losses, "generator": adversarial.item(), **values}
 
     def _critic_step(
         self,
@@ -329,12 +333,7 @@ class CompletionTrainer(MuseGANTrainer):
         adversarial = -self.critic(*fake, mode, critic_extra(mask, ending)).mean()
         reconstruction = _reconstruction(output, real, mask)
         loss_g = adversarial + self.config.reconstruction_weight * reconstruction
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
-        self.critic.requires_grad_(True)
-        self.steps_done += 1
-        self._update_ema()
+        self._generator_update(loss_g)
         return {
             **critic_losses,
             "generator": adversarial.item(),
