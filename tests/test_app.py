@@ -277,13 +277,17 @@ def test_api_compose(server, studio):
 
     client = Client(server, verbose=False)
     info, wav, midi, musicxml, score, picture, facts = client.predict(
-        "2", "D minor", 4, 90, 1, "2", api_name="/compose"
+        "2", "D minor", "4/4", 4, 90, 1, "2", api_name="/compose"
     )
     assert_playable((wav, picture, midi))
     assert info.startswith("**Seed 2**") and "<svg" in score
     assert read_midi(midi).key_fifths == -1 and Path(musicxml).suffix == ".musicxml"
-    seeds = {client.predict("", "A minor", 2, 90, 1, "", api_name="/compose")[0] for _ in range(2)}
+    seeds = {
+        client.predict("", "A minor", "4/4", 2, 90, 1, "", api_name="/compose")[0] for _ in range(2)
+    }
     assert len(seeds) == 2  # an empty seed box draws a new piece every time
+    waltz = client.predict("3", "G major", "3/4", 4, 90, 1, "", api_name="/compose")[2]
+    assert read_midi(waltz).time_signature == (3, 4) and read_midi(waltz).n_steps == 48
     # Gradio keeps its files in the studio's folder and serves the pieces from there: no
     # second copy of any piece on disk.
     assert os.environ["GRADIO_TEMP_DIR"] == str(studio.workdir)
@@ -314,7 +318,7 @@ def test_api_bad_upload_is_a_message_and_the_server_keeps_serving(server, studio
             handle_file(str(huge)), "Frère Jacques", 0, "soprano", 0, "", api_name="/harmonize"
         )
     with pytest.raises(AppError, match="greater than maximum value 16"):
-        client.predict("0", "A minor", 40, 90, 1, "", api_name="/compose")
+        client.predict("0", "A minor", "4/4", 40, 90, 1, "", api_name="/compose")
     _, wav, midi, _, _, picture, _ = client.predict(
         None, "Frère Jacques", 0, "bass", 0, "2", api_name="/harmonize"
     )

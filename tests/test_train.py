@@ -306,3 +306,20 @@ def test_the_smoke_preset_trains_in_seconds(chorales, tmp_path, capsys):
     argv = ["train", "--data", str(chorales), "--out", str(tmp_path / "run"), "--preset", "smoke"]
     assert main([*argv, "--threads", "1"]) == 0
     assert load_checkpoint(tmp_path / "run")["step"] == 20
+
+
+def test_a_run_can_start_from_another_runs_weights(chorales, tmp_path, capsys):
+    first = train(tiny(chorales, tmp_path / "first", arch="completion"), progress=False)
+    weights = load_checkpoint(first)
+    config = tiny(chorales, tmp_path / "tuned", arch="completion", init_from=str(first))
+    trainer = make_trainer(config, torch.device("cpu"))
+    fresh = {k: v.clone() for k, v in trainer.generator.state_dict().items()}
+    trainer.start_from(weights)
+    for name, value in trainer.generator.state_dict().items():
+        assert torch.equal(value, weights["generator"][name]), name
+    assert any(not torch.equal(fresh[k], weights["generator"][k]) for k in fresh)
+    tuned = load_checkpoint(train(config, progress=False))
+    assert tuned["step"] == 4 and tuned["train_config"]["init_from"] == str(first)
+    argv = ["train", "--data", str(chorales), "--out", str(tmp_path / "wrong"), "--steps", "1"]
+    assert main([*argv, "--arch", "musegan", "--init-from", str(first)]) == 2
+    assert "holds a 'completion' model; this run trains a musegan one" in capsys.readouterr().err

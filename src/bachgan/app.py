@@ -49,6 +49,7 @@ def build_app(studio: Studio) -> gr.Blocks:
             with gr.Row():
                 seed = gr.Textbox("", label="Seed (empty: a new one)", elem_id="compose-seed")
                 key = gr.Dropdown(KEY_CHOICES, value=KEY_CHOICES[0], label="Key")
+                meter = gr.Radio(studio.meters, value=studio.meters[0], label="Meter")
                 bars = gr.Slider(1, limits.max_bars, 8, step=1, label="Bars")
                 tempo = gr.Slider(*limits.tempo_range, 80, step=1, label="Tempo (beats/min)")
                 candidates = gr.Slider(
@@ -60,7 +61,8 @@ def build_app(studio: Studio) -> gr.Blocks:
             _regenerate_controls(studio, "compose", compose_view)
         with gr.Tab("Harmonize"):
             gr.Markdown(
-                f"A one-voice MIDI file in 4/4 (up to {limits.max_melody_bars} bars, "
+                f"A one-voice MIDI file in {' or '.join(studio.meters)} (up to "
+                f"{limits.max_melody_bars} bars, "
                 f"{limits.max_upload_bytes // 1000} kB) becomes the soprano (or the bass); the "
                 "model writes the other three voices. Without a file, the example melody is "
                 "used."
@@ -83,10 +85,18 @@ def build_app(studio: Studio) -> gr.Blocks:
 
         @_friendly
         def compose(
-            seed: str, key: str, bars: float, tempo: float, candidates: float, phrases: str
+            seed: str,
+            key: str,
+            meter: str,
+            bars: float,
+            tempo: float,
+            candidates: float,
+            phrases: str,
         ) -> tuple:
             key = None if key == KEY_CHOICES[0] else key
-            piece = studio.compose(_seed(seed), int(bars), tempo, int(candidates), key, phrases)
+            piece = studio.compose(
+                _seed(seed), int(bars), tempo, int(candidates), key, phrases, meter
+            )
             return _view(piece, [])
 
         @_friendly
@@ -109,7 +119,7 @@ def build_app(studio: Studio) -> gr.Blocks:
 
         compose_button.click(
             compose,
-            [seed, key, bars, tempo, candidates, phrases],
+            [seed, key, meter, bars, tempo, candidates, phrases],
             compose_view.outputs,
             api_name="compose",
         )

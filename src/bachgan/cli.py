@@ -203,6 +203,11 @@ def _add_generate(commands) -> None:
         help="where phrases close with a cadence and a fermata: N for phrases of N bars, or "
         "the bars, e.g. 3,6,10 (the last bar always closes; a completion model)",
     )
+    command.add_argument(
+        "--meter",
+        default="4/4",
+        help="time signature: 4/4 (default) or 3/4 (the meters the model has learned)",
+    )
     command.set_defaults(handler=_run_generate)
 
 
@@ -251,6 +256,7 @@ def _run_generate(args: argparse.Namespace) -> None:
         revisions=_revisions(args),
         key=args.key,
         phrases=parse_phrases(args.phrases, args.bars),
+        meter=args.meter,
     )
     for index, roll in enumerate(rolls):
         _write_piece(roll, f"chorale_{args.seed}_{index + 1}", args)
@@ -262,8 +268,9 @@ def _add_harmonize(commands) -> None:
         help="write the other three voices around a melody or a bass (MIDI + WAV + PNG)",
         description=(
             "Harmonize a melody in four voices. MELODY is a MIDI file with one track, or the "
-            "first track of a multi-track file, in 4/4; it becomes the soprano (or --voice), "
-            "unchanged."
+            "first track of a multi-track file, in 4/4 or 3/4 (its time signature); it becomes "
+            "the soprano (or --voice), unchanged. A pickup is found from the file's bar lines "
+            "(a short first bar) or given with --pickup."
         ),
     )
     command.add_argument("melody", type=Path, help="MIDI file with the melody")
@@ -279,7 +286,8 @@ def _add_harmonize(commands) -> None:
         type=float,
         default=0,
         metavar="BEATS",
-        help="beats before the melody's first downbeat (an upbeat; default 0: it starts on one)",
+        help="beats before the melody's first downbeat (an upbeat; default: as the file's "
+        "first bar says, else 0: it starts on one)",
     )
     command.add_argument(
         "--phrases",
@@ -316,10 +324,10 @@ def _add_regenerate(commands) -> None:
         "regenerate",
         help="rewrite some bars of some voices of a piece; the rest stays note for note",
         description=(
-            "Rewrite bars --bars of --voices of PIECE (a four-track MIDI file in 4/4, such as "
-            "one bachgan wrote) with a completion model, given everything around them. Notes "
-            "wholly outside the region are kept exactly; writes NAME_regenerated_SEED.mid, "
-            ".wav and .png in --out."
+            "Rewrite bars --bars of --voices of PIECE (a four-track MIDI file in 4/4 or 3/4, "
+            "such as one bachgan wrote) with a completion model, given everything around them. "
+            "Notes wholly outside the region are kept exactly; writes "
+            "NAME_regenerated_SEED.mid, .musicxml, .wav and .png in --out."
         ),
     )
     command.add_argument("piece", type=Path, help="four-track MIDI file")
@@ -327,6 +335,11 @@ def _add_regenerate(commands) -> None:
     command.add_argument(
         "--voices",
         help="comma-separated voices to rewrite: soprano,alto,tenor,bass (default: all)",
+    )
+    command.add_argument(
+        "--key",
+        help='move the result to this key, in the piece\'s mode, e.g. "D major" (default: the '
+        "piece's own key)",
     )
     _add_piece_options(command, "same seed, same notes")
     command.set_defaults(handler=_run_regenerate)
@@ -338,7 +351,9 @@ def _run_regenerate(args: argparse.Namespace) -> None:
 
     piece = _read_user_midi(args.piece, MAX_BARS)
     bars = parse_bars(args.bars)
-    roll = regenerate(piece, bars, args.voices, args.seed, args.model, _revisions(args))
+    roll = regenerate(
+        piece, bars, args.voices, args.seed, args.model, _revisions(args), key=args.key
+    )
     _write_piece(roll, f"{args.piece.stem}_regenerated_{args.seed}", args)
 
 

@@ -21,6 +21,7 @@ from .decoding import DecodingRules, voice_leading_decode
 from .errors import BachganError
 from .limits import MAX_REVISIONS, check_count
 from .models.completion import CompletionGenerator, closing_steps
+from .models.musegan import GeneratorOutput, bar_positions
 
 __all__ = ["NO_REVISIONS", "POLISH_RULES", "Revisions", "complete_chorale", "compose_chorales"]
 
@@ -71,6 +72,29 @@ class Revisions:
 NO_REVISIONS = Revisions(rounds=0, polish=None)
 
 
+@dataclass(frozen=True)
+class _Conditions:
+    """What every pass of one completion shares: each piece's mode ``(B,)``, the steps where
+    phrases close ``(B, T)`` and each step's position in its bar ``(T,)``."""
+
+    mode: torch.Tensor | None
+    ending: torch.Tensor
+    positions: torch.Tensor
+
+    def run(
+        self,
+        generator: CompletionGenerator,
+        pitch: torch.Tensor,
+        onset: torch.Tensor,
+        mask: torch.Tensor,
+        rng: torch.Generator,
+    ) -> GeneratorOutput:
+        """The generator's logits for the cells under ``mask``, given the others."""
+        noise = generator.noise(pitch.shape[0], pitch.shape[2], rng)
+        given = F.one_hot(pitch, generator.config.n_classes).float()
+        return generator(given, onset, mask, noise, self.mode, self.ending, self.positions)
+
+
 @torch.no_grad()
 def complete_chorale(
     generator: CompletionGenerator,
@@ -81,24 +105,26 @@ def complete_chorale(
     revisions: Revisions,
     rng: torch.Generator,
     closes: Sequence[int] | None = None,
+    bar_steps: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Write every ``free`` cell of the chorales ``pitch``/``onset`` ``(B, V, T)``: one pass
     over all of them, then ``revisions``. The model writes a close (a cadence, a held chord)
     in each bar of ``closes`` (counted from 0; by default the last bar, where the chorales
-    end). Returns the completed ``(pitch, onset (bool))``."""
+    end). Bars last ``bar_steps`` steps (12 in 3/4; by default the model's 4/4 bar). Returns
+    the completed ``(pitch, onset (bool))``."""
     free = free.float()
     batch, _, steps = pitch.shape
-    bar = generator.config.steps_per_bar
+    bar = bar_steps or generator.config.steps_per_bar
     ending = closing_steps(steps, bar, [-(-steps // bar) - 1] if closes is None else closes)
-    ending = ending[None].expand(batch, -1)
-    pitch, onset = _write(generator, pitch, onset.float(), free, mode, ending, revisions, rng)
+    given = _Conditions(mode, ending[None].expand(batch, -1), bar_positions(steps, bar))
+    pitch, onset = _write(generator, pitch, onset.float(), free, given, revisions, rng)
     eighth = max(generator.config.steps_per_beat // 2, 1)
     for share in revisions.shares() if revisions.rounds else []:
         cells = torch.rand(*free.shape[:2], -(-free.shape[2] // eighth), generator=rng) < share
         chosen = cells.float().repeat_interleave(eighth, dim=2)[..., : free.shape[2]] * free
-        pitch, onset = _write(generator, pitch, onset, chosen, mode, ending, revisions, rng)
+        pitch, onset = _write(generator, pitch, onset, chosen, given, revisions, rng)
     if revisions.polish is not None:
-        pitch = _polished(generator, pitch, onset, free, mode, ending, revisions, rng)
+        pitch = _polished(generator, pitch, onset, free, given, revisions, rng)
     return pitch, onset > 0
 
 
@@ -107,8 +133,7 @@ def _polished(
     pitch: torch.Tensor,
     onset: torch.Tensor,
     free: torch.Tensor,
-    mode: torch.Tensor | None,
-    ending: torch.Tensor,
+    given: _Conditions,
     revisions: Revisions,
     rng: torch.Generator,
 ) -> torch.Tensor:
@@ -123,8 +148,7 @@ def _polished(
     log_probs = torch.zeros(*pitch.shape, classes)
     for half in (alternate, 1 - alternate):
         mask = free * half
-        noise = generator.noise(pitch.shape[0], steps, rng)
-        output = generator(F.one_hot(pitch, classes).float(), onset, mask, noise, mode, ending)
+        output = given.run(generator, pitch, onset, mask, rng)
         log_probs += output.pitch_logits.log_softmax(-1) * mask[..., None]
     fixed = F.one_hot(pitch, classes).float().log().clamp(min=-1e4)
     log_probs = torch.where(free[..., None] > 0, log_probs, fixed)
@@ -140,15 +164,12 @@ def _write(
     pitch: torch.Tensor,
     onset: torch.Tensor,
     mask: torch.Tensor,
-    mode: torch.Tensor | None,
-    ending: torch.Tensor,
+    given: _Conditions,
     revisions: Revisions,
     rng: torch.Generator,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One pass: the cells under ``mask`` rewritten given the rest."""
-    classes = generator.config.n_classes
-    noise = generator.noise(pitch.shape[0], pitch.shape[2], rng)
-    output = generator(F.one_hot(pitch, classes).float(), onset, mask, noise, mode, ending)
+    output = given.run(generator, pitch, onset, mask, rng)
     logits, onset_logits = output.pitch_logits, output.onset_logits
     pair = max(generator.config.steps_per_beat // 2, 1) if revisions.eighths else 1
     if pair > 1:
@@ -195,12 +216,14 @@ def compose_chorales(
     revisions: Revisions,
     rng: torch.Generator,
     closes: Sequence[int] | None = None,
+    bar_steps: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` new chorales of ``steps`` steps: an empty chorale completed
-    (:func:`complete_chorale`), closing phrases in the bars ``closes`` (by default the last).
-    Returns ``(pitch, onset)`` codes ``(n, V, steps)``."""
+    """``n`` new chorales of ``steps`` steps in bars of ``bar_steps`` (by default 4/4): an
+    empty chorale completed (:func:`complete_chorale`), closing phrases in the bars
+    ``closes`` (by default the last). Returns ``(pitch, onset)`` codes ``(n, V, steps)``."""
     shape = (n, generator.config.n_voices, steps)
     rest = torch.full(shape, generator.config.n_classes - 1, dtype=torch.long)
+    free = torch.ones(shape)
     return complete_chorale(
-        generator, rest, torch.zeros(shape), torch.ones(shape), mode, revisions, rng, closes
+        generator, rest, torch.zeros(shape), free, mode, revisions, rng, closes, bar_steps
     )

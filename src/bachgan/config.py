@@ -16,6 +16,7 @@ __all__ = [
     "ARCH_DEFAULTS",
     "COMPLETION_SIZES",
     "DEFAULT_STEPS",
+    "LEARNABLE_METERS",
     "MODEL_SIZES",
     "OLD_CHECKPOINT_DEFAULTS",
     "PRESETS",
@@ -66,14 +67,38 @@ COMPLETION_SIZES = {
 
 #: Per-architecture defaults for settings the user leaves out.
 ARCH_DEFAULTS = {
-    "completion": {"batch_size": 32, "learning_rate": 3e-4, "betas": (0.5, 0.9), "n_critic": 2},
-    "musegan": {"batch_size": 32, "learning_rate": 3e-4, "betas": (0.5, 0.9), "n_critic": 3},
-    "seed": {"batch_size": 10, "learning_rate": 2e-4, "betas": (0.5, 0.999), "n_critic": 1},
+    "completion": {
+        "batch_size": 32,
+        "learning_rate": 3e-4,
+        "betas": (0.5, 0.9),
+        "n_critic": 2,
+        "meters": ("4/4", "3/4"),
+    },
+    "musegan": {
+        "batch_size": 32,
+        "learning_rate": 3e-4,
+        "betas": (0.5, 0.9),
+        "n_critic": 3,
+        "meters": ("4/4",),
+    },
+    "seed": {
+        "batch_size": 10,
+        "learning_rate": 2e-4,
+        "betas": (0.5, 0.999),
+        "n_critic": 1,
+        "meters": ("4/4",),
+    },
 }
+#: The meters a chorale model can learn: its bars are whole quarters, at most four.
+LEARNABLE_METERS = ("4/4", "3/4", "2/4")
 
 #: Settings that older checkpoints do not record, with the value those checkpoints were
 #: trained with.
-OLD_CHECKPOINT_DEFAULTS = {"mode_conditioning": False, "count_crossings": True}
+OLD_CHECKPOINT_DEFAULTS = {
+    "mode_conditioning": False,
+    "count_crossings": True,
+    "meters": ("4/4",),
+}
 
 
 def option(help: str, type: type | None = None, choices: tuple = ()) -> dict:
@@ -117,6 +142,17 @@ class TrainConfig:
     #: Critic steps per generator step (completion 2, musegan 3; the seed DCGAN's loop has
     #: its own).
     n_critic: int | None = None
+    #: The time signatures of the pieces trained on (completion: 4/4 and 3/4; the musegan
+    #: model's bars are 4/4 by construction); pieces in others are skipped and counted.
+    meters: tuple[str, ...] | None = None
+    init_from: str | None = field(
+        default=None,
+        metadata=option(
+            "start from the weights of this checkpoint or model (.pt) instead of random ones: "
+            "fine-tune it on --data",
+            str,
+        ),
+    )
     gp_lambda: float = 10.0
     ema_decay: float = 0.999
     bars: int = 4
@@ -177,6 +213,7 @@ class TrainConfig:
         if self.steps is None and self.minutes is None:
             self.steps = DEFAULT_STEPS
         self.betas = tuple(self.betas) if self.betas is not None else None
+        self.meters = tuple(self.meters) if self.meters is not None else None
 
     def validate(self) -> None:
         """Raise :class:`BachganError` for a setting no run can use."""
@@ -186,6 +223,14 @@ class TrainConfig:
             )
         if self.model_size not in MODEL_SIZES:
             raise BachganError(f"unknown model size {self.model_size!r}")
+        unknown = sorted(set(self.meters or ()) - set(LEARNABLE_METERS))
+        if unknown:
+            raise BachganError(
+                f"cannot train on meters {', '.join(unknown)}; choose from "
+                f"{', '.join(LEARNABLE_METERS)}"
+            )
+        if self.arch != "completion" and self.meters not in (None, ("4/4",)):
+            raise BachganError(f"the {self.arch} model learns 4/4 only")
         if self.steps is not None and self.minutes is not None:
             raise BachganError("give --steps or --minutes, not both")
         if (self.steps is not None and self.steps < 1) or (
@@ -212,7 +257,12 @@ class TrainConfig:
             "transpose": self.transpose,
             "model_size": self.model_size,
             "mode_conditioning": self.mode_conditioning,
+            "meters": self.meters,
         }
+
+    def time_signatures(self) -> tuple[tuple[int, int], ...]:
+        """:attr:`meters` as ``(numerator, denominator)`` pairs."""
+        return tuple(tuple(int(x) for x in meter.split("/")) for meter in self.meters)
 
 
 def recorded_settings(train_config: dict) -> dict:

@@ -1,13 +1,16 @@
 """Training windows from a prepared data set, as torch tensors.
 
 Pieces are encoded per voice (:mod:`bachgan.encoding`), normalised to C major / A minor by
-default, and cut into bar-aligned windows. Pieces whose meter does not fit the model's bar
-or whose notes leave the pitch range are skipped and counted.
+default, and cut into windows that end on bar lines. All windows have the same length (so that
+one batch can mix meters) and know their bar length and where their first bar line falls.
+Pieces in a meter the model is not trained on, or whose notes leave the pitch range, are
+skipped and counted.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +19,7 @@ import torch
 from .corpus import load_rolls
 from .encoding import Encoding, encode, make_windows
 from .errors import BachganError
+from .models.musegan import bar_positions
 from .theory import key_of_histogram, pitch_class_weights
 
 __all__ = ["WindowSet", "load_windows", "transpose_batch", "window_modes"]
@@ -23,17 +27,33 @@ __all__ = ["WindowSet", "load_windows", "transpose_batch", "window_modes"]
 
 @dataclass
 class WindowSet:
-    """Windows of shape ``(n, voices, steps)``: pitch class indices and onsets (0/1), and
-    ``ends`` ``(n,)``: whether each window ends its piece."""
+    """Windows of shape ``(n, voices, steps)``: pitch class indices and onsets (0/1);
+    ``ends`` ``(n,)``: whether each window ends its piece; ``bar_steps`` ``(n,)``: the length
+    of its bars (16 in 4/4, 12 in 3/4); ``phase`` ``(n,)``: the position in its bar of its
+    first step."""
 
     pitch: torch.Tensor
     onset: torch.Tensor
     encoding: Encoding
     ends: torch.Tensor
+    bar_steps: torch.Tensor
+    phase: torch.Tensor
     stats: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.pitch.shape[0])
+
+    def positions(self, indices: torch.Tensor) -> torch.Tensor:
+        """``(B, T)``: the position in its bar of every step of the windows ``indices``."""
+        steps = self.pitch.shape[2]
+        return bar_positions(steps, self.bar_steps[indices, None], self.phase[indices, None])
+
+    @property
+    def meters(self) -> tuple[int, ...]:
+        """The meters present, as beats per bar, the most frequent first."""
+        bars, counts = torch.unique(self.bar_steps, return_counts=True)
+        order = counts.argsort(descending=True)
+        return tuple(int(bars[k]) // self.encoding.resolution for k in order)
 
 
 def load_windows(
@@ -41,10 +61,11 @@ def load_windows(
     bars: int = 4,
     normalize_key: bool = True,
     transpose_range: int = 0,
-    hop_bars: int = 1,
     base: Encoding | None = None,
+    meters: Sequence[tuple[int, int]] = ((4, 4),),
 ) -> WindowSet:
-    """Load ``path`` (from ``bachgan prepare``) as training windows of ``bars`` bars.
+    """Load ``path`` (from ``bachgan prepare``) as training windows as long as ``bars`` bars
+    of the base encoding's meter (4/4), from the pieces in one of ``meters``.
 
     ``transpose_range`` widens each voice's range by that many semitones, so that random
     transposition during training stays inside it.
@@ -52,23 +73,27 @@ def load_windows(
     base = base or Encoding()
     rolls, _ = load_rolls(path)
     stats = {"pieces": len(rolls), "skipped_meter": 0, "skipped_range": 0}
-    pieces = []
+    by_bar: dict[int, list] = {}
     for roll in rolls:
-        if roll.steps_per_bar != base.steps_per_bar or roll.resolution != base.resolution:
+        if roll.time_signature not in meters or roll.resolution != base.resolution:
             stats["skipped_meter"] += 1
             continue
         if roll.n_tracks != base.n_voices:
             raise BachganError(f"{path} has {roll.n_tracks} voices; the model needs 4")
         try:
-            pieces.append(encode(roll, base, normalize_key))
+            by_bar.setdefault(roll.steps_per_bar, []).append(encode(roll, base, normalize_key))
         except ValueError:
             stats["skipped_range"] += 1
-    steps, hop = bars * base.steps_per_bar, hop_bars * base.steps_per_bar
-    pitch, onset, ends = make_windows(pieces, steps, hop)
-    stats["pieces_used"] = len(pieces)
-    stats["windows"] = int(pitch.shape[0])
-    if pitch.shape[0] == 0:
-        raise BachganError(f"{path} holds no {bars}-bar window in 4/4 that fits the model")
+    steps = bars * base.steps_per_bar
+    cut = {bar: make_windows(by_bar[bar], steps, bar) for bar in sorted(by_bar, reverse=True)}
+    cut = {bar: arrays for bar, arrays in cut.items() if len(arrays[0])}
+    stats["pieces_used"] = sum(len(pieces) for pieces in by_bar.values())
+    stats["windows"] = sum(len(arrays[0]) for arrays in cut.values())
+    if not cut:
+        names = ", ".join(f"{n}/{d}" for n, d in meters)
+        raise BachganError(f"{path} holds no {bars}-bar window in {names} that fits the model")
+    pitch = np.concatenate([arrays[0] for arrays in cut.values()])
+    bar_steps = np.concatenate([np.full(len(arrays[0]), bar) for bar, arrays in cut.items()])
     encoding = Encoding(
         lowest_pitch=base.lowest_pitch,
         n_pitches=base.n_pitches,
@@ -78,9 +103,11 @@ def load_windows(
     )
     return WindowSet(
         torch.from_numpy(pitch),
-        torch.from_numpy(onset).float(),
+        torch.from_numpy(np.concatenate([arrays[1] for arrays in cut.values()])).float(),
         encoding,
-        torch.from_numpy(ends),
+        torch.from_numpy(np.concatenate([arrays[2] for arrays in cut.values()])),
+        torch.from_numpy(bar_steps),
+        torch.from_numpy(-steps % bar_steps),
         stats,
     )
 

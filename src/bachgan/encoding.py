@@ -162,22 +162,26 @@ def decode(
 
 
 def make_windows(
-    pieces: list[tuple[np.ndarray, np.ndarray]], steps_per_window: int, hop_steps: int
+    pieces: list[tuple[np.ndarray, np.ndarray]], steps_per_window: int, bar_steps: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cut encoded pieces into windows: ``(pitch, onset)`` of shape ``(n, voices, steps)`` and
-    ``ends`` ``(n,)``, true for a window that ends where its piece ends.
+    """Cut encoded pieces whose bars last ``bar_steps`` into windows: ``(pitch, onset)`` of
+    shape ``(n, voices, steps)`` and ``ends`` ``(n,)``, true for a window that ends where its
+    piece ends.
 
-    Windows start on bar lines every ``hop_steps``; windows that are entirely silent in any
-    voice are left out.
+    Every window ends on a bar line, one per bar line; where a window is not a whole number of
+    bars (five 3/4 bars and a beat make a 4/4 window of four bars) it starts inside a bar, at
+    position ``-steps_per_window % bar_steps``. Windows that are entirely silent in any voice
+    are left out.
     """
     pitches, onsets, ends = [], [], []
+    first_end = -(-steps_per_window // bar_steps) * bar_steps
     for pitch, onset in pieces:
-        for start in range(0, pitch.shape[1] - steps_per_window + 1, hop_steps):
-            window = slice(start, start + steps_per_window)
+        for end in range(first_end, pitch.shape[1] + 1, bar_steps):
+            window = slice(end - steps_per_window, end)
             if (onset[:, window].any(axis=1)).all():
                 pitches.append(pitch[:, window])
                 onsets.append(onset[:, window])
-                ends.append(start + steps_per_window == pitch.shape[1])
+                ends.append(end == pitch.shape[1])
     if not pitches:
         empty = np.zeros((0, 0, steps_per_window), np.int64)
         return empty, empty.astype(bool), np.zeros(0, bool)

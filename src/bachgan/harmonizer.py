@@ -36,6 +36,7 @@ from .sample import (
     fermata_steps,
     hold_final_chord,
     load_model,
+    meter_bar_steps,
 )
 from .theory import mode_in_signature
 
@@ -163,8 +164,9 @@ def harmonize_with_fit(
     row = _voice_row(voice, loaded)
     line = melody_line(melody)
     encoding = loaded.encoding
-    if line.steps_per_bar != encoding.steps_per_bar or line.resolution != encoding.resolution:
-        raise BachganError("only melodies in 4/4 can be harmonized (the model's meter)")
+    if line.resolution != encoding.resolution:
+        raise BachganError(f"the melody's grid is not {encoding.resolution} steps per quarter")
+    meter_bar_steps(loaded, line.time_signature)
     line, lead_in = _with_bar_lines(line, pickup_beats)
     closes = _closing_bars(phrases, line, lead_in, loaded)
     fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
@@ -175,15 +177,17 @@ def harmonize_with_fit(
     if loaded.completes:
         if progress is not None:
             progress(0.0)
-        pitch, onset = _complete_under(loaded, melody_codes, row, mode, seed, revisions, closes)
+        given = _Given(melody_codes, row, mode, line.steps_per_bar)
+        pitch, onset = _complete_under(loaded, given, seed, revisions, closes)
         fit = 1.0
     else:
         noise = _optimise(loaded, target_pitch, seed, steps, candidates, rule_weight, progress)
         pitch, onset, fit = _decoded_under(loaded, noise, melody_codes, rules)
-    key = {"key_fifths": fifths, "key_mode": mode}  # once transposed back
+    meta = {"key_fifths": fifths, "key_mode": mode, "time_signature": line.time_signature}
     tempo = clamp_tempo(line.tempo_bpm)  # an absurd tempo marking is played within the limits
-    roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=tempo, **key)
-    roll = hold_final_chord(roll) if _ends_on_held_note(target_pitch, encoding) else roll
+    roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=tempo, **meta)
+    ends_held = _ends_on_held_note(target_pitch, line.steps_per_bar, encoding)
+    roll = hold_final_chord(roll) if ends_held else roll
     if loaded.completes:
         roll = replace(roll, fermatas=fermata_steps(roll, closes))
     back = key_shift(fifths)
@@ -271,18 +275,23 @@ def _voice_row(voice: str, loaded: LoadedModel) -> int:
     return names.index(voice)
 
 
+@dataclass(frozen=True)
+class _Given:
+    """A melody as a completion model takes it: its codes ``(pitch, onset)``, the voice
+    ``row`` it is sung by, its ``mode`` and its bar length in steps."""
+
+    codes: tuple[np.ndarray, np.ndarray]
+    row: int
+    mode: str
+    bar_steps: int
+
+
 def _complete_under(
-    loaded: LoadedModel,
-    melody_codes: tuple[np.ndarray, np.ndarray],
-    row: int,
-    mode: str,
-    seed: int,
-    revisions: Revisions,
-    closes: list[int],
+    loaded: LoadedModel, given: _Given, seed: int, revisions: Revisions, closes: list[int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(V, T)`` codes: the melody as voice ``row`` and the other voices completed by a
-    completion model, in the melody's ``mode``, closing phrases in the bars ``closes``."""
-    melody, melody_onset = melody_codes
+    """``(V, T)`` codes: the ``given`` melody and the other voices completed by a completion
+    model in the melody's mode and meter, closing phrases in the bars ``closes``."""
+    (melody, melody_onset), row, mode = given.codes, given.row, given.mode
     voices, steps = loaded.config.n_voices, len(melody)
     pitch = torch.full((1, voices, steps), loaded.encoding.rest, dtype=torch.long)
     onset = torch.zeros(1, voices, steps)
@@ -293,7 +302,7 @@ def _complete_under(
     modes = torch.tensor([KEY_MODES.index(mode)]) if loaded.config.modes else None
     rng = torch.Generator().manual_seed(seed)
     pitch, onset = complete_chorale(
-        loaded.generator, pitch, onset, free, modes, revisions, rng, closes
+        loaded.generator, pitch, onset, free, modes, revisions, rng, closes, given.bar_steps
     )
     return pitch[0].numpy(), onset[0].numpy()
 
@@ -399,6 +408,6 @@ def _optimise(
     return noise.pick(slice(best, best + 1))
 
 
-def _ends_on_held_note(pitch: np.ndarray, encoding: Encoding) -> bool:
-    last_bar = pitch[-encoding.steps_per_bar :]
+def _ends_on_held_note(pitch: np.ndarray, bar_steps: int, encoding: Encoding) -> bool:
+    last_bar = pitch[-bar_steps:]
     return bool((last_bar == last_bar[0]).all() and last_bar[0] != encoding.rest)

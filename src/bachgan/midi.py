@@ -112,7 +112,9 @@ def read_midi_conversion(
     Drum tracks are left out (and counted). Each other track with notes becomes a track of the
     roll, unless ``voices`` is given and the file has another number of tracks: then all notes
     are spread over ``voices`` tracks by pitch order (:func:`~bachgan.roll.split_voices`).
-    Step 0 is the file's time 0, taken as a downbeat, as MIDI's time signatures define.
+    Step 0 is the file's time 0, taken as a downbeat, as MIDI's time signatures define, unless
+    the file opens with a pickup bar (:func:`_pickup`): then rests are put before it so that
+    the first full bar starts on a bar line of the roll's meter.
 
     The file's tracks, notes and length are checked against :mod:`bachgan.limits` (and
     ``max_bars``) before any piano-roll is allocated, so a small hostile file cannot cost
@@ -130,6 +132,10 @@ def read_midi_conversion(
     if not melodic:
         raise SkipFile("drums only" if drum_notes else "no notes")
     meta = _score_meta(score, resolution)
+    lead_in = 0
+    pickup = _pickup(score, resolution)
+    if pickup is not None:
+        meta["time_signature"], lead_in = pickup
     n_tracks = len(melodic) if voices is None or len(melodic) == voices else voices
     _check_size(score, melodic, n_tracks, meta, pitch_range, max_bars)
     grid = score.resample(tpq=resolution, min_dur=1)
@@ -141,7 +147,13 @@ def read_midi_conversion(
     if voices is not None and n_tracks != voices:
         notes, n_tracks, names, programs = split_voices(notes, voices), voices, (), ()
     roll, out_of_range = roll_from_notes(
-        notes, n_tracks, pitch_range, track_names=names, programs=programs, **meta
+        notes,
+        n_tracks,
+        pitch_range,
+        lead_in_steps=lead_in,
+        track_names=names,
+        programs=programs,
+        **meta,
     )
     if roll.n_steps == 0:
         raise SkipFile("no notes inside the pitch range")
@@ -284,6 +296,25 @@ def _collect_notes(tracks: list[symusic.core.TrackTick]) -> Notes:
         parts.append(np.stack(columns, axis=1))
     stacked = np.concatenate(parts)
     return Notes(*(stacked[:, i].copy() for i in range(4)))
+
+
+def _pickup(score: symusic.Score, resolution: int) -> tuple[tuple[int, int], int] | None:
+    """A pickup bar as notation programs write one: the file opens with one bar of a short
+    time signature (1/4) and the piece's own (4/4) follows. Returns the piece's time signature
+    and the steps of rest that complete the pickup bar; ``None`` when there is no such bar."""
+    signatures = score.time_signatures
+    if len(signatures) < 2 or signatures[0].time != 0:
+        return None
+    first, metre = signatures[0], signatures[1]
+    quarters = 4 / metre.denominator * metre.numerator
+    pickup_quarters = metre.time / score.ticks_per_quarter
+    first_bar = 4 / first.denominator * first.numerator
+    missing = (quarters - pickup_quarters) * resolution
+    if pickup_quarters != first_bar or not 0 < missing < quarters * resolution:
+        return None
+    if not float(missing).is_integer():
+        return None
+    return (int(metre.numerator), int(metre.denominator)), int(missing)
 
 
 def _score_meta(score: symusic.Score, resolution: int) -> dict[str, object]:

@@ -19,7 +19,8 @@ from .encoding import decode, encode, estimate_key_fifths, key_shift
 from .errors import BachganError
 from .harmonizer import melody_mode
 from .roll import VOICE_NAMES, Roll
-from .sample import DEFAULT_REVISIONS, KEY_MODES, LoadedModel, load_model
+from .sample import DEFAULT_REVISIONS, KEY_MODES, LoadedModel, load_model, meter_bar_steps
+from .theory import parse_key
 
 __all__ = ["parse_bars", "parse_phrases", "parse_voices", "regenerate"]
 
@@ -31,10 +32,13 @@ def regenerate(
     seed: int = 0,
     model: LoadedModel | str | None = None,
     revisions: Revisions = DEFAULT_REVISIONS,
+    key: str | None = None,
 ) -> Roll:
     """``roll`` with bars ``bars`` (first and last, counted from 1, inclusive) of ``voices``
     (names from :data:`~bachgan.roll.VOICE_NAMES`, lower case; all four by default) written
-    anew by a completion model. The same ``seed`` gives the same notes."""
+    anew by a completion model. The same ``seed`` gives the same notes. With ``key`` (``"D
+    major"``, in the piece's mode) the whole result is moved to that key, whose signature it
+    carries."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     if not loaded.completes:
         raise BachganError(
@@ -44,14 +48,14 @@ def regenerate(
     first, last = _check_bars(bars, roll.n_bars)
     rows = [VOICE_NAMES.index(v.capitalize()) for v in parse_voices(voices)]
     fifths = roll.key_fifths if roll.key_fifths is not None else estimate_key_fifths(roll)
+    mode_name = melody_mode(roll, fifths)
+    target = _target_key(key, fifths, mode_name)
     shift = key_shift(fifths)
     pitch, onset = _codes(roll, shift, loaded)
     span = slice((first - 1) * roll.steps_per_bar, last * roll.steps_per_bar)
     free = torch.zeros(1, *pitch.shape)
     free[0, rows, span] = 1
-    mode = (
-        torch.tensor([KEY_MODES.index(melody_mode(roll, fifths))]) if loaded.config.modes else None
-    )
+    mode = torch.tensor([KEY_MODES.index(mode_name)]) if loaded.config.modes else None
     completed, completed_onset = complete_chorale(
         loaded.generator,
         torch.from_numpy(pitch)[None],
@@ -60,12 +64,31 @@ def regenerate(
         mode,
         revisions,
         torch.Generator().manual_seed(seed),
+        bar_steps=roll.steps_per_bar,
     )
     pitch, onset = completed[0].numpy(), completed_onset[0].numpy()
     onset[rows, span.start] |= pitch[rows, span.start] != loaded.encoding.rest  # fresh notes
     meta = {k: v for k, v in roll.meta().items() if k != "resolution"}
+    if key is not None:
+        meta.update(key_fifths=target, key_mode=mode_name)
     new = decode(pitch, onset, loaded.encoding, **meta)
-    return new.transpose(-shift)
+    return new.transpose(-key_shift(target))
+
+
+def _target_key(key: str | None, fifths: int, mode: str) -> int:
+    """The key signature the result is written in: ``key``'s (which must be in the piece's
+    ``mode``: moving a piece cannot change its mode), or the piece's own ``fifths``."""
+    if key is None:
+        return fifths
+    try:
+        target, target_mode = parse_key(key)
+    except ValueError as error:
+        raise BachganError(str(error)) from None
+    if target_mode != mode:
+        raise BachganError(
+            f"the piece is in {mode}; --key moves it to another {mode} key (got {key})"
+        )
+    return target
 
 
 def parse_bars(text: str) -> tuple[int, int]:
@@ -115,9 +138,9 @@ def _check_piece(roll: Roll, loaded: LoadedModel) -> None:
     encoding = loaded.encoding
     if roll.n_tracks != encoding.n_voices:
         raise BachganError(f"the piece has {roll.n_tracks} voices; regenerating needs four")
-    if roll.steps_per_bar != encoding.steps_per_bar or roll.resolution != encoding.resolution:
-        numerator, denominator = roll.time_signature
-        raise BachganError(f"the piece is in {numerator}/{denominator}; the model knows 4/4")
+    if roll.resolution != encoding.resolution:
+        raise BachganError(f"the piece's grid is not {encoding.resolution} steps per quarter")
+    meter_bar_steps(loaded, roll.time_signature)
 
 
 def _check_bars(bars: tuple[int, int], n_bars: int) -> tuple[int, int]:

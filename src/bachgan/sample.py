@@ -38,10 +38,11 @@ from .models.musegan import (
     MuseGANConfig,
     MuseGANGenerator,
     Noise,
+    bar_positions,
     critic_input,
 )
 from .roll import VOICE_NAMES, Roll
-from .theory import parse_key
+from .theory import parse_key, parse_meter
 
 __all__ = [
     "CHORALE_ARCHITECTURES",
@@ -53,6 +54,7 @@ __all__ = [
     "generate",
     "hold_final_chord",
     "load_model",
+    "meter_bar_steps",
     "model_from_checkpoint",
     "pretrained_path",
     "seed_compositions",
@@ -96,6 +98,29 @@ class LoadedModel:
     def completes(self) -> bool:
         """Whether this is the conditional model, which completes partly given chorales."""
         return isinstance(self.generator, CompletionGenerator)
+
+    @property
+    def meters(self) -> tuple[int, ...]:
+        """The meters it writes in, as quarters per bar (a musegan model's bars are 4/4)."""
+        return self.config.meters if self.completes else (4,)
+
+
+def meter_bar_steps(loaded: LoadedModel, time_signature: tuple[int, int] | str) -> int:
+    """The steps in a bar of ``time_signature`` (``(3, 4)`` or ``"3/4"``) for a model that
+    has learned that meter; a :class:`BachganError` names those it knows otherwise."""
+    if isinstance(time_signature, str):
+        try:
+            time_signature = parse_meter(time_signature)
+        except ValueError as error:
+            raise BachganError(str(error)) from None
+    numerator, denominator = time_signature
+    if denominator != 4 or numerator not in loaded.meters:
+        known = " and ".join(f"{beats}/4" for beats in loaded.meters)
+        raise BachganError(
+            f"the model writes in {known}, not {numerator}/{denominator} "
+            f"({Path(loaded.source).name})"
+        )
+    return numerator * loaded.encoding.resolution
 
 
 def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> LoadedModel:
@@ -216,9 +241,11 @@ def generate(
     revisions: Revisions = DEFAULT_REVISIONS,
     key: str | None = None,
     phrases: Sequence[int] = (),
+    meter: str | tuple[int, int] = (4, 4),
 ) -> list[Roll]:
     """Generate ``n`` new four-voice pieces of ``bars`` bars (any number: the model is
-    convolutional over bars). The same ``seed`` gives the same pieces.
+    convolutional over bars) in ``meter`` (``"3/4"``: one the model has learned). The same
+    ``seed`` gives the same pieces.
 
     A ``completion`` model completes an empty chorale and revises it (``revisions``; with
     ``sampling="sample"`` its cells are drawn at ``temperature`` instead of taking the most
@@ -245,13 +272,16 @@ def generate(
         check_temperature(temperature)
     fifths, key_mode = _asked_key(key, key_mode)
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    bar_steps = meter_bar_steps(loaded, meter)
     rng = torch.Generator().manual_seed(seed)
-    meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0}
+    time_signature = (bar_steps // loaded.encoding.resolution, 4)
+    meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0, "time_signature": time_signature}
     closes = _closing_bars(phrases, bars, loaded)
     if loaded.completes:
         if sampling == "sample":
             revisions = replace(revisions, temperature=temperature)
-        codes = _composed(loaded, n, bars, candidates, key_mode, revisions, rng, closes)
+        shape = _Shape(n, bars, bar_steps, candidates)
+        codes = _composed(loaded, shape, key_mode, revisions, rng, closes)
         rolls = [
             decode(p, o, loaded.encoding, VOICE_NAMES, key_mode=m, **meta)
             for p, o, m in zip(*codes, strict=True)
@@ -332,20 +362,30 @@ def _musegan_pieces(
     return decode_output(output, loaded.encoding, sampling, temperature, rng, loaded.rules, **meta)
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What a request asks for: ``n`` pieces of ``bars`` bars of ``bar_steps`` steps, each
+    the critic's choice among ``candidates``."""
+
+    n: int
+    bars: int
+    bar_steps: int
+    candidates: int
+
+
 def _composed(
     loaded: LoadedModel,
-    n: int,
-    bars: int,
-    candidates: int,
+    shape: _Shape,
     key_mode: str | None,
     revisions: Revisions,
     rng: torch.Generator,
     closes: list[int],
 ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
-    """``n`` chorales of a completion model as ``(pitch, onset)`` codes ``(n, V, T)``, with
-    phrases closing in the bars ``closes`` (from 0), each the critic's favourite among
-    ``candidates`` when there are more than one, and each one's mode (``None`` for a model
+    """The chorales of a completion model as ``(pitch, onset)`` codes ``(n, V, T)``, with
+    phrases closing in the bars ``closes`` (from 0), each the critic's favourite among the
+    candidates when there are more than one, and each one's mode (``None`` for a model
     without modes)."""
+    n, bars, candidates = shape.n, shape.bars, shape.candidates
     batch, config = n * candidates, loaded.config
     mode = None
     if config.modes:
@@ -353,7 +393,7 @@ def _composed(
         mode = drawn if key_mode is None else torch.full_like(drawn, _mode_index(key_mode, loaded))
     elif key_mode is not None:
         _mode_index(key_mode, loaded)
-    steps = bars * config.steps_per_bar
+    steps = bars * shape.bar_steps
     parts = [
         compose_chorales(
             loaded.generator,
@@ -363,14 +403,15 @@ def _composed(
             revisions,
             rng,
             closes,
+            shape.bar_steps,
         )
         for part in _passes(batch, bars)
     ]
     pitch, onset = torch.cat([p for p, _ in parts]), torch.cat([o for _, o in parts])
     chosen = torch.arange(n)
     if candidates > 1 and loaded.critic is not None:
-        ending = closing_steps(steps, config.steps_per_bar, closes)
-        chosen = _critics_choice(loaded, pitch, onset, mode, ending, n, candidates, bars)
+        ending = closing_steps(steps, shape.bar_steps, closes)
+        chosen = _critics_choice(loaded, pitch, onset, mode, ending, shape)
     modes = [None] * n if mode is None else [KEY_MODES[m] for m in mode[chosen].tolist()]
     return pitch[chosen].numpy(), onset[chosen].numpy(), modes
 
@@ -386,12 +427,12 @@ def _critics_choice(
     onset: torch.Tensor,
     mode: torch.Tensor | None,
     ending: torch.Tensor,
-    n: int,
-    candidates: int,
-    bars: int,
+    shape: _Shape,
 ) -> torch.Tensor:
-    """Indices of the candidate the critic scores highest for each of the ``n`` pieces, whose
+    """Indices of the candidate the critic scores highest for each of the pieces, whose
     phrases close on the ``ending`` steps ``(T,)``."""
+    n, candidates = shape.n, shape.candidates
+    positions = bar_positions(pitch.shape[2], shape.bar_steps)
     scores = torch.cat(
         [
             loaded.critic(
@@ -401,8 +442,9 @@ def _critics_choice(
                 critic_extra(
                     torch.ones(pitch[part].shape), ending[None].expand(len(pitch[part]), -1)
                 ),
+                positions,
             )
-            for part in _passes(len(pitch), bars)
+            for part in _passes(len(pitch), shape.bars)
         ]
     ).view(n, candidates)
     return scores.argmax(dim=1) + torch.arange(n) * candidates

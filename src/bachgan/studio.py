@@ -124,10 +124,12 @@ class Studio:
         candidates: int = 1,
         key: str | None = None,
         phrases: str = "",
+        meter: str = "4/4",
     ) -> Piece:
         """A new piece (in ``key``, e.g. ``"D major"``; C major or A minor without it; with
-        phrases closing where ``phrases`` says, :func:`~bachgan.regions.parse_phrases`); the
-        same settings give the same piece, and without a ``seed`` a new one is drawn."""
+        phrases closing where ``phrases`` says, :func:`~bachgan.regions.parse_phrases`; in
+        ``meter``, one the model knows); the same settings give the same piece, and without a
+        ``seed`` a new one is drawn."""
         self.tidy()
         seed = _new_seed() if seed is None else int(seed)
         bars, candidates = int(bars), int(candidates)
@@ -145,8 +147,14 @@ class Studio:
             candidates=candidates,
             key=key,
             phrases=parse_phrases(phrases, bars),
+            meter=meter,
         )
         return self._finish(roll, f"chorale_{seed}", seed)
+
+    @property
+    def meters(self) -> list[str]:
+        """The time signatures the model composes in, 4/4 first."""
+        return [f"{beats}/4" for beats in sorted(self.model.meters, reverse=True)]
 
     def harmonize(
         self,

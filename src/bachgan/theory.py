@@ -42,6 +42,7 @@ __all__ = [
     "mode_in_signature",
     "parallel_perfect_moves",
     "parse_key",
+    "parse_meter",
     "pitch_class_set",
     "pitch_class_weights",
     "root_motion",
@@ -262,6 +263,16 @@ def parse_key(text: str) -> tuple[int, str]:
     if relative not in _MAJOR_FIFTHS:
         raise ValueError(f"no key signature for {text!r}; try its enharmonic spelling")
     return _MAJOR_FIFTHS[relative], mode
+
+
+def parse_meter(text: str) -> tuple[int, int]:
+    """``"3/4"`` -> ``(3, 4)``: a time signature. Raises ValueError for anything else."""
+    numerator, _, denominator = text.strip().partition("/")
+    if not (numerator.isdigit() and denominator.isdigit()) or int(numerator) < 1:
+        raise ValueError(f"a meter looks like 4/4 or 3/4 (got {text!r})")
+    if int(denominator) not in (1, 2, 4, 8, 16, 32):
+        raise ValueError(f"{text} has no note value on the bottom (2, 4, 8...)")
+    return int(numerator), int(denominator)
 
 
 def _name_a_minor_third_up(tonic: str) -> str:

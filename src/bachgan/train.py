@@ -71,6 +71,8 @@ def _train(config: TrainConfig, resume: bool, progress: bool, rank: int, world: 
         state = _resume(trainer, checkpoint_path, config, device)
     elif checkpoint_path.exists():
         raise BachganError(f"{out} already holds a run; pass --resume or choose another --out")
+    elif config.init_from:
+        _start_from(trainer, config, device)
     if world > 1:
         trainer.wrap(lambda module: _ddp(module, device))
     sampler = DistributedSampler(
@@ -213,6 +215,22 @@ def _resume(trainer: Trainer, path: Path, config: TrainConfig, device: torch.dev
         "elapsed": float(checkpoint["elapsed_seconds"]),
         "best_score": float(checkpoint["best_score"]),
     }
+
+
+def _start_from(trainer: Trainer, config: TrainConfig, device: torch.device) -> None:
+    """Load the weights of ``config.init_from`` into a new run's models."""
+    checkpoint = load_checkpoint(Path(config.init_from), device)
+    if checkpoint.get("arch") != config.arch:
+        raise BachganError(
+            f"{config.init_from} holds a {checkpoint.get('arch')!r} model; this run trains "
+            f"a {config.arch} one"
+        )
+    try:
+        trainer.start_from(checkpoint)
+    except (RuntimeError, KeyError) as error:
+        raise BachganError(
+            f"{config.init_from} does not fit this model's sizes ({type(error).__name__})"
+        ) from error
 
 
 def _rank_checksums(trainer: Trainer) -> list[float]:

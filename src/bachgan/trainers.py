@@ -57,6 +57,7 @@ class Trainer(Protocol):
     def step(self, batches) -> dict[str, float]: ...
     def state_dict(self) -> dict: ...
     def load_state_dict(self, state: dict) -> None: ...
+    def start_from(self, checkpoint: dict) -> None: ...
     def wrap(self, wrapper) -> None: ...
     def evaluate(self, writer, step: int) -> float | None: ...
 
@@ -99,7 +100,12 @@ class MuseGANTrainer:
         1 minor)."""
         config = self.config
         self.data = load_windows(
-            config.data, config.bars, config.normalize_key, config.transpose, base=CHORALE_ENCODING
+            config.data,
+            config.bars,
+            config.normalize_key,
+            config.transpose,
+            base=CHORALE_ENCODING,
+            meters=config.time_signatures(),
         )
         conditioned = config.mode_conditioning
         self.modes = window_modes(self.data.pitch, self.data.encoding) if conditioned else None
@@ -192,9 +198,11 @@ class MuseGANTrainer:
         fake: tuple[torch.Tensor, torch.Tensor],
         mode: torch.Tensor | None,
         extra: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
     ) -> dict[str, float]:
-        """One WGAN-GP critic update on ``real`` and ``fake`` (pitch, onset) batches; the
-        penalty is taken on interpolates of pitches and onsets together."""
+        """One WGAN-GP critic update on ``real`` and ``fake`` (pitch, onset) batches (with
+        the ``extra`` inputs and bar ``positions`` of a completion critic); the penalty is
+        taken on interpolates of pitches and onsets together."""
         (real_pitch, real_onset), (fake_pitch, fake_onset) = real, fake
         batch = len(real_pitch)
         mix = torch.rand(batch, 1, 1, device=self.device)
@@ -206,7 +214,8 @@ class MuseGANTrainer:
             torch.cat([real_pitch, fake_pitch, mixed_pitch]),
             torch.cat([real_onset, fake_onset, mixed_onset]),
             None if mode is None else mode.repeat(3),
-            *(() if extra is None else (extra.repeat(3, 1, 1),)),
+            None if extra is None else extra.repeat(3, 1, 1),
+            None if positions is None else positions.repeat(3, 1),
         )
         real_score, fake_score, mixed_score = scores.split(batch)
         grads = torch.autograd.grad(
@@ -250,6 +259,15 @@ class MuseGANTrainer:
         if MuseGANConfig.from_dict(state["model_config"]) != self.model_config:
             raise ValueError("the checkpoint's model sizes or voice ranges differ")
         self._load_weights(state)
+
+    def start_from(self, checkpoint: dict) -> None:
+        """Begin with another run's weights (fine-tuning): its generator, its average (an
+        exported model holds the average only, which then starts both) and its critic when
+        it holds one; the model sizes must match, the voice ranges may differ."""
+        self.generator.load_state_dict(checkpoint.get("generator", checkpoint["ema"]))
+        self.ema.load_state_dict(checkpoint["ema"])
+        if "critic" in checkpoint:
+            self.critic.load_state_dict(checkpoint["critic"])
 
     def _load_weights(self, state: dict) -> None:
         self.generator.load_state_dict(state["generator"])
@@ -298,7 +316,8 @@ class CompletionTrainer(MuseGANTrainer):
         self.config, self.device = config, device
         self._load_windows()
         sizes = COMPLETION_SIZES[config.model_size]
-        self.model_config = CompletionConfig(**self._data_sizes(), **sizes)
+        meters = self.data.meters
+        self.model_config = CompletionConfig(**self._data_sizes(), **sizes, meters=meters)
         self.generator = CompletionGenerator(self.model_config).to(device)
         self.critic = completion_critic(self.model_config).to(device)
         self._start_optimising()
@@ -308,16 +327,16 @@ class CompletionTrainer(MuseGANTrainer):
         masks = random_masks(batch, config.n_voices, steps, config.steps_per_beat, self.augment_rng)
         return masks.to(self.device)
 
-    def _completed(self, module, real, mask, mode, ending):
+    def _completed(self, module, real, mask, mode, ending, positions):
         """The generator's output for ``real`` under ``mask`` and the completed windows."""
         pitch, onset = real
         noise = self.generator.noise(len(pitch), pitch.shape[2], device=self.device)
-        output = module(pitch, onset, mask, noise, mode, ending)
+        output = module(pitch, onset, mask, noise, mode, ending, positions)
         return output, complete(output, pitch, onset, mask)
 
     def _ending(self, indices: torch.Tensor, steps: int) -> torch.Tensor:
         ends = self.data.ends[indices].to(self.device)
-        return ending_steps(ends, steps, self.model_config.steps_per_bar)
+        return ending_steps(ends, steps, self.data.bar_steps[indices])
 
     def step(self, batches) -> dict[str, float]:
         for _ in range(self.config.n_critic):
@@ -325,12 +344,14 @@ class CompletionTrainer(MuseGANTrainer):
             real, mode = self._real(indices), self._real_modes(indices)
             steps = real[0].shape[2]
             mask, ending = self._masks(len(indices), steps), self._ending(indices, steps)
+            positions = self.data.positions(indices).to(self.device)
             with torch.no_grad():
-                _, fake = self._completed(self.generator, real, mask, mode, ending)
-            critic_losses = self._critic_step(real, fake, mode, critic_extra(mask, ending))
+                _, fake = self._completed(self.generator, real, mask, mode, ending, positions)
+            extra = critic_extra(mask, ending)
+            critic_losses = self._critic_step(real, fake, mode, extra, positions)
         self.critic.requires_grad_(False)
-        output, fake = self._completed(self.g, real, mask, mode, ending)
-        adversarial = -self.critic(*fake, mode, critic_extra(mask, ending)).mean()
+        output, fake = self._completed(self.g, real, mask, mode, ending, positions)
+        adversarial = -self.critic(*fake, mode, critic_extra(mask, ending), positions).mean()
         reconstruction = _reconstruction(output, real, mask)
         loss_g = adversarial + self.config.reconstruction_weight * reconstruction
         self._generator_update(loss_g)
@@ -433,6 +454,11 @@ class SeedTrainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
         }
+
+    def start_from(self, checkpoint: dict) -> None:
+        """Begin with another seed run's generator and discriminator (fine-tuning)."""
+        self.generator.load_state_dict(checkpoint["generator"])
+        self.critic.load_state_dict(checkpoint["critic"])
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.load_state_dict(state["generator"])

@@ -24,9 +24,10 @@ from .musegan import (
     Critic,
     GeneratorOutput,
     MuseGANConfig,
-    _meter_features,
     _range_mask,
+    bar_positions,
     effective_onsets,
+    meter_features,
 )
 
 __all__ = [
@@ -63,15 +64,22 @@ class CompletionConfig:
     minor_share: float = 0.0
     lowest_pitch: int = 28
     voice_ranges: tuple[tuple[int, int], ...] = field(default=((0, 59),) * 4)
+    #: The meters the model has learned, as beats (quarters) per bar: 4 (4/4), 3 (3/4).
+    meters: tuple[int, ...] = (4,)
 
     @property
     def steps_per_beat(self) -> int:
         return self.steps_per_bar // 4
 
+    def bar_steps(self, beats: int) -> int:
+        """Steps in a bar of ``beats`` quarters."""
+        return beats * self.steps_per_beat
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data["voice_ranges"] = [list(r) for r in self.voice_ranges]
         data["dilations"] = list(self.dilations)
+        data["meters"] = list(self.meters)
         return data
 
     @classmethod
@@ -79,16 +87,17 @@ class CompletionConfig:
         values = dict(data)
         values["voice_ranges"] = tuple(tuple(int(x) for x in r) for r in data["voice_ranges"])
         values["dilations"] = tuple(int(d) for d in data["dilations"])
+        values["meters"] = tuple(int(m) for m in data.get("meters", (4,)))
         return cls(**values)
 
 
 class CompletionGenerator(nn.Module):
-    """G(given cells, mask, noise, mode, ending) -> pitch and onset logits for every cell.
+    """G(given cells, mask, noise, mode, ending, meter) -> pitch and onset logits for every cell.
 
     Each voice's given pitches are embedded (a shared table plus a voice vector), concatenated
-    with the given onsets, the mask, the noise, the position in the bar, the ending input and
-    the mode, and
-    passed through residual blocks of dilated 1-D convolutions over time; a 1x1 head gives
+    with the given onsets, the mask, the noise, each step's place in its bar (downbeat, beat,
+    eighth: this is how the model knows the meter), the ending input and the mode, and passed
+    through residual blocks of dilated 1-D convolutions over time; a 1x1 head gives
     each voice's pitch logits (masked outside its range) and onset logit.
     """
 
@@ -105,7 +114,6 @@ class CompletionGenerator(nn.Module):
             nn.GroupNorm(8, h), nn.GELU(), nn.Conv1d(h, v * (config.n_classes + 1), 1)
         )
         self.register_buffer("range_mask", _range_mask(config), persistent=False)
-        self.register_buffer("meter", _meter_features(config.steps_per_bar), persistent=False)
 
     def forward(
         self,
@@ -115,12 +123,15 @@ class CompletionGenerator(nn.Module):
         noise: torch.Tensor,
         mode: torch.Tensor | None = None,
         ending: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
     ) -> GeneratorOutput:
         """``given_pitch`` one-hot ``(B, V, T, C)`` and ``given_onset`` ``(B, V, T)`` (their
         masked cells are ignored), ``mask`` ``(B, V, T)``, ``noise`` ``(B, z, T // beat)``,
         ``mode`` ``(B,)`` for a mode-conditioned model, ``ending`` ``(B, T)``: 1 on the steps
         of a bar where a piece (:func:`ending_steps`) or a phrase (:func:`closing_steps`)
-        closes; none by default."""
+        closes; none by default. ``positions`` ``(B, T)`` or ``(T,)``: each step's position
+        in its bar (:func:`~bachgan.models.musegan.bar_positions`); by default 4/4 bars from
+        the first step."""
         batch, voices, steps, classes = given_pitch.shape
         kept = 1 - mask
         embedded = self.pitch_embedding(given_pitch * kept[..., None])
@@ -130,7 +141,7 @@ class CompletionGenerator(nn.Module):
             given_onset * kept,
             mask,
             noise.repeat_interleave(self.config.steps_per_beat, dim=2)[..., :steps],
-            self._meter(steps)[None].expand(batch, -1, -1),
+            self._meter(positions, steps).expand(batch, -1, -1),
             (torch.zeros_like(mask[:, 0]) if ending is None else ending)[:, None],
         ]
         if self.config.modes:
@@ -145,10 +156,13 @@ class CompletionGenerator(nn.Module):
         pitch_logits = out[..., :classes] + self.range_mask[None, :, None]
         return GeneratorOutput(pitch_logits, out[..., classes])
 
-    def _meter(self, steps: int) -> torch.Tensor:
-        """``(4, T)``: the position in the bar of every step."""
-        bars = -(-steps // self.config.steps_per_bar)
-        return self.meter.repeat(bars, 1)[:steps].T
+    def _meter(self, positions: torch.Tensor | None, steps: int) -> torch.Tensor:
+        """``(B or 1, 4, T)``: whether each step is a downbeat, a beat, an eighth."""
+        if positions is None:
+            positions = bar_positions(steps, self.config.steps_per_bar)
+        positions = positions.to(self.inputs.weight.device)
+        features = meter_features(positions, self.config.steps_per_beat).transpose(-1, -2)
+        return features if features.dim() == 3 else features[None]
 
     def noise(
         self, batch: int, steps: int, generator: torch.Generator | None = None, device="cpu"
@@ -220,12 +234,13 @@ def critic_config(config: CompletionConfig) -> MuseGANConfig:
     )
 
 
-def ending_steps(ends: torch.Tensor, steps: int, steps_per_bar: int) -> torch.Tensor:
+def ending_steps(ends: torch.Tensor, steps: int, bar_steps: int | torch.Tensor) -> torch.Tensor:
     """``(B, T)``: 1 on the last bar's steps of the pieces whose ``ends`` ``(B,)`` is true
-    (their window ends where the piece ends), 0 elsewhere."""
-    last_bar = torch.zeros(steps, device=ends.device)
-    last_bar[max(steps - steps_per_bar, 0) :] = 1
-    return ends.float()[:, None] * last_bar
+    (their window ends where the piece ends, on a bar line), 0 elsewhere; ``bar_steps`` is
+    the bar length, one for all or ``(B,)``, one per window."""
+    from_end = steps - torch.arange(steps, device=ends.device)
+    bars = torch.as_tensor(bar_steps, device=ends.device).reshape(-1, 1)
+    return ends.float()[:, None] * (from_end[None] <= bars)
 
 
 def closing_steps(steps: int, steps_per_bar: int, bars: Sequence[int]) -> torch.Tensor:

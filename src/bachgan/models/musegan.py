@@ -27,6 +27,8 @@ __all__ = [
     "TextureStatistics",
     "VoiceLeadingFaults",
     "bar_pitch_class_pairs",
+    "bar_positions",
+    "meter_features",
     "voice_pitch_distribution",
 ]
 
@@ -268,7 +270,6 @@ class Critic(nn.Module):
         n_features += config.modes + config.critic_extra_features
         self.register_buffer("chroma_matrix", _chroma_matrix(config), persistent=False)
         self.register_buffer("height", _heights(config), persistent=False)
-        self.register_buffer("meter", _meter_features(config.steps_per_bar), persistent=False)
         self.register_buffer("pair_index", torch.triu_indices(v, v, offset=1), persistent=False)
         layers: list[nn.Module] = [nn.Conv1d(n_features, c, 3, padding=1), nn.LeakyReLU(0.2)]
         steps = config.steps_per_bar
@@ -287,17 +288,22 @@ class Critic(nn.Module):
         onset: torch.Tensor,
         mode: torch.Tensor | None = None,
         extra: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``pitch`` one-hot ``(B, V, T, C)``, ``onset`` ``(B, V, T)``, for a
-        mode-conditioned critic ``mode`` ``(B,)``, and the ``extra`` per-step inputs
-        ``(B, critic_extra_features, T)`` when it has them -> scores ``(B,)``."""
+        mode-conditioned critic ``mode`` ``(B,)``, the ``extra`` per-step inputs
+        ``(B, critic_extra_features, T)`` when it has them, and each step's position in its
+        bar ``(B, T)`` (:func:`bar_positions`; by default bars of ``steps_per_bar`` from the
+        first step) -> scores ``(B,)``."""
         batch, _, steps, _ = pitch.shape
         embedded = self.pitch_embedding(pitch) + self.voice_embedding[None, :, None]
         chroma = pitch @ self.chroma_matrix  # (B, V, T, 12)
         intervals = _interval_classes(chroma, self.pair_index)  # (B, pairs, T, 12)
         sounding = 1 - pitch[..., -1]
         heights = pitch @ self.height
-        meter = self.meter.repeat(steps // self.config.steps_per_bar, 1)
+        if positions is None:
+            positions = bar_positions(steps, self.config.steps_per_bar, device=pitch.device)
+        meter = meter_features(positions, self.config.steps_per_bar // 4)
         per_step = [
             embedded.permute(0, 2, 1, 3).reshape(batch, steps, -1),
             intervals.permute(0, 2, 1, 3).reshape(batch, steps, -1),
@@ -305,7 +311,7 @@ class Critic(nn.Module):
             heights.transpose(1, 2),
             onset.transpose(1, 2),
             sounding.transpose(1, 2),
-            meter[None].expand(batch, -1, -1),
+            meter.expand(batch, -1, -1),
         ]
         if self.config.critic_motion_features:
             moves = _parallel_perfect_motion(pitch, sounding, intervals, self.pair_index)
@@ -529,16 +535,23 @@ def _heights(config: MuseGANConfig) -> torch.Tensor:
     return torch.cat([heights, torch.zeros(1)])
 
 
-def _meter_features(steps_per_bar: int) -> torch.Tensor:
-    """``(steps_per_bar, 4)``: downbeat, beat, eighth and sixteenth positions."""
-    steps = torch.arange(steps_per_bar)
-    quarter = steps_per_bar // 4
+def bar_positions(
+    steps: int,
+    steps_per_bar: int | torch.Tensor,
+    phase: int | torch.Tensor = 0,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """``(T,)`` long: the position in its bar of each of ``steps`` steps, in bars of
+    ``steps_per_bar`` steps (16 in 4/4, 12 in 3/4), the first step at position ``phase``.
+    With ``(B, 1)`` tensors of bar lengths and phases: ``(B, T)``, one row per window."""
+    return (torch.arange(steps, device=device) + phase) % steps_per_bar
+
+
+def meter_features(positions: torch.Tensor, steps_per_beat: int) -> torch.Tensor:
+    """``(..., T, 4)`` for positions in the bar ``(..., T)``: whether each step is a
+    downbeat, a beat, an eighth, a sixteenth (always)."""
+    eighth = max(steps_per_beat // 2, 1)
     return torch.stack(
-        [
-            steps == 0,
-            steps % quarter == 0,
-            steps % max(quarter // 2, 1) == 0,
-            torch.ones_like(steps, dtype=torch.bool),
-        ],
-        dim=1,
+        [positions == 0, positions % steps_per_beat == 0, positions % eighth == 0, positions >= 0],
+        dim=-1,
     ).float()
