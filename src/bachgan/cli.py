@@ -440,6 +440,11 @@ def _add_evaluate(commands) -> None:
     )
     command.add_argument("--window-bars", type=int, default=4, help="bars per compared window")
     command.add_argument(
+        "--meter",
+        default="4/4",
+        help="compare the pieces in this meter (4/4 by default, or 3/4); --model samples in it",
+    )
+    command.add_argument(
         "--judges",
         choices=tuple(JUDGE_SETS),
         default="all",
@@ -454,12 +459,15 @@ def _run_evaluate(args: argparse.Namespace) -> None:
     from .report import summary_table, write_report
 
     _require_scikit_learn()
+    meter = _meter(args.meter)
     if args.model:
         from .sample import generate
 
         model = None if args.model == "shipped" else args.model
         # The model's own output: no held final chord, which would flatter some metrics.
-        generated = generate(args.n, args.bars, args.seed, model, args.sampling, final_chord=False)
+        generated = generate(
+            args.n, args.bars, args.seed, model, args.sampling, final_chord=False, meter=meter
+        )
     elif args.generated:
         generated = [roll for source in args.generated for roll in load_music(source)]
     else:
@@ -473,11 +481,22 @@ def _run_evaluate(args: argparse.Namespace) -> None:
         args.window_bars,
         judges=JUDGE_SETS[args.judges],
         reference_groups=piece_groups(names),
+        meter=meter,
     )
     paths = write_report(result, args.out)
     print(summary_table(result.numbers))
     for path in paths:
         print(f"wrote {path}")
+
+
+def _meter(text: str) -> tuple[int, int]:
+    """A time signature typed as ``3/4``; anything else is a one-line error."""
+    from .theory import parse_meter
+
+    try:
+        return parse_meter(text)
+    except ValueError as error:
+        raise BachganError(str(error)) from None
 
 
 def _require_scikit_learn() -> None:

@@ -31,7 +31,7 @@ from .metrics import (
     pitch_class_histogram,
 )
 from .originality import BarIndex, nearest_distances
-from .roll import VOICE_NAMES, Roll
+from .roll import VOICE_NAMES, Roll, steps_per_bar
 from .split import name_key
 
 #: Which judges ``bachgan evaluate --judges`` runs: ``fast`` leaves out the network.
@@ -72,18 +72,23 @@ def piece_groups(names: list[str]) -> list[str]:
     return [name_key(name) for name in names]
 
 
-def as_windows(rolls: list[Roll], window_bars: int = 4) -> list[Roll]:
-    """Key-normalised, monophonic-voice windows of ``window_bars`` bars (4/4 pieces only)."""
-    return [window for _, window in _windows(rolls, window_bars)]
+def as_windows(
+    rolls: list[Roll], window_bars: int = 4, meter: tuple[int, int] = (4, 4)
+) -> list[Roll]:
+    """Key-normalised, monophonic-voice windows of ``window_bars`` bars of the pieces in
+    ``meter`` (the others are left out)."""
+    return [window for _, window in _windows(rolls, window_bars, meter)]
 
 
-def _windows(rolls: list[Roll], window_bars: int) -> list[tuple[int, Roll]]:
+def _windows(
+    rolls: list[Roll], window_bars: int, meter: tuple[int, int] = (4, 4)
+) -> list[tuple[int, Roll]]:
     """:func:`as_windows`, each with the index of the piece it was cut from."""
     encoding = CHORALE_ENCODING
-    window = window_bars * encoding.steps_per_bar
+    window = window_bars * steps_per_bar(meter, encoding.resolution)
     windows = []
     for index, roll in enumerate(rolls):
-        if roll.steps_per_bar != encoding.steps_per_bar or roll.n_tracks != len(VOICE_NAMES):
+        if tuple(roll.time_signature) != tuple(meter) or roll.n_tracks != len(VOICE_NAMES):
             continue
         try:
             pitch, onset = encode(roll, encoding)
@@ -95,6 +100,7 @@ def _windows(rolls: list[Roll], window_bars: int) -> list[tuple[int, Roll]]:
                 onset[:, start : start + window],
                 encoding,
                 track_names=VOICE_NAMES,
+                time_signature=meter,
             )
             if len(piece.notes()):
                 windows.append((index, piece))
@@ -121,17 +127,19 @@ def evaluate(
     window_bars: int = 4,
     judges: tuple[str, ...] = JUDGE_SETS["all"],
     reference_groups: list[str] | None = None,
+    meter: tuple[int, int] = (4, 4),
 ) -> Evaluation:
     """Every number of the report; see the module docstring. ``judges`` names the judges of
     :mod:`bachgan.judges` to run; ``reference_groups`` (one per reference piece) keeps related
-    pieces on one side of their cross-validation."""
-    generated_cut = _windows(generated, window_bars)
-    reference_cut = _windows(reference, window_bars)
+    pieces on one side of their cross-validation. Windows are cut from the pieces in
+    ``meter`` on both sides."""
+    generated_cut = _windows(generated, window_bars, meter)
+    reference_cut = _windows(reference, window_bars, meter)
     generated_windows = [w for _, w in generated_cut]
     reference_windows = [w for _, w in reference_cut]
     if len(generated_windows) < 2 or len(reference_windows) < 2:
         raise BachganError(
-            f"need at least two {window_bars}-bar windows in 4/4 on each side "
+            f"need at least two {window_bars}-bar windows in {meter[0]}/{meter[1]} on each side "
             f"(generated {len(generated_windows)}, reference {len(reference_windows)})"
         )
     gen = np.array([piece_features(r) for r in generated_windows])
@@ -182,6 +190,7 @@ def evaluate(
         shuffled,
         training,
         window_bars,
+        meter,
     )
     if training is not None:
         numbers["originality"] = _originality(generated, reference, training)
@@ -204,11 +213,12 @@ def _judge_all(
     shuffled: list[Roll],
     training: list[Roll] | None,
     window_bars: int,
+    meter: tuple[int, int] = (4, 4),
 ) -> dict[str, dict[str, dict]]:
     """Each judge on: generated vs reference, Bach vs Bach (the floor: training windows, or
     half of the reference against the other half), shuffled-voice Bach vs reference."""
     floor_first, floor_second, first_groups, second_groups = _floor_sets(
-        reference, reference_groups, training, window_bars
+        reference, reference_groups, training, window_bars, meter
     )
     comparisons = {
         "generated": (reference, generated, reference_groups, generated_groups),
@@ -229,9 +239,10 @@ def _floor_sets(
     groups: list[object],
     training: list[Roll] | None,
     window_bars: int,
+    meter: tuple[int, int] = (4, 4),
 ) -> tuple[list[Roll], list[Roll], list[object], list[object]]:
     if training is not None:
-        cut = _windows(training, window_bars)
+        cut = _windows(training, window_bars, meter)
         if len(cut) >= 2:
             return reference, [w for _, w in cut], groups, [("training", i) for i, _ in cut]
     halves = {g: k % 2 for k, g in enumerate(dict.fromkeys(groups))}
@@ -284,12 +295,14 @@ def _originality(generated: list[Roll], reference: list[Roll], training: list[Ro
 
 
 def whole_pieces(rolls: list[Roll]) -> list[Roll]:
-    """Each 4/4 four-voice piece as one key-normalised window of all its whole bars, voices
-    made single lines (as :func:`as_windows` makes them)."""
+    """Each four-voice piece as one key-normalised window of all its whole bars, voices made
+    single lines (as :func:`as_windows` makes them)."""
     return [
         window
         for roll in rolls
-        for window in as_windows([roll], max(roll.n_steps // roll.steps_per_bar, 1))
+        for window in as_windows(
+            [roll], max(roll.n_steps // roll.steps_per_bar, 1), roll.time_signature
+        )
     ]
 
 
