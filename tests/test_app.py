@@ -103,6 +103,19 @@ def test_phrases_and_a_given_bass(studio):
         studio.compose(seed=1, bars=4, phrases="two")
 
 
+def test_three_four_pieces_are_composed_harmonized_and_regenerated(studio):
+    assert studio.meters == ["4/4", "3/4"]
+    piece = studio.compose(seed=6, bars=4, meter="3/4", phrases="2")
+    assert piece.roll.time_signature == (3, 4) and piece.roll.n_steps == 48
+    assert "<beats>3</beats>" in piece.musicxml.read_text()
+    again = studio.regenerate(piece.midi, (2, 2), ["tenor"], seed=1)
+    assert again.roll.time_signature == (3, 4)
+    hymn = studio.harmonize(example="God Save the King (3/4)")
+    assert hymn.roll.time_signature == (3, 4) and hymn.roll.n_bars == 14
+    with pytest.raises(BachganError, match="not 5/4"):
+        studio.compose(seed=1, bars=2, meter="5/4")
+
+
 def test_regenerate_changes_only_the_chosen_bars_and_voices(studio):
     piece = studio.compose(seed=11, bars=6)
     again = studio.regenerate(piece.midi, (3, 4), ["alto", "bass"], seed=2)

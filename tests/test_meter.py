@@ -90,6 +90,8 @@ def test_a_model_trained_on_both_meters_composes_in_three_four(model, tmp_path):
     assert read_midi(path).time_signature == (3, 4)
     again = generate(1, bars=4, seed=1, model=model, meter=(3, 4), phrases=[2])[0]
     assert np.array_equal(again.sounding, piece.sounding)
+    (chosen,) = generate(1, bars=2, seed=1, model=model, meter="3/4", candidates=3)
+    assert chosen.n_steps == 24  # the critic hears 3/4 bars too
 
 
 @pytest.mark.parametrize(
@@ -184,3 +186,15 @@ def test_meters_are_read_from_text():
     for text in ("3", "3/5", "0/4", "three/4"):
         with pytest.raises(ValueError):
             parse_meter(text)
+
+
+def test_evaluation_windows_are_cut_from_the_pieces_in_one_meter(chorales):
+    from bachgan.corpus import load_rolls
+    from bachgan.evaluate import as_windows, whole_pieces
+
+    rolls, _ = load_rolls(chorales)
+    waltzes = as_windows(rolls, 4, (3, 4))
+    assert waltzes and all(w.n_steps == 48 and w.time_signature == (3, 4) for w in waltzes)
+    in_four = as_windows(rolls, 4)
+    assert in_four and all(w.n_steps == 64 and w.time_signature == (4, 4) for w in in_four)
+    assert len(whole_pieces(rolls)) == len(rolls)  # every piece, in its own meter

@@ -304,7 +304,8 @@ class Studio:
             f"**Trained:** {self.model.step} generator steps in {minutes:.1f} minutes "
             f"on `{Path(trained.get('data', '?')).name}`",
             f"**Generator:** {parameters:,} parameters; {config.n_voices} voices, "
-            f"{config.bars}-bar training windows; {_kind(self.model)}",
+            f"{config.bars}-bar training windows; {_kind(self.model)}; in "
+            f"{' and '.join(self.meters)}",
         ]
         card = source.with_suffix(".md")
         if source.resolve() == pretrained_path().resolve() and card.exists():
