@@ -1,6 +1,7 @@
 """Benchmark: what a user waits for with a completion model on this CPU: composing a 16-bar
-chorale (one pass and the default revisions), harmonizing a 16-bar melody, regenerating two
-bars of a 16-bar piece, and writing the piece's MusicXML. Median of --repeats calls each, in
+chorale (one pass and the default revisions; in 4/4 and, with a model that knows it, 3/4),
+harmonizing a 16-bar melody, regenerating two bars of a 16-bar piece, and writing the
+piece's MusicXML. Median of --repeats calls each, in
 one process with torch on 2 threads.
 
     python benchmarks/bench_compose.py [--model PATH] [--repeats 10]
@@ -62,6 +63,10 @@ def main() -> None:
         "regenerate bars 5-6 of 16": lambda: regenerate(piece, (5, 6), model=model),
         "write the 16-bar piece's MusicXML": lambda: write_musicxml(piece, folder / "a.xml"),
     }
+    if 3 in model.meters:
+        rows["compose 16 bars of 3/4, default revisions"] = lambda: generate(
+            1, 16, 1, model, meter="3/4"
+        )
     print("| task | median seconds |")
     print("|---|---|")
     for name, function in rows.items():

@@ -235,11 +235,15 @@ def test_harmonize_refuses_chords_and_long_melodies(studio, tmp_path):
         studio.harmonize()
 
 
-def test_example_melodies_are_whole_4_4_tunes():
-    for name in EXAMPLE_MELODIES:
+def test_example_melodies_are_tunes_of_whole_bars_in_their_meter():
+    bars = {}
+    for name, (_, _, meter) in EXAMPLE_MELODIES.items():
         melody = example_melody(name)
-        assert melody.n_bars == 8 and melody.time_signature == (4, 4)
+        assert melody.time_signature == meter
+        assert melody.sounding[0, -1].any()  # the last note ends with the last bar
         assert melody.sounding.sum(axis=2).max() == 1
+        bars[name] = melody.n_bars
+    assert bars["Ode to Joy (Beethoven)"] == 8 and bars["God Save the King (3/4)"] == 14
     with pytest.raises(ValueError, match="H4/1"):
         parse_melody("C4/1 H4/1")
 
