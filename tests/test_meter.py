@@ -198,3 +198,14 @@ def test_evaluation_windows_are_cut_from_the_pieces_in_one_meter(chorales):
     in_four = as_windows(rolls, 4)
     assert in_four and all(w.n_steps == 64 and w.time_signature == (4, 4) for w in in_four)
     assert len(whole_pieces(rolls)) == len(rolls)  # every piece, in its own meter
+
+
+def test_a_melody_in_five_eight_is_refused_in_one_line(model, tmp_path, capsys):
+    tune = write_midi(
+        parse_melody("C5/1 D5/1 E5/0.5 C5/1 G5/1 E5/0.5", time_signature=(5, 8)),
+        tmp_path / "five.mid",
+    )
+    args = ["harmonize", str(tune), "--model", model.source, "--out", str(tmp_path / "out")]
+    assert main(args) == 2
+    assert "writes in 4/4 and 3/4, not 5/8" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
