@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bachgan.midi import write_midi
+from bachgan.models.completion import CompletionConfig
 from bachgan.roll import Notes, Roll
 
 #: A two-bar, four-voice phrase with a repeated note (soprano) and a unison (alto = soprano).
@@ -27,6 +28,12 @@ CHORALE_NOTES = [
     (3, 43, 8, 8),
     (3, 48, 16, 16),
 ]
+
+
+#: The sizes of a tiny completion model, for tests of its mechanics.
+TINY_COMPLETION = CompletionConfig(
+    channels=16, pitch_embedding=8, z_channels=4, critic_channels=16, dilations=(1, 2, 4)
+)
 
 
 def make_roll(notes=CHORALE_NOTES, n_steps: int = 32, **meta) -> Roll:
@@ -75,6 +82,13 @@ def tiny_config(data: Path, out: Path, **overrides):
         eval_every=2,
     )
     return TrainConfig(**{**settings, **overrides})
+
+
+@pytest.fixture(scope="session")
+def chorales(tmp_path_factory) -> Path:
+    """Sixteen Bach chorales from the music21 corpus, one of them (BWV 229.2) in 3/4, prepared
+    once for every test that trains on them."""
+    return small_chorale_set(tmp_path_factory.mktemp("chorales"), "bwv2", 16)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from conftest import small_chorale_set, tiny_config
+from conftest import TINY_COMPLETION, tiny_config
 from torch.nn import functional as F
 
 from bachgan.checkpoint import load_checkpoint
@@ -22,7 +22,6 @@ from bachgan.metrics import parallel_per_bar
 from bachgan.midi import write_midi
 from bachgan.models.completion import (
     MASK_KINDS,
-    CompletionConfig,
     CompletionGenerator,
     complete,
     completion_critic,
@@ -35,15 +34,6 @@ from bachgan.roll import VOICE_NAMES
 from bachgan.sample import generate, load_model
 from bachgan.scores import write_musicxml
 from bachgan.train import train
-
-TINY = CompletionConfig(
-    channels=16, pitch_embedding=8, z_channels=4, critic_channels=16, dilations=(1, 2, 4)
-)
-
-
-@pytest.fixture(scope="module")
-def chorales(tmp_path_factory):
-    return small_chorale_set(tmp_path_factory.mktemp("chorales"), "bwv2", 16)
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +67,10 @@ def test_every_mask_kind_is_drawn_and_the_harmonize_kind_gives_the_soprano():
 
 
 def test_completion_passes_given_cells_through_unchanged():
-    generator = CompletionGenerator(TINY)
+    generator = CompletionGenerator(TINY_COMPLETION)
     rng = torch.Generator().manual_seed(1)
-    pitch = torch.randint(0, TINY.n_classes, (3, 4, 48), generator=rng)
-    given = F.one_hot(pitch, TINY.n_classes).float()
+    pitch = torch.randint(0, TINY_COMPLETION.n_classes, (3, 4, 48), generator=rng)
+    given = F.one_hot(pitch, TINY_COMPLETION.n_classes).float()
     onset = torch.ones(3, 4, 48)
     mask = random_masks(3, 4, 48, 4, rng)
     mode = torch.zeros(3, dtype=torch.long)
@@ -88,9 +78,9 @@ def test_completion_passes_given_cells_through_unchanged():
     completed, _ = complete(output, given, onset, mask)
     kept = mask == 0
     assert torch.equal(completed.argmax(-1)[kept], pitch[kept])
-    assert output.pitch_logits.shape == (3, 4, 48, TINY.n_classes)
+    assert output.pitch_logits.shape == (3, 4, 48, TINY_COMPLETION.n_classes)
     ending = ending_steps(torch.tensor([True, False, True]), 48, 16)
-    score = completion_critic(TINY)(completed, onset, mode, critic_extra(mask, ending))
+    score = completion_critic(TINY_COMPLETION)(completed, onset, mode, critic_extra(mask, ending))
     assert score.shape == (3,)
 
 
@@ -108,24 +98,23 @@ def test_windows_know_whether_they_end_their_piece():
 
 
 def test_the_generator_ignores_what_is_under_the_mask():
-    generator = CompletionGenerator(TINY).eval()
+    generator = CompletionGenerator(TINY_COMPLETION).eval()
     rng = torch.Generator().manual_seed(2)
     mask = torch.ones(1, 4, 32)
     noise = generator.noise(1, 32, rng)
     mode = torch.zeros(1, dtype=torch.long)
+    classes = TINY_COMPLETION.n_classes
     outputs = [
-        generator(
-            F.one_hot(torch.full((1, 4, 32), p), TINY.n_classes).float(), o, mask, noise, mode
-        )
+        generator(F.one_hot(torch.full((1, 4, 32), p), classes).float(), o, mask, noise, mode)
         for p, o in ((3, torch.zeros(1, 4, 32)), (40, torch.ones(1, 4, 32)))
     ]
     assert torch.equal(outputs[0].pitch_logits, outputs[1].pitch_logits)
 
 
 def test_complete_chorale_keeps_the_given_voice_and_is_reproducible():
-    generator = CompletionGenerator(TINY).eval()
+    generator = CompletionGenerator(TINY_COMPLETION).eval()
     melody = torch.arange(64) % 20 + 30
-    pitch = torch.full((2, 4, 64), TINY.n_classes - 1)
+    pitch = torch.full((2, 4, 64), TINY_COMPLETION.n_classes - 1)
     pitch[:, 0] = melody
     onset = torch.zeros(2, 4, 64)
     onset[:, 0, ::4] = 1
@@ -140,7 +129,7 @@ def test_complete_chorale_keeps_the_given_voice_and_is_reproducible():
     assert torch.equal(first_pitch, second_pitch) and torch.equal(first_onset, second_onset)
     assert torch.equal(first_pitch[:, 0], pitch[:, 0])
     assert torch.equal(first_onset[:, 0], onset[:, 0] > 0)
-    assert (first_pitch[:, 1:] != TINY.n_classes - 1).any()
+    assert (first_pitch[:, 1:] != TINY_COMPLETION.n_classes - 1).any()
 
 
 def test_revision_shares_fall_from_first_to_last():
@@ -152,13 +141,13 @@ def test_revision_shares_fall_from_first_to_last():
 
 
 def test_composing_writes_every_voice_within_its_range():
-    generator = CompletionGenerator(TINY).eval()
+    generator = CompletionGenerator(TINY_COMPLETION).eval()
     pitch, onset = compose_chorales(
         generator, 2, 80, torch.zeros(2).long(), NO_REVISIONS, seeded(0)
     )
     assert pitch.shape == (2, 4, 80) and onset.dtype == torch.bool
-    for voice, (low, high) in enumerate(TINY.voice_ranges):
-        sung = pitch[:, voice][pitch[:, voice] != TINY.n_classes - 1]
+    for voice, (low, high) in enumerate(TINY_COMPLETION.voice_ranges):
+        sung = pitch[:, voice][pitch[:, voice] != TINY_COMPLETION.n_classes - 1]
         assert ((sung >= low) & (sung <= high)).all()
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import symusic
 import torch
-from conftest import small_chorale_set, tiny_config
+from conftest import TINY_COMPLETION, tiny_config
 
 from bachgan.cli import main
 from bachgan.dataset import load_windows
@@ -14,22 +14,12 @@ from bachgan.errors import BachganError
 from bachgan.harmonizer import harmonize
 from bachgan.melodies import example_melody, parse_melody
 from bachgan.midi import read_midi, to_score, write_midi
-from bachgan.models.completion import CompletionConfig, CompletionGenerator, ending_steps
+from bachgan.models.completion import CompletionGenerator, ending_steps
 from bachgan.models.musegan import bar_positions
 from bachgan.regions import regenerate
 from bachgan.sample import generate, load_model
 from bachgan.theory import parse_meter
 from bachgan.train import train
-
-TINY = CompletionConfig(
-    channels=16, pitch_embedding=8, z_channels=4, critic_channels=16, dilations=(1, 2, 4)
-)
-
-
-@pytest.fixture(scope="module")
-def chorales(tmp_path_factory):
-    """Sixteen chorales, one of them (BWV 229.2) in 3/4."""
-    return small_chorale_set(tmp_path_factory.mktemp("chorales"), "bwv2", 16)
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +57,9 @@ def test_training_data_mix_meters_in_windows_of_one_length(chorales):
 
 def test_the_generator_hears_the_meter_and_keeps_four_four_as_before():
     torch.manual_seed(0)
-    generator = CompletionGenerator(TINY).eval()
+    generator = CompletionGenerator(TINY_COMPLETION).eval()
     shape = (1, 4, 48)
-    given = torch.zeros(*shape, TINY.n_classes)
+    given = torch.zeros(*shape, TINY_COMPLETION.n_classes)
     args = (given, torch.zeros(shape), torch.ones(shape), generator.noise(1, 48))
     mode = torch.zeros(1, dtype=torch.long)
     default = generator(*args, mode).pitch_logits

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import small_chorale_set, tiny_config
+from conftest import tiny_config
 
 from bachgan.checkpoint import load_checkpoint
 from bachgan.cli import main
@@ -25,12 +25,6 @@ from bachgan.train import train
 from bachgan.trainers import make_trainer
 
 CPU = torch.device("cpu")
-
-
-@pytest.fixture(scope="module")
-def chorales(tmp_path_factory):
-    """A small data set: 16 Bach chorales from the music21 corpus."""
-    return small_chorale_set(tmp_path_factory.mktemp("chorales"), "bwv2", 16)
 
 
 tiny = tiny_config
