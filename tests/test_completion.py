@@ -376,3 +376,27 @@ def test_phrases_are_read_as_a_length_or_as_bars():
         parse_phrases("4 bars", 16)
     with pytest.raises(BachganError, match="N of 1 or more"):
         parse_phrases("0", 16)
+
+
+def test_a_piece_in_another_key_than_asked_is_composed_again():
+    from bachgan.encoding import CHORALE_ENCODING
+    from bachgan.sample import _in_their_keys
+
+    def chords(*midi_pitches) -> torch.Tensor:
+        """A (1, 4, 16) piece: each chord of four pitches held for four steps."""
+        codes = torch.tensor(midi_pitches) - CHORALE_ENCODING.lowest_pitch  # (chords, 4)
+        return codes.T.repeat_interleave(4, dim=1)[None]
+
+    c_major = chords((72, 67, 64, 48), (74, 67, 62, 55), (72, 67, 64, 48), (72, 64, 55, 48))
+    a_minor = chords((69, 64, 60, 45), (68, 64, 59, 52), (69, 64, 60, 45), (69, 64, 57, 45))
+    tries = iter([c_major, a_minor, a_minor])  # the first piece comes out in the wrong mode
+    asked = []
+
+    def compose(count: int, mode: torch.Tensor):
+        asked.append(mode.tolist())
+        pitch = torch.cat([next(tries) for _ in range(count)])
+        return pitch, torch.ones_like(pitch, dtype=torch.bool)
+
+    pitch, _ = _in_their_keys(compose, torch.tensor([1, 1]), CHORALE_ENCODING)
+    assert asked == [[1, 1], [1]]  # only the piece in C major was composed again
+    assert torch.equal(pitch[0], a_minor[0]) and torch.equal(pitch[1], a_minor[0])

@@ -22,7 +22,7 @@ from .errors import BachganError
 from .models.musegan import bar_positions
 from .theory import key_of_histogram, pitch_class_weights
 
-__all__ = ["WindowSet", "load_windows", "transpose_batch", "window_modes"]
+__all__ = ["WindowSet", "load_windows", "transpose_batch", "window_keys", "window_modes"]
 
 
 @dataclass
@@ -143,9 +143,15 @@ def window_modes(pitch: torch.Tensor, encoding: Encoding) -> torch.Tensor:
     """``(n,)`` long: 1 where a window's best-fitting key is minor, 0 where major (the
     Krumhansl-Schmuckler estimate of :func:`bachgan.metrics.best_key`, over the pitch
     classes of its sounding steps)."""
+    return window_keys(pitch, encoding) // 12
+
+
+def window_keys(pitch: torch.Tensor, encoding: Encoding) -> torch.Tensor:
+    """``(n,)`` long: each window's best-fitting key (as :func:`window_modes` finds it) as
+    ``tonic + 12 * minor``: 0 is C major, 21 is A minor."""
     indices = pitch.numpy().reshape(len(pitch), -1)
-    modes = [
-        key_of_histogram(pitch_class_weights(counts[:-1], encoding.lowest_pitch))[1] == "minor"
+    keys = [
+        key_of_histogram(pitch_class_weights(counts[:-1], encoding.lowest_pitch))
         for counts in (np.bincount(window, minlength=encoding.n_classes) for window in indices)
     ]
-    return torch.tensor(modes, dtype=torch.long)
+    return torch.tensor([tonic + 12 * (mode == "minor") for tonic, mode in keys], dtype=torch.long)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from torch.nn import functional as F
 from .checkpoint import load_checkpoint
 from .completion import Revisions, compose_chorales
 from .config import recorded_settings
+from .dataset import window_keys
 from .decoding import DEFAULT_BINARIZATION, DEFAULT_RULES, DecodingRules, decode_output
 from .encoding import Encoding, decode, key_shift
 from .errors import BachganError
@@ -48,6 +50,7 @@ __all__ = [
     "CHORALE_ARCHITECTURES",
     "DEFAULT_REVISIONS",
     "KEY_MODES",
+    "KEY_RETRIES",
     "LoadedModel",
     "decoding_rules",
     "fermata_steps",
@@ -69,6 +72,9 @@ CHORALE_ARCHITECTURES = {
 DEFAULT_REVISIONS = Revisions()
 #: The modes a mode-conditioned model writes in, by index.
 KEY_MODES = ("major", "minor")
+#: How many more times a piece that came out in another key than asked is composed
+#: (:func:`generate`).
+KEY_RETRIES = 8
 #: Bars of samples that one pass of the generator or critic handles (the shipped model needs
 #: about 1.5 MB per bar), so that long pieces and many candidates keep memory bounded.
 _BARS_PER_PASS = 256
@@ -253,10 +259,11 @@ def generate(
     ``sampling`` says.
 
     A mode-conditioned model is asked for ``key_mode`` (``"major"`` or ``"minor"``) for every
-    piece, or without it for either, as often as its training data had it; it follows the
-    request as closely as its training taught it to. With ``key`` (``"D major"``, ``"F#
-    minor"``) the pieces are asked for its mode and written in that key, whose signature they
-    carry; without it they are in C major or A minor.
+    piece, or without it for either, as often as its training data had it; a completion
+    model's piece whose best-fitting key is not the asked mode's (C major, A minor) is
+    composed again (:data:`KEY_RETRIES`).
+    With ``key`` (``"D major"``, ``"F# minor"``) the pieces are asked for its mode and written
+    in that key, whose signature they carry; without it they are in C major or A minor.
 
     A completion model closes a phrase (a cadence, usually a held chord) in each bar of
     ``phrases`` (counted from 1) and in the last bar, and marks each close with a fermata.
@@ -394,26 +401,62 @@ def _composed(
     elif key_mode is not None:
         _mode_index(key_mode, loaded)
     steps = bars * shape.bar_steps
-    parts = [
-        compose_chorales(
-            loaded.generator,
-            len(range(batch)[part]),
-            steps,
-            _part(mode, part),
-            revisions,
-            rng,
-            closes,
-            shape.bar_steps,
-        )
-        for part in _passes(batch, bars)
-    ]
-    pitch, onset = torch.cat([p for p, _ in parts]), torch.cat([o for _, o in parts])
+    compose = partial(_compose, loaded, shape, revisions=revisions, rng=rng, closes=closes)
+    if mode is None:
+        pitch, onset = compose(batch, None)
+    else:
+        pitch, onset = _in_their_keys(compose, mode, loaded.encoding)
     chosen = torch.arange(n)
     if candidates > 1 and loaded.critic is not None:
         ending = closing_steps(steps, shape.bar_steps, closes)
         chosen = _critics_choice(loaded, pitch, onset, mode, ending, shape)
     modes = [None] * n if mode is None else [KEY_MODES[m] for m in mode[chosen].tolist()]
     return pitch[chosen].numpy(), onset[chosen].numpy(), modes
+
+
+def _compose(
+    loaded: LoadedModel,
+    shape: _Shape,
+    count: int,
+    mode: torch.Tensor | None,
+    revisions: Revisions,
+    rng: torch.Generator,
+    closes: list[int],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` chorales of ``shape``'s length and meter, in passes of bounded memory."""
+    parts = [
+        compose_chorales(
+            loaded.generator,
+            len(range(count)[part]),
+            shape.bars * shape.bar_steps,
+            _part(mode, part),
+            revisions,
+            rng,
+            closes,
+            shape.bar_steps,
+        )
+        for part in _passes(count, shape.bars)
+    ]
+    return torch.cat([p for p, _ in parts]), torch.cat([o for _, o in parts])
+
+
+def _in_their_keys(
+    compose: Callable[[int, torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+    mode: torch.Tensor,
+    encoding: Encoding,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Chorales from ``compose(count, mode)``, each in the key of the ``mode`` it was asked
+    for (C major, A minor): a piece whose best-fitting key
+    (:func:`~bachgan.dataset.window_keys`) is another is composed again, up to
+    :data:`KEY_RETRIES` times (the last try is kept)."""
+    asked = torch.where(mode == KEY_MODES.index("minor"), 21, 0)
+    pitch, onset = compose(len(mode), mode)
+    for _ in range(KEY_RETRIES):
+        wrong = torch.nonzero(window_keys(pitch, encoding) != asked).flatten()
+        if not len(wrong):
+            break
+        pitch[wrong], onset[wrong] = compose(len(wrong), mode[wrong])
+    return pitch, onset
 
 
 def _part(mode: torch.Tensor | None, part: slice) -> torch.Tensor | None:
