@@ -67,6 +67,9 @@ def main() -> None:
         rows["compose 16 bars of 3/4, default revisions"] = lambda: generate(
             1, 16, 1, model, meter="3/4"
         )
+        rows["compose 16 bars of 3/4 in G major (composed again until in the key)"] = lambda: (
+            generate(1, 16, 1, model, meter="3/4", key="G major")
+        )
     print("| task | median seconds |")
     print("|---|---|")
     for name, function in rows.items():
