@@ -1,7 +1,7 @@
 """How often a piece asked for a key is in it: the share of pieces whose best-fitting key
 (Krumhansl-Schmuckler, over all their notes) has the asked mode and tonic.
 
-    python benchmarks/modes.py [--model PATH] [--pieces 100] [--bars 8]
+    python benchmarks/modes.py [--model PATH] [--pieces 100] [--bars 8] [--meter 3/4]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ def main() -> None:
     parser.add_argument("--model", help="checkpoint (default: the shipped model)")
     parser.add_argument("--pieces", type=int, default=100)
     parser.add_argument("--bars", type=int, default=8)
+    parser.add_argument("--meter", default="4/4")
     args = parser.parse_args()
     model = load_model(args.model)
     print("| asked key | mode honoured | tonic and mode honoured |")
@@ -29,7 +30,8 @@ def main() -> None:
     for key in KEYS:
         fifths, mode = parse_key(key)
         tonic = (7 * fifths + (9 if mode == "minor" else 0)) % 12
-        found = [best_key(piece) for piece in generate(args.pieces, args.bars, 0, model, key=key)]
+        pieces = generate(args.pieces, args.bars, 0, model, key=key, meter=args.meter)
+        found = [best_key(piece) for piece in pieces]
         modes = sum(found_mode == mode for _, found_mode in found) / len(found)
         both = sum(found_key == (tonic, mode) for found_key in found) / len(found)
         print(f"| {key} | {modes:.2f} | {both:.2f} |", flush=True)
