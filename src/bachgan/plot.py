@@ -79,20 +79,22 @@ def plot_roll(roll: Roll, path: str | os.PathLike, title: str = "") -> Path:
 
 def _draw_row(axes, roll: Roll, notes, first_bar: int, pitches: tuple[int, int]) -> None:
     """Bars ``first_bar`` to ``first_bar + BARS_PER_ROW`` of ``roll`` on ``axes``."""
-    from matplotlib.patches import Rectangle
+    from matplotlib.collections import PolyCollection
 
     start_step = first_bar * roll.steps_per_bar
     stop_step = start_step + BARS_PER_ROW * roll.steps_per_bar
-    for track, pitch, start, duration in zip(
-        notes.track, notes.pitch, notes.start, notes.duration, strict=True
-    ):
-        if start + duration <= start_step or start >= stop_step:
-            continue
-        axes.add_patch(
-            Rectangle(
-                (start, pitch - 0.4), duration - 0.15, 0.8, color=_colour(int(track)), linewidth=0
-            )
-        )
+    shown = (notes.start + notes.duration > start_step) & (notes.start < stop_step)
+    left, right = notes.start[shown], notes.start[shown] + notes.duration[shown] - 0.15
+    bottom, top = notes.pitch[shown] - 0.4, notes.pitch[shown] + 0.4
+    corners = np.stack(
+        [
+            np.stack(pair, axis=1)
+            for pair in ((left, bottom), (right, bottom), (right, top), (left, top))
+        ],
+        axis=1,
+    )  # one rectangle per note, drawn as one collection
+    colours = [_colour(int(track)) for track in notes.track[shown]]
+    axes.add_collection(PolyCollection(corners, facecolors=colours, linewidths=0))
     low, high = pitches
     axes.set_xlim(start_step, start_step + min(roll.n_steps, stop_step - start_step))
     axes.set_ylim(low, high)

@@ -129,7 +129,9 @@ def write_musicxml(roll: Roll, path: str | os.PathLike) -> Path:
     score.insert(0, music21.metadata.Metadata(title="bachgan"))
     for track in range(roll.n_tracks):
         score.append(_part(roll, track))
-    xml = music21.musicxml.m21ToXml.GeneralObjectExporter(score).parse()
+    exporter = music21.musicxml.m21ToXml.GeneralObjectExporter(score)
+    exporter.makeNotation = False  # each part is notated already (measures, ties, rests)
+    xml = exporter.parse()
     xml = re.sub(rb"\s*<encoding-date>[^<]*</encoding-date>", b"", xml)  # same roll, same bytes
     with atomic_write(path) as temporary:
         temporary.write_bytes(xml)
@@ -163,9 +165,9 @@ def _part(roll: Roll, track: int):
         part.insert(Fraction(int(start), roll.resolution), note)
     end = Fraction(roll.n_steps, roll.resolution)
     part.makeRests(fillGaps=True, inPlace=True, refStreamOrTimeRange=[0, end])
-    notated = part.makeNotation()
-    notated.id = f"P{track + 1}"  # fixed ids: the same roll, the same bytes
-    return notated
+    part.makeNotation(inPlace=True)
+    part.id = f"P{track + 1}"  # fixed ids: the same roll, the same bytes
+    return part
 
 
 def _clef(name: str, roll: Roll, track: int):
