@@ -37,3 +37,15 @@ def test_musicxml_is_the_same_bytes_for_the_same_roll(tmp_path):
     first = write_musicxml(roll(key_fifths=0), tmp_path / "a.musicxml").read_bytes()
     second = write_musicxml(roll(key_fifths=0), tmp_path / "b.musicxml").read_bytes()
     assert first == second
+
+
+def test_notes_of_any_length_are_written_as_tied_notes_a_score_can_show(tmp_path):
+    # Five and seven sixteenths have no single note value; 3/4 bars as well as 4/4.
+    odd = [(0, 72, 0, 5), (0, 74, 5, 7), (0, 76, 12, 12), (1, 67, 0, 24)]
+    odd += [(2, 60, 0, 24), (3, 48, 0, 24)]
+    for meter in ((4, 4), (3, 4)):
+        piece = make_roll(odd, 24, track_names=VOICE_NAMES, time_signature=meter)
+        path = write_musicxml(piece, tmp_path / f"odd_{meter[0]}.musicxml")
+        back = read_score_conversion(path).roll
+        assert sorted(back.notes().to_tuples()) == sorted(piece.notes().to_tuples())
+        assert back.time_signature == meter

@@ -129,9 +129,7 @@ def write_musicxml(roll: Roll, path: str | os.PathLike) -> Path:
     score.insert(0, music21.metadata.Metadata(title="bachgan"))
     for track in range(roll.n_tracks):
         score.append(_part(roll, track))
-    exporter = music21.musicxml.m21ToXml.GeneralObjectExporter(score)
-    exporter.makeNotation = False  # each part is notated already (measures, ties, rests)
-    xml = exporter.parse()
+    xml = music21.musicxml.m21ToXml.GeneralObjectExporter(score).parse()
     xml = re.sub(rb"\s*<encoding-date>[^<]*</encoding-date>", b"", xml)  # same roll, same bytes
     with atomic_write(path) as temporary:
         temporary.write_bytes(xml)
