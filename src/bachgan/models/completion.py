@@ -71,10 +71,6 @@ class CompletionConfig:
     def steps_per_beat(self) -> int:
         return self.steps_per_bar // 4
 
-    def bar_steps(self, beats: int) -> int:
-        """Steps in a bar of ``beats`` quarters."""
-        return beats * self.steps_per_beat
-
     def to_dict(self) -> dict:
         data = asdict(self)
         data["voice_ranges"] = [list(r) for r in self.voice_ranges]
