@@ -29,10 +29,10 @@ from bachgan.models.completion import (
     ending_steps,
     random_masks,
 )
+from bachgan.musicxml import write_musicxml
 from bachgan.regions import parse_phrases, parse_voices, regenerate
 from bachgan.roll import VOICE_NAMES
 from bachgan.sample import generate, load_model
-from bachgan.scores import write_musicxml
 from bachgan.train import train
 
 

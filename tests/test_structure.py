@@ -10,7 +10,18 @@ import bachgan
 #: those below.
 LAYERS = [
     {"errors", "roll", "theory", "workers", "limits", "files"},
-    {"midi", "scores", "image", "plot", "melodies", "metrics", "split", "config", "checkpoint"},
+    {
+        "midi",
+        "scores",
+        "musicxml",
+        "image",
+        "plot",
+        "melodies",
+        "metrics",
+        "split",
+        "config",
+        "checkpoint",
+    },
     {"audio", "corpus", "encoding", "originality", "harmony"},
     {
         "dataset",

@@ -10,9 +10,9 @@ import numpy as np
 from .audio import render_audio, write_wav
 from .image import image_to_roll, read_png, write_png
 from .midi import write_midi
+from .musicxml import write_musicxml
 from .plot import plot_roll
 from .roll import Roll
-from .scores import write_musicxml
 
 __all__ = ["write_outputs", "write_seed_composition"]
 
