@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
 import time
 import wave
 from dataclasses import replace
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
+from bachgan import studio as studio_module
 from bachgan.errors import BachganError
 from bachgan.melodies import EXAMPLE_MELODIES, example_melody, parse_melody
 from bachgan.midi import read_midi, write_midi
@@ -136,6 +139,31 @@ def test_same_seed_same_piece(studio):
     first, second = studio.compose(seed=5, bars=4), studio.compose(seed=5, bars=4)
     assert first.midi != second.midi
     assert first.midi.read_bytes() == second.midi.read_bytes()
+
+
+def test_a_request_computes_on_its_cores_in_its_own_thread(studio, monkeypatch):
+    """The server's threads each set their cores (two model threads in a second thread are
+    slow on two cores); the thread's own setting comes back afterwards."""
+    seen = []
+    real_generate = studio_module.generate
+
+    def spying(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real_generate(*args, **kwargs)
+
+    monkeypatch.setattr(studio_module, "generate", spying)
+    after = []
+
+    def request():
+        torch.set_num_threads(2)
+        studio.compose(seed=3, bars=2)
+        after.append(torch.get_num_threads())
+
+    worker = threading.Thread(target=request)
+    worker.start()
+    worker.join()
+    assert seen == [studio.limits.threads_per_request] == [1]
+    assert after == [2]
 
 
 def test_originality_finds_a_piece_from_the_reference(studio):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -52,6 +53,7 @@ __all__ = [
     "KEY_MODES",
     "KEY_RETRIES",
     "LoadedModel",
+    "compute_threads",
     "decoding_rules",
     "fermata_steps",
     "generate",
@@ -225,6 +227,25 @@ def seed_compositions(checkpoint: dict, n: int = 1, seed: int = 0, source: str =
     with torch.no_grad():  # a few images per pass: the article's generator needs 200 MB each
         images = torch.cat([generator.eval()(part)[:, 0] for part in latent.split(4)])
     return (images.numpy() * 255).astype(np.uint8)
+
+
+@contextmanager
+def compute_threads(threads: int) -> Iterator[None]:
+    """Run the model work of the calling thread on ``threads`` cores inside the block, and
+    restore the setting after it.
+
+    The setting belongs to the thread that makes it (OpenMP's thread count is per thread),
+    so a server uses this in each thread that serves requests. Measured on a 2-core CPU:
+    composing 16 bars takes 0.3 s with 1 or 2 threads from the main thread, but 0.8-1.0 s
+    with 2 threads from a second thread (its team and the main thread's waiting team compete
+    for the cores) and 0.35 s with 1.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def pretrained_path(name: str = "chorales") -> Path:

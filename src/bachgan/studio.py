@@ -6,6 +6,7 @@ tested directly; :mod:`bachgan.app` puts a Gradio page in front of it.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -30,7 +31,7 @@ from .originality import BarIndex
 from .outputs import write_outputs
 from .regions import parse_phrases, regenerate
 from .roll import Roll
-from .sample import LoadedModel, generate, load_model, pretrained_path
+from .sample import LoadedModel, compute_threads, generate, load_model, pretrained_path
 
 __all__ = ["LIMITS", "Limits", "Piece", "Studio"]
 
@@ -48,6 +49,8 @@ class Limits:
     #: about 46 MB); beyond it, and after ``max_age_seconds``, the oldest are deleted.
     disk_budget_bytes: int = 500_000_000
     max_age_seconds: float = 3600.0
+    #: Cores one request computes on; the app serves two requests at a time.
+    threads_per_request: int = 1
 
 
 LIMITS = Limits()
@@ -91,6 +94,19 @@ class _Reference:
     bars: BarIndex
 
 
+def _action(method: Callable) -> Callable:
+    """A studio action: the disk tidied first, then the model work on
+    ``limits.threads_per_request`` cores of the thread that serves it."""
+
+    @functools.wraps(method)
+    def run(self: Studio, *args, **kwargs):
+        self.tidy()
+        with compute_threads(self.limits.threads_per_request):
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 class Studio:
     """Composes and harmonizes with one loaded model, writing each piece into its own folder
     under ``workdir``. ``reference`` gives the music that pieces are compared with (default:
@@ -116,6 +132,7 @@ class Studio:
         """Delete every piece and upload of this studio (its whole ``workdir``)."""
         shutil.rmtree(self.workdir, ignore_errors=True)
 
+    @_action
     def compose(
         self,
         seed: int | None = None,
@@ -130,7 +147,6 @@ class Studio:
         phrases closing where ``phrases`` says, :func:`~bachgan.regions.parse_phrases`; in
         ``meter``, one the model knows); the same settings give the same piece, and without a
         ``seed`` a new one is drawn."""
-        self.tidy()
         seed = _new_seed() if seed is None else int(seed)
         bars, candidates = int(bars), int(candidates)
         if not 1 <= bars <= self.limits.max_bars:
@@ -156,6 +172,7 @@ class Studio:
         """The time signatures the model composes in, 4/4 first."""
         return [f"{beats}/4" for beats in sorted(self.model.meters, reverse=True)]
 
+    @_action
     def harmonize(
         self,
         melody_file: str | os.PathLike | None = None,
@@ -170,7 +187,6 @@ class Studio:
         :data:`~bachgan.melodies.EXAMPLE_MELODIES` when no file is given, which is the
         ``voice`` (soprano or bass), starts ``pickup_beats`` before its first downbeat and
         ends phrases where ``phrases`` says."""
-        self.tidy()
         if melody_file:
             melody, name = self._read_upload(Path(melody_file)), Path(melody_file).stem
         elif example in EXAMPLE_MELODIES:
@@ -196,6 +212,7 @@ class Studio:
         note = result.moved_note(voice)
         return self._finish(result.roll, f"{name}_harmonized_{int(seed)}", int(seed), note)
 
+    @_action
     def regenerate(
         self,
         piece_midi: str | os.PathLike,
@@ -205,7 +222,6 @@ class Studio:
     ) -> Piece:
         """A piece written by this studio (its MIDI file) with ``bars`` of ``voices``
         rewritten (:func:`bachgan.regions.regenerate`); everything else stays."""
-        self.tidy()
         path = Path(piece_midi)
         if not path.is_file() or self.workdir.resolve() not in path.resolve().parents:
             raise BachganError("compose or harmonize a piece first")
