@@ -176,7 +176,7 @@ def test_originality_finds_a_piece_from_the_reference(studio):
 
 
 def test_pieces_and_uploads_stay_within_the_disk_budget(model, tmp_path):
-    budget = 7_000_000  # a 2-bar piece at 30 bpm is about 2.9 MB, mostly audio
+    budget = 3_500_000  # a 2-bar piece at 30 bpm is about 1.5 MB, mostly audio
     limits = replace(TEST_LIMITS, disk_budget_bytes=budget)
     studio = Studio(model, small_reference(model), tmp_path / "studio", limits)
     upload = tmp_path / "studio" / "0123abcd" / "melody.mid"  # where Gradio puts uploads

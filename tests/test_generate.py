@@ -6,6 +6,7 @@ import pytest
 from conftest import make_roll, small_chorale_set
 from PIL import Image
 
+from bachgan.audio import write_wav
 from bachgan.cli import main
 from bachgan.config import TrainConfig
 from bachgan.decoding import DecodingRules
@@ -146,7 +147,7 @@ def test_generate_command_writes_valid_midi_wav_png(tmp_path, capsys):
     with Image.open(png) as image:
         assert image.size[0] > 300
     with wave.open(str(wav)) as audio:
-        assert audio.getframerate() == 44100 and audio.getnchannels() == 2
+        assert audio.getframerate() == 44100 and audio.getnchannels() == 1  # no stereo samples
         seconds = audio.getnframes() / 44100
         samples = np.frombuffer(audio.readframes(audio.getnframes()), dtype="<i2")
     assert seconds >= 4 * 4 * 60 / 90  # four bars of four beats at 90 bpm
@@ -256,3 +257,17 @@ def test_harmonize_bad_melodies(tmp_path, tiny_model):
     wide = Roll.from_notes(Notes.from_tuples([(0, 30, 0, 4), (0, 100, 4, 4)]), 1, 16)
     with pytest.raises(BachganError, match="wider than the soprano range"):
         harmonize(wide, tiny_model)
+
+
+def test_a_wav_has_two_channels_only_when_they_differ(tmp_path):
+    time = np.linspace(0, 1, 4410, dtype=np.float32)
+    tone = 0.5 * np.sin(2 * np.pi * 440 * time)
+    for name, samples, channels in (
+        ("same", np.stack([tone, tone], axis=1), 1),
+        ("panned", np.stack([tone, 0.5 * tone], axis=1), 2),
+    ):
+        with wave.open(str(write_wav(samples, tmp_path / f"{name}.wav"))) as audio:
+            assert audio.getnchannels() == channels
+            pcm = np.frombuffer(audio.readframes(audio.getnframes()), dtype="<i2")
+        written = pcm.reshape(-1, channels) / 32767
+        assert np.abs(written - samples[:, :channels]).max() < 1e-4

@@ -60,16 +60,19 @@ def render_wav(
     soundfont: str | os.PathLike | None = None,
     sample_rate: int = SAMPLE_RATE,
 ) -> Path:
-    """Write ``roll`` as a 16-bit stereo WAV file, atomically."""
+    """Write ``roll`` as a 16-bit WAV file (see :func:`write_wav`), atomically."""
     return write_wav(render_audio(roll, soundfont, sample_rate), path, sample_rate)
 
 
 def write_wav(samples: np.ndarray, path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> Path:
     """Write float stereo ``samples`` (``(samples, 2)``, within -1..1) as a 16-bit WAV file,
-    atomically."""
+    atomically: one channel when both are the same (the default SoundFont has no stereo
+    samples and the voices are not panned, so half the bytes say it all), two otherwise."""
     pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    if np.array_equal(pcm[:, 0], pcm[:, 1]):
+        pcm = pcm[:, :1]
     with atomic_write(path) as temporary, wave.open(str(temporary), "wb") as out:
-        out.setnchannels(2)
+        out.setnchannels(pcm.shape[1])
         out.setsampwidth(2)
         out.setframerate(sample_rate)
         out.writeframes(pcm.tobytes())

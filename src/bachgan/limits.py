@@ -48,7 +48,7 @@ MAX_NOTES = 100_000
 MAX_ROLL_CELLS = 2**25
 #: Columns of a seed image (one per sixteenth note: 250 bars of 4/4).
 MAX_IMAGE_COLUMNS = 16_000
-#: Length of one rendered WAV file (an hour is about 635 MB of 44.1 kHz stereo).
+#: Length of one rendered WAV file (an hour is about 635 MB of 44.1 kHz stereo, 318 MB mono).
 MAX_AUDIO_SECONDS = 3600.0
 
 

@@ -34,6 +34,9 @@ def roll_rgb(roll: Roll) -> np.ndarray:
     return image
 
 
+#: Space around and between the rows of a piano-roll picture, in inches.
+_MARGINS = {"left": 0.45, "right": 0.2, "top": 0.4, "bottom": 0.45, "between": 0.5}
+
 #: Bars per row of a piano-roll picture: longer pieces wrap, as a score does, so that 16 bars
 #: stay readable at page width.
 BARS_PER_ROW = 8
@@ -50,8 +53,17 @@ def plot_roll(roll: Roll, path: str | os.PathLike, title: str = "") -> Path:
 
     rows = max(1, -(-roll.n_bars // BARS_PER_ROW))
     bars_shown = min(max(roll.n_bars, 1), BARS_PER_ROW)
-    figure, axes = pyplot.subplots(
-        rows, 1, figsize=(max(6.0, bars_shown * 1.6), 0.6 + 3.2 * rows), dpi=100, squeeze=False
+    width, height = max(6.0, bars_shown * 1.6), 0.6 + 3.2 * rows
+    figure, axes = pyplot.subplots(rows, 1, figsize=(width, height), dpi=100, squeeze=False)
+    # Margins in inches, for the pitch names, the legend and the bar numbers: as tight as
+    # matplotlib's tight_layout, which took a third of the drawing time.
+    row_height = (height - _MARGINS["top"] - _MARGINS["bottom"]) / rows
+    figure.subplots_adjust(
+        left=_MARGINS["left"] / width,
+        right=1 - _MARGINS["right"] / width,
+        top=1 - _MARGINS["top"] / height,
+        bottom=_MARGINS["bottom"] / height,
+        hspace=_MARGINS["between"] / (row_height - _MARGINS["between"]),
     )
     notes = roll.notes()
     low = int(notes.pitch.min()) - 2 if len(notes) else 48
@@ -70,7 +82,6 @@ def plot_roll(roll: Roll, path: str | os.PathLike, title: str = "") -> Path:
     )
     if title:
         axes[0, 0].set_title(title, loc="left")
-    figure.tight_layout()
     with atomic_write(path) as temporary:
         figure.savefig(temporary, format="png")
     pyplot.close(figure)
@@ -111,3 +122,4 @@ def _draw_row(axes, roll: Roll, notes, first_bar: int, pitches: tuple[int, int])
     axes.set_xticks(bar_starts, [str(step // roll.steps_per_bar + 1) for step in bar_starts])
     axes.set_xlabel("bar")
     axes.grid(axis="y", color="0.92")
+    axes.set_axisbelow(True)  # the grid behind the notes

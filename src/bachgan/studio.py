@@ -46,7 +46,7 @@ class Limits:
     max_upload_bytes: int = 1_000_000
     max_melody_bars: int = 32
     #: Bytes of pieces and uploads kept on disk (the largest piece, 32 bars at 30 bpm, is
-    #: about 46 MB); beyond it, and after ``max_age_seconds``, the oldest are deleted.
+    #: about 23 MB); beyond it, and after ``max_age_seconds``, the oldest are deleted.
     disk_budget_bytes: int = 500_000_000
     max_age_seconds: float = 3600.0
     #: Cores one request computes on; the app serves two requests at a time.
