@@ -166,6 +166,21 @@ def test_a_request_computes_on_its_cores_in_its_own_thread(studio, monkeypatch):
     assert after == [2]
 
 
+def test_warming_up_loads_the_reference_once_and_leaves_no_piece(model, tmp_path):
+    loads = []
+    music = small_reference(model)
+
+    def reference():
+        loads.append(1)
+        return music()
+
+    studio = Studio(model, reference, tmp_path / "studio", TEST_LIMITS)
+    studio.warm_up()
+    assert loads == [1] and not list((tmp_path / "studio").rglob("*.*"))
+    studio.compose(seed=1, bars=1)
+    assert loads == [1]
+
+
 def test_originality_finds_a_piece_from_the_reference(studio):
     (copied,) = generate(1, 4, REFERENCE_SEED, studio.model, final_chord=False)
     rows = {name: value for name, value, _ in studio.facts(copied)}

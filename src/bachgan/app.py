@@ -213,8 +213,8 @@ def launch(
     """
     os.environ["GRADIO_TEMP_DIR"] = str(studio.workdir)
     app = build_app(studio)
-    # Load Bach's reference numbers now, so that the first visitor does not wait for them.
-    threading.Thread(target=studio.reference, daemon=True).start()
+    # Load Bach's reference numbers and warm up now, so that the first visitor does not wait.
+    threading.Thread(target=studio.warm_up, daemon=True).start()
     app.queue(default_concurrency_limit=2, max_size=64)
     app.launch(
         server_name=host,

@@ -308,6 +308,14 @@ class Studio:
                 self._reference = _Reference(means, BarIndex(whole_pieces(music)))
             return self._reference
 
+    def warm_up(self) -> None:
+        """Load Bach's numbers, then compose and write a one-bar piece and forget it, so that
+        the first visitor does not wait for the libraries to load and the first calls to
+        run (about a second)."""
+        self.reference()
+        piece = self.compose(seed=0, bars=1)
+        shutil.rmtree(piece.midi.parent, ignore_errors=True)
+
     def model_summary(self) -> str:
         """Markdown: which model is loaded, how it was trained, and its model card summary."""
         source = Path(self.model.source)
