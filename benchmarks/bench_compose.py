@@ -21,10 +21,10 @@ import torch
 from bachgan.completion import NO_REVISIONS
 from bachgan.harmonizer import harmonize
 from bachgan.melodies import example_melody
+from bachgan.musicxml import write_musicxml
 from bachgan.regions import regenerate
 from bachgan.roll import Roll
 from bachgan.sample import generate, load_model
-from bachgan.scores import write_musicxml
 
 
 def median_seconds(function, repeats: int) -> float:
