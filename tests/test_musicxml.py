@@ -154,3 +154,10 @@ def test_random_pieces_on_any_grid_read_back_to_the_same_notes(tmp_path, resolut
     text = path.read_text()
     assert ("<time-modification>" in text) == (resolution % 2 == 1 or resolution == 12)
     assert "<voice>2</voice>" in text and "<backup>" in text
+
+
+def test_a_silent_voice_rests_a_whole_bar_in_every_bar(tmp_path):
+    piece = make_roll([(0, 72, 0, 16), (1, 67, 0, 16), (3, 48, 0, 32)], 32)
+    tree = ElementTree.parse(write_musicxml(piece, tmp_path / "silent.musicxml"))
+    tenor = tree.getroot().find("part[@id='P3']")
+    assert [len(m.findall("note/rest[@measure='yes']")) for m in tenor.iter("measure")] == [1, 1]

@@ -182,7 +182,7 @@ class _Part:
 
     def element(self) -> ElementTree.Element:
         part = ElementTree.Element("part", id=f"P{self.track + 1}")
-        events = [list(self._events(voice)) for voice in self.voices] or [[]]
+        events = [list(self._events(voice)) for voice in self.voices or [[]]]
         for bar in range(self.n_bars):
             measure = ElementTree.SubElement(part, "measure", number=str(bar + 1))
             if bar == 0:
