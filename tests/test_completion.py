@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_COMPLETION, tiny_config
+from conftest import TINY_COMPLETION, make_roll, tiny_config
 from torch.nn import functional as F
 
 from bachgan.checkpoint import load_checkpoint
@@ -31,7 +31,7 @@ from bachgan.models.completion import (
 )
 from bachgan.musicxml import write_musicxml
 from bachgan.regions import parse_phrases, parse_voices, regenerate
-from bachgan.roll import VOICE_NAMES
+from bachgan.roll import VOICE_NAMES, Roll
 from bachgan.sample import generate, load_model
 from bachgan.train import train
 
@@ -296,8 +296,9 @@ def test_generate_in_a_key_and_with_a_new_seed_each_run(trained, tmp_path, capsy
     (in_f_sharp,) = generate(1, bars=2, seed=5, model=model, key="F# minor")
     assert (in_f_sharp.key_fifths, in_f_sharp.key_mode) == (3, "minor")
     assert (in_c.key_fifths, in_c.key_mode) == (0, "minor")
-    shifted = in_c.notes().pitch - 3  # A minor down a minor third
-    assert np.array_equal(in_f_sharp.notes().pitch, shifted)
+    # A minor down a minor third, or up a major sixth (whichever suits the voices' ranges)
+    moved = set((in_f_sharp.notes().pitch - in_c.notes().pitch).tolist())
+    assert moved in ({-3}, {9})
     with pytest.raises(BachganError, match="looks like 'D major'"):
         generate(1, model=model, key="D dorian")
     args = ["generate", "--model", str(trained), "--bars", "1", "--no-audio", "--out"]
@@ -400,3 +401,21 @@ def test_a_piece_in_another_key_than_asked_is_composed_again():
     pitch, _ = _in_their_keys(compose, torch.tensor([1, 1]), CHORALE_ENCODING)
     assert asked == [[1, 1], [1]]  # only the piece in C major was composed again
     assert torch.equal(pitch[0], a_minor[0]) and torch.equal(pitch[1], a_minor[0])
+
+
+def test_a_piece_is_moved_to_its_key_the_way_that_keeps_the_voices_in_range():
+    from bachgan.encoding import move_from_c
+
+    def chorale(soprano: int) -> Roll:
+        """A C major chord held one bar, its soprano at ``soprano`` (C5 or G5)."""
+        return make_roll([(0, soprano, 0, 16), (1, 67, 0, 16), (2, 64, 0, 16), (3, 48, 0, 16)])
+
+    def sopranos(key_fifths: int, soprano: int) -> list[int]:
+        moved = move_from_c(chorale(soprano), key_fifths).notes()
+        return moved.pitch[moved.track == 0].tolist()
+
+    assert sopranos(2, 72) == [74]  # D major: up a tone, not down a seventh
+    assert sopranos(-1, 72) == [77]  # F major: up a fourth, in range
+    assert sopranos(6, 72) == [66]  # F sharp major: up a tritone, the tenor sings A sharp 4
+    assert sopranos(6, 79) == [73]  # and from G5 the soprano would sing C sharp 6
+    assert sopranos(-1, 79) == [72]  # F major from G5: down a fifth to C5, not up to C6

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .metrics import out_of_range_rate
 from .roll import Notes, Roll
 from .theory import key_signature_of_histogram, pitch_class_weights
 
@@ -27,6 +28,7 @@ __all__ = [
     "estimate_key_fifths",
     "key_shift",
     "make_windows",
+    "move_from_c",
 ]
 
 
@@ -86,6 +88,19 @@ def key_shift(fifths: int) -> int:
     """Semitones that move a key signature of ``fifths`` to C major / A minor, in -6..5."""
     shift = -((7 * fifths) % 12)
     return shift + 12 if shift < -6 else shift
+
+
+def move_from_c(roll: Roll, fifths: int) -> Roll:
+    """``roll``, written in C major / A minor, moved to the key signature of ``fifths``: up or
+    down, whichever leaves fewer notes outside the voices' usual ranges
+    (:data:`~bachgan.metrics.USUAL_RANGES`), the shorter way when they tie. F sharp major is a
+    tritone away either way: always up, it put 8 % of the notes out of the voices' ranges."""
+    up = -key_shift(fifths)
+    ways = (up, up - 12 if up > 0 else up + 12)
+    moved = [roll.transpose(shift) for shift in ways]
+    rates = [out_of_range_rate(piece) for piece in moved]
+    best = min(range(2), key=lambda way: (rates[way], abs(ways[way]), ways[way]))
+    return moved[best]
 
 
 def estimate_key_fifths(roll: Roll) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .completion import Revisions, complete_chorale
-from .encoding import decode, encode, estimate_key_fifths, key_shift
+from .encoding import decode, encode, estimate_key_fifths, key_shift, move_from_c
 from .errors import BachganError
 from .harmonizer import melody_mode
 from .roll import VOICE_NAMES, Roll
@@ -72,7 +72,7 @@ def regenerate(
     if key is not None:
         meta.update(key_fifths=target, key_mode=mode_name)
     new = decode(pitch, onset, loaded.encoding, **meta)
-    return new.transpose(-key_shift(target))
+    return new.transpose(-shift) if key is None else move_from_c(new, target)
 
 
 def _target_key(key: str | None, fifths: int, mode: str) -> int:

@@ -18,7 +18,7 @@ from .completion import Revisions, compose_chorales
 from .config import recorded_settings
 from .dataset import window_keys
 from .decoding import DEFAULT_BINARIZATION, DEFAULT_RULES, DecodingRules, decode_output
-from .encoding import Encoding, decode, key_shift
+from .encoding import Encoding, decode, move_from_c
 from .errors import BachganError
 from .limits import (
     MAX_BARS,
@@ -324,8 +324,7 @@ def generate(
     if fifths is None:
         return rolls
     return [
-        replace(roll.transpose(-key_shift(fifths)), key_fifths=fifths, key_mode=key_mode)
-        for roll in rolls
+        replace(move_from_c(roll, fifths), key_fifths=fifths, key_mode=key_mode) for roll in rolls
     ]
 
 
