@@ -44,7 +44,8 @@ BARS_PER_ROW = 8
 
 def plot_roll(roll: Roll, path: str | os.PathLike, title: str = "") -> Path:
     """Draw ``roll`` as a PNG: one colour per voice, bar lines, pitch names on the axis, rows
-    of :data:`BARS_PER_ROW` bars, the voices' legend above the first row."""
+    of :data:`BARS_PER_ROW` bars, the voices' legend above the first row on the left (a
+    viewer's buttons sit on the right), ``title`` on the right."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -74,14 +75,14 @@ def plot_roll(roll: Roll, path: str | os.PathLike, title: str = "") -> Path:
     handles = [Patch(color=_colour(t), label=name) for t, name in enumerate(roll.track_names)]
     axes[0, 0].legend(
         handles=handles,
-        loc="lower right",
-        bbox_to_anchor=(1.0, 1.0),
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
         fontsize="small",
         ncols=len(handles),
         frameon=False,
     )
     if title:
-        axes[0, 0].set_title(title, loc="left")
+        axes[0, 0].set_title(title, loc="right")
     with atomic_write(path) as temporary:
         figure.savefig(temporary, format="png")
     pyplot.close(figure)
