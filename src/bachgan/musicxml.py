@@ -182,16 +182,17 @@ class _Part:
 
     def element(self) -> ElementTree.Element:
         part = ElementTree.Element("part", id=f"P{self.track + 1}")
-        events = [list(self._events(voice)) for voice in self.voices or [[]]]
-        for bar in range(self.n_bars):
-            measure = ElementTree.SubElement(part, "measure", number=str(bar + 1))
-            if bar == 0:
+        by_bar: list[list[list[_Event]]] = [[] for _ in range(self.n_bars)]  # bar, voice
+        for voice in self.voices or [[]]:
+            for bar in by_bar:
+                bar.append([])
+            for event in self._events(voice):
+                by_bar[event.start // self.bar][-1].append(event)
+        for number, voices in enumerate(by_bar, start=1):
+            measure = ElementTree.SubElement(part, "measure", number=str(number))
+            if number == 1:
                 self._add_attributes(measure)
-            in_bar = [
-                [e for e in voice if bar * self.bar <= e.start < (bar + 1) * self.bar]
-                for voice in events
-            ]
-            self._add_bar(measure, bar, in_bar)
+            self._add_bar(measure, voices)
         barline = ElementTree.SubElement(part[-1], "barline", location="right")
         ElementTree.SubElement(barline, "bar-style").text = "light-heavy"
         return part
@@ -255,7 +256,7 @@ class _Part:
         if self.track == 0:
             _add_tempo(measure, roll.tempo_bpm)
 
-    def _add_bar(self, measure: ElementTree.Element, bar: int, voices: list[list[_Event]]) -> None:
+    def _add_bar(self, measure: ElementTree.Element, voices: list[list[_Event]]) -> None:
         in_effect: dict[tuple[str, int], int] = {}  # alterations written earlier in the bar
         for number, events in enumerate(voices, start=1):
             if number > 1:
