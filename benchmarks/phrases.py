@@ -3,31 +3,40 @@ pieces, whether a chord is held for a half note or more (a chord struck by all f
 and sung unchanged that long) and whether the bar's last chord is a root-position tonic or
 dominant triad (the chord of an authentic or a half cadence). Bars asked to close are set
 beside the other bars of the same pieces and beside the same bars of pieces composed
-without phrases (same seeds); the last bar, always held, is left out.
+without phrases (same seeds); the last bar, always held, is left out. With ``--bach`` the same
+is measured on Bach's chorales bundled with music21: the inner bars where the soprano has a
+fermata against their other inner bars.
 
-    python benchmarks/phrases.py [--model PATH] [--pieces 100] [--bars 16] [--every 4]
+    python benchmarks/phrases.py [--model PATH] [--pieces 100] [--bars 16] [--every 4] [--bach]
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import numpy as np
 import torch
 
+from bachgan.corpus import bach_chorale_paths
+from bachgan.errors import SkipFile
 from bachgan.harmony import harmony_counts, tonic_of
 from bachgan.metrics import voice_lines
 from bachgan.roll import Roll
 from bachgan.sample import generate, load_model
+from bachgan.scores import read_score_conversion
 from bachgan.theory import identify_chord, pitch_class_set
 
 
-def closes(bar: Roll, tonic: int) -> tuple[bool, bool]:
-    """Whether ``bar`` holds a chord for a half note or more, and whether its last chord
-    struck by every voice is a root-position triad on the ``tonic`` or its dominant."""
+def closes(bar: Roll, tonic: int, fermata: int | None = None) -> tuple[bool, bool]:
+    """Whether ``bar`` holds a chord for a half note or more, and whether its chord under the
+    ``fermata`` (a step of the bar; without one, its last chord struck by every voice) is a
+    root-position triad on the ``tonic`` or its dominant."""
     held = harmony_counts(bar)["held chords"] > 0
     lines = voice_lines(bar)
     struck = np.flatnonzero(bar.onsets.any(axis=2).any(axis=0) & (lines >= 0).all(axis=0))
+    if fermata is not None:
+        struck = struck[struck <= fermata]
     if not struck.size:
         return held, False
     last = lines[:, struck[-1]]
@@ -42,13 +51,62 @@ def closes(bar: Roll, tonic: int) -> tuple[bool, bool]:
 
 
 def bar_closes(pieces: list[Roll], bars: list[int]) -> np.ndarray:
-    """``(pieces x bars, 2)``: :func:`closes` for the ``bars`` (from 0) of every piece."""
+    """``(pieces x bars, 2)``: :func:`closes` for the ``bars`` (from 0) of every piece, each
+    judged at its fermata where it has one."""
     rows = []
     for piece in pieces:
         tonic, length = tonic_of(piece), piece.steps_per_bar
         for bar in bars:
-            rows.append(closes(piece.slice_steps(bar * length, (bar + 1) * length), tonic))
+            start = bar * length
+            marks = [step - start for step in piece.fermatas if start <= step < start + length]
+            piece_bar = piece.slice_steps(bar * length, (bar + 1) * length)
+            rows.append(closes(piece_bar, tonic, marks[-1] if marks else None))
     return np.array(rows, dtype=float).reshape(-1, 2)
+
+
+def fermata_steps(path, roll: Roll) -> tuple[int, ...]:
+    """The steps of ``roll`` (read from the score at ``path``; a pickup bar is its bar 0)
+    where the score's soprano holds a fermata."""
+    import music21
+
+    soprano = music21.converter.parse(str(path)).parts[0]
+    measures = list(soprano.getElementsByClass("Measure"))
+    first = measures[0].number if measures else 0
+    return tuple(
+        sorted(
+            {
+                (measure.number - first) * roll.steps_per_bar
+                + round(float(note.offset) * roll.resolution)
+                for measure in measures
+                for note in measure.recurse().notes
+                if any(isinstance(e, music21.expressions.Fermata) for e in note.expressions)
+            }
+        )
+    )
+
+
+def bach_rows(meters: list[str]) -> None:
+    """The table's rows for Bach's chorales in ``meters``: the inner bars where the soprano
+    has a fermata, and the other inner bars (the last bar left out, as for the pieces)."""
+    found: dict[str, dict[str, list]] = {m: {"fermata": [], "other": []} for m in meters}
+    for path in bach_chorale_paths():
+        try:
+            roll = read_score_conversion(path).roll
+        except SkipFile:
+            continue
+        meter = "{}/{}".format(*roll.time_signature)
+        if meter not in found or roll.n_bars < 3:
+            continue
+        roll = replace(roll, fermatas=fermata_steps(path, roll))
+        inner = range(roll.n_bars - 1)
+        marked = sorted({step // roll.steps_per_bar for step in roll.fermatas} & set(inner))
+        found[meter]["fermata"].append(bar_closes([roll], marked))
+        found[meter]["other"].append(bar_closes([roll], [b for b in inner if b not in marked]))
+    for meter, rows in found.items():
+        for label, key in (("Bach, soprano fermata", "fermata"), ("Bach, other", "other")):
+            held, cadential = np.concatenate(rows[key]).mean(axis=0)
+            count = sum(len(r) for r in rows[key])
+            print(f"| {meter} | {label} ({count}) | {held:.2f} | {cadential:.2f} |", flush=True)
 
 
 def main() -> None:
@@ -57,13 +115,14 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, default=100)
     parser.add_argument("--bars", type=int, default=16)
     parser.add_argument("--every", type=int, default=4, help="phrase length in bars")
+    parser.add_argument("--bach", action="store_true", help="also measure Bach's chorales")
     args = parser.parse_args()
     model = load_model(args.model)
     asked = list(range(args.every, args.bars, args.every))  # from 1; the last bar always closes
     inner = [bar - 1 for bar in asked]
     others = [bar for bar in range(args.bars - 1) if bar not in inner]
     print(f"{args.pieces} pieces of {args.bars} bars, phrases asked to end in bars {asked}")
-    print("| meter | bars | held chord | I or V root-position triad last |")
+    print("| meter | bars | held chord | I or V root-position triad at the fermata (or last) |")
     print("|---|---|---|---|")
     for beats in sorted(model.meters, reverse=True):
         meter = f"{beats}/4"
@@ -76,6 +135,8 @@ def main() -> None:
         ):
             held, cadential = bar_closes(pieces, bars).mean(axis=0)
             print(f"| {meter} | {label} | {held:.2f} | {cadential:.2f} |", flush=True)
+    if args.bach:
+        bach_rows([f"{beats}/4" for beats in sorted(model.meters, reverse=True)])
 
 
 if __name__ == "__main__":
