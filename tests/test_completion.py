@@ -17,7 +17,7 @@ from bachgan.config import TrainConfig
 from bachgan.encoding import key_shift, make_windows
 from bachgan.errors import BachganError
 from bachgan.harmonizer import harmonize, harmonize_with_fit
-from bachgan.melodies import example_melody
+from bachgan.melodies import EXAMPLE_MELODIES, example_melody
 from bachgan.metrics import parallel_per_bar
 from bachgan.midi import write_midi
 from bachgan.models.completion import (
@@ -33,6 +33,7 @@ from bachgan.musicxml import write_musicxml
 from bachgan.regions import parse_phrases, parse_voices, regenerate
 from bachgan.roll import VOICE_NAMES, Roll
 from bachgan.sample import generate, load_model
+from bachgan.scores import read_score_conversion
 from bachgan.train import train
 
 
@@ -419,3 +420,20 @@ def test_a_piece_is_moved_to_its_key_the_way_that_keeps_the_voices_in_range():
     assert sopranos(6, 72) == [66]  # F sharp major: up a tritone, the tenor sings A sharp 4
     assert sopranos(6, 79) == [73]  # and from G5 the soprano would sing C sharp 6
     assert sopranos(-1, 79) == [72]  # F major from G5: down a fifth to C5, not up to C6
+
+
+def test_a_score_melody_is_harmonized_with_its_phrase_ends_at_its_fermatas(trained, tmp_path):
+    melody = example_melody(next(iter(EXAMPLE_MELODIES)))
+    melody = replace(melody, track_names=("Soprano",), fermatas=(24, 56))  # bars 2 and 4
+    path = write_musicxml(melody, tmp_path / "hymn.musicxml")
+    args = ["harmonize", str(path), "--model", str(trained), "--no-audio", "--seed", "1"]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 0
+    written = read_score_conversion(tmp_path / "out" / "hymn_harmonized_1.musicxml").roll
+    assert written.fermatas == (24, 56)
+    soprano = written.notes().select(written.notes().track == 0).to_tuples()
+    assert [(p, s, d) for _, p, s, d in soprano] == [
+        (p, s, d) for _, p, s, d in melody.notes().to_tuples()
+    ]
+    assert main([*args, "--phrases", "1", "--out", str(tmp_path / "asked")]) == 0
+    asked = read_score_conversion(tmp_path / "asked" / "hymn_harmonized_1.musicxml").roll
+    assert [step // 16 for step in asked.fermatas] == list(range(melody.n_bars))

@@ -1,5 +1,6 @@
 import json
 import os
+from pathlib import Path
 
 import pytest
 from conftest import CHORALE_NOTES, make_roll, raw_midi
@@ -8,6 +9,8 @@ from bachgan.cli import main
 from bachgan.corpus import Settings, load_rolls, prepare, skip_report_path
 from bachgan.errors import BachganError
 from bachgan.midi import write_midi
+from bachgan.musicxml import write_musicxml
+from bachgan.roll import VOICE_NAMES
 
 
 @pytest.fixture
@@ -121,3 +124,16 @@ def test_bach_chorales_keep_four_voices_and_pickups():
         first > 0 and (first + 4) % roll.steps_per_bar == 0
     )  # a one-beat pickup, padded to the bar
     assert roll.n_steps % roll.steps_per_bar == 0
+
+
+def test_a_scores_fermatas_survive_the_data_set_and_the_cache(tmp_path):
+    folder = tmp_path / "scores"
+    folder.mkdir()
+    chorale = make_roll(track_names=VOICE_NAMES, fermatas=(16,))
+    write_musicxml(chorale, folder / "chorale.musicxml")
+    write_midi(make_roll(), folder / "plain.mid")
+    for name in ("fresh.npz", "cached.npz"):
+        prepare([str(folder)], tmp_path / name, cache_dir=tmp_path / "cache", progress=False)
+        rolls, names = load_rolls(tmp_path / name)
+        fermatas = {Path(n).name: r.fermatas for r, n in zip(rolls, names, strict=True)}
+        assert fermatas == {"chorale.musicxml": (16,), "plain.mid": ()}

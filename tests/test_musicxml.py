@@ -161,3 +161,9 @@ def test_a_silent_voice_rests_a_whole_bar_in_every_bar(tmp_path):
     tree = ElementTree.parse(write_musicxml(piece, tmp_path / "silent.musicxml"))
     tenor = tree.getroot().find("part[@id='P3']")
     assert [len(m.findall("note/rest[@measure='yes']")) for m in tenor.iter("measure")] == [1, 1]
+
+
+def test_fermatas_read_back_where_they_were_written(tmp_path):
+    piece = roll(fermatas=(16, 20))
+    back = read_score_conversion(write_musicxml(piece, tmp_path / "fermatas.musicxml")).roll
+    assert back.fermatas == (16, 20)

@@ -6,6 +6,7 @@ import argparse
 import secrets
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from .errors import BachganError
@@ -268,12 +269,13 @@ def _add_harmonize(commands) -> None:
         help="write the other three voices around a melody or a bass (MIDI + WAV + PNG)",
         description=(
             "Harmonize a melody in four voices. MELODY is a MIDI file with one track, or the "
-            "first track of a multi-track file, in 4/4 or 3/4 (its time signature); it becomes "
-            "the soprano (or --voice), unchanged. A pickup is found from the file's bar lines "
-            "(a short first bar) or given with --pickup."
+            "first track of a multi-track file, or a MusicXML file with one part, in 4/4 or "
+            "3/4 (its time signature); it becomes the soprano (or --voice), unchanged. A "
+            "pickup is found from the file's bar lines (a short first bar) or given with "
+            "--pickup. A score's fermatas are its phrase ends unless --phrases says otherwise."
         ),
     )
-    command.add_argument("melody", type=Path, help="MIDI file with the melody")
+    command.add_argument("melody", type=Path, help="MIDI or MusicXML file with the melody")
     command.add_argument(
         "--voice",
         default="soprano",
@@ -303,7 +305,12 @@ def _run_harmonize(args: argparse.Namespace) -> None:
     from .limits import MAX_BARS
     from .regions import parse_phrases
 
-    melody = _read_user_midi(args.melody, MAX_BARS)
+    melody = _read_user_melody(args.melody, MAX_BARS)
+    own_fermatas = melody.fermatas and not args.phrases  # a score's, kept where they stand
+    if own_fermatas:
+        phrases = sorted({step // melody.steps_per_bar + 1 for step in melody.fermatas})
+    else:
+        phrases = parse_phrases(args.phrases, melody.n_bars)
     result = harmonize_with_fit(
         melody,
         args.model,
@@ -311,11 +318,11 @@ def _run_harmonize(args: argparse.Namespace) -> None:
         voice=args.voice,
         revisions=_revisions(args),
         pickup_beats=args.pickup,
-        phrases=parse_phrases(args.phrases, melody.n_bars),
+        phrases=phrases,
     )
     if result.octaves_moved:
         print(f"bachgan: note: {result.moved_note(args.voice)}", file=sys.stderr)
-    roll = result.roll
+    roll = replace(result.roll, fermatas=melody.fermatas) if own_fermatas else result.roll
     _write_piece(roll, f"{args.melody.stem}_harmonized_{args.seed}", args)
 
 
@@ -625,6 +632,29 @@ def _check_port(host: str, port: int) -> None:
             raise BachganError(
                 f"cannot listen on {host}:{port} ({error.strerror}); choose another --port"
             ) from error
+
+
+def _read_user_melody(path: Path, max_bars: int):
+    """A melody the user named: a MIDI file (:func:`_read_user_midi`) or a score with one part
+    (MusicXML, read with its pickup and fermatas)."""
+    from .corpus import SCORE_SUFFIXES
+    from .errors import SkipFile
+    from .scores import read_score_conversion
+
+    if path.suffix.lower() not in SCORE_SUFFIXES:
+        return _read_user_midi(path, max_bars)
+    if not path.is_file():
+        raise BachganError(f"no file at {path}")
+    try:
+        conversion = read_score_conversion(path, voices=1)
+    except SkipFile as skip:
+        raise BachganError(f"cannot read {path} as a melody: {skip}") from skip
+    melody = conversion.roll
+    if melody.n_bars > max_bars:
+        raise BachganError(f"{path} has {melody.n_bars} bars; at most {max_bars} can be used")
+    for words, count in conversion.losses().items():
+        print(f"bachgan: note: {path}: {count} {words}", file=sys.stderr)
+    return melody
 
 
 def _read_user_midi(path: Path, max_bars: int | None = None):

@@ -45,7 +45,7 @@ __all__ = [
 BACH = "bach"
 MIDI_SUFFIXES = (".mid", ".midi")
 SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".krn")
-_CONVERTER_VERSION = 2
+_CONVERTER_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -385,6 +385,7 @@ def save_rolls(
         "track_names": np.array([list(r.track_names) for r in rolls]),
         "programs": np.array([list(r.programs) for r in rolls], dtype=np.int64),
         "names": np.array(names or [""] * len(rolls)),
+        "fermatas": _fermatas_along_time(rolls),
         **{key: np.array(value) for key, value in (extra or {}).items()},
     }
     with atomic_write(path) as temporary:
@@ -423,9 +424,12 @@ def _unpack(data) -> tuple[list[Roll], list[str]]:
     sounding = np.unpackbits(data["sounding"], axis=2, count=n_pitches).astype(bool)
     onsets = np.unpackbits(data["onsets"], axis=2, count=n_pitches).astype(bool)
     bounds = np.concatenate([[0], np.cumsum(data["piece_steps"])])
+    # Fermatas as steps along the concatenated time axis (absent in older files).
+    fermatas = data["fermatas"] if "fermatas" in data.files else np.zeros(0, dtype=np.int64)
     rolls = []
     for i in range(len(data["piece_steps"])):
         fifths = int(data["key_fifths"][i])
+        mine = fermatas[(fermatas >= bounds[i]) & (fermatas < bounds[i + 1])] - bounds[i]
         rolls.append(
             Roll(
                 sounding[:, bounds[i] : bounds[i + 1]],
@@ -438,9 +442,19 @@ def _unpack(data) -> tuple[list[Roll], list[str]]:
                 programs=tuple(int(x) for x in data["programs"][i]),
                 key_fifths=None if fifths == 99 else fifths,
                 key_mode=str(data["key_modes"][i]) or None,
+                fermatas=tuple(int(step) for step in mine),
             )
         )
     return rolls, [str(x) for x in data["names"]]
+
+
+def _fermatas_along_time(rolls: list[Roll]) -> np.ndarray:
+    """Every roll's fermata steps, counted along the rolls laid end to end."""
+    steps, offset = [], 0
+    for roll in rolls:
+        steps.extend(offset + step for step in roll.fermatas)
+        offset += roll.n_steps
+    return np.array(steps, dtype=np.int64)
 
 
 def _or(value: int | None, default: int) -> int:

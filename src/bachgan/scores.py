@@ -2,12 +2,14 @@
 (rolls are written as MusicXML by :mod:`bachgan.musicxml`).
 
 Scores know what MIDI files do not: where the pickup bar is, which part is which voice, and
-the key. A pickup is padded with rests so that its downbeat falls on a bar line.
+the key and the fermatas. A pickup is padded with rests so that its downbeat falls on a bar
+line.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -60,6 +62,8 @@ def read_score_conversion(
     roll, out_of_range = roll_from_notes(notes, voices, pitch_range, lead_in, **meta)
     if roll.n_steps == 0:
         raise SkipFile("no notes inside the pitch range")
+    fermatas = {step + lead_in for step in _fermata_steps(parts, resolution)}
+    roll = replace(roll, fermatas=tuple(sorted(s for s in fermatas if s < roll.n_steps)))
     return Conversion(roll, notes_out_of_range=out_of_range)
 
 
@@ -77,6 +81,18 @@ def _notes(parts: list, resolution: int) -> Notes:
         raise SkipFile("no notes")
     array = np.asarray(rows, dtype=np.int64)
     return Notes(*(array[:, i].copy() for i in range(4)))
+
+
+def _fermata_steps(parts: list, resolution: int) -> set[int]:
+    """The steps (before any pickup is padded) where a note of any part holds a fermata."""
+    import music21
+
+    return {
+        round(Fraction(element.offset) * resolution)
+        for part in parts
+        for element in part.flatten().notes
+        if any(isinstance(e, music21.expressions.Fermata) for e in element.expressions)
+    }
 
 
 def _tied_notes(part) -> list:
