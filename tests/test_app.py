@@ -21,6 +21,7 @@ from bachgan import studio as studio_module
 from bachgan.errors import BachganError
 from bachgan.melodies import EXAMPLE_MELODIES, example_melody, parse_melody
 from bachgan.midi import read_midi, write_midi
+from bachgan.musicxml import write_musicxml
 from bachgan.roll import Notes, Roll
 from bachgan.sample import generate, load_model
 from bachgan.scores import read_score_conversion
@@ -244,6 +245,17 @@ def test_harmonize_upload(studio, tmp_path):
     piece = studio.harmonize(melody_file=melody)
     assert piece.midi.name == "tune_harmonized_0.mid"
     assert_playable((piece.wav, piece.picture, piece.midi))
+
+
+def test_a_score_upload_ends_its_phrases_at_its_fermatas(studio, tmp_path):
+    tune = replace(parse_melody("C5/1 D5/1 E5/2 G5/1 F5/1 E5/2 D5/1 E5/1 C5/2"), fermatas=(8, 24))
+    score = write_musicxml(tune, tmp_path / "tune.musicxml")
+    piece = studio.harmonize(melody_file=score)
+    assert piece.roll.fermatas == (8, 24)
+    soprano = piece.roll.notes().select(piece.roll.notes().track == 0)
+    assert soprano.pitch.tolist() == tune.notes().pitch.tolist()
+    asked = studio.harmonize(melody_file=score, phrases="1")
+    assert [step // 16 for step in asked.roll.fermatas] == [0, 1, 2]
 
 
 def test_an_upload_at_a_crawling_tempo_is_played_within_the_apps_range(studio, tmp_path):

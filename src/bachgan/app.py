@@ -61,14 +61,17 @@ def build_app(studio: Studio) -> gr.Blocks:
             _regenerate_controls(studio, "compose", compose_view)
         with gr.Tab("Harmonize"):
             gr.Markdown(
-                f"A one-voice MIDI file in {' or '.join(studio.meters)} (up to "
+                f"A one-voice MIDI or MusicXML file in {' or '.join(studio.meters)} (up to "
                 f"{limits.max_melody_bars} bars, "
                 f"{limits.max_upload_bytes // 1000} kB) becomes the soprano (or the bass); the "
-                "model writes the other three voices. Without a file, the example melody is "
-                "used."
+                "model writes the other three voices; a score's fermatas end its phrases. "
+                "Without a file, the example melody is used."
             )
             with gr.Row():
-                upload = gr.File(label="Melody (.mid)", file_types=[".mid", ".midi"])
+                upload = gr.File(
+                    label="Melody (.mid, .musicxml, .mxl)",
+                    file_types=[".mid", ".midi", ".musicxml", ".mxl", ".xml"],
+                )
                 example = gr.Dropdown(
                     list(EXAMPLE_MELODIES), value=next(iter(EXAMPLE_MELODIES)), label="Example"
                 )

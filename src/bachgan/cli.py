@@ -6,7 +6,6 @@ import argparse
 import secrets
 import signal
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from .errors import BachganError
@@ -305,12 +304,9 @@ def _run_harmonize(args: argparse.Namespace) -> None:
     from .limits import MAX_BARS
     from .regions import parse_phrases
 
-    melody = _read_user_melody(args.melody, MAX_BARS)
-    own_fermatas = melody.fermatas and not args.phrases  # a score's, kept where they stand
-    if own_fermatas:
-        phrases = sorted({step // melody.steps_per_bar + 1 for step in melody.fermatas})
-    else:
-        phrases = parse_phrases(args.phrases, melody.n_bars)
+    melody = _read_user_midi(args.melody, MAX_BARS, melody=True)
+    # Without --phrases, a score's own fermatas (harmonize_with_fit's phrases=None).
+    phrases = parse_phrases(args.phrases, melody.n_bars) if args.phrases else None
     result = harmonize_with_fit(
         melody,
         args.model,
@@ -322,8 +318,7 @@ def _run_harmonize(args: argparse.Namespace) -> None:
     )
     if result.octaves_moved:
         print(f"bachgan: note: {result.moved_note(args.voice)}", file=sys.stderr)
-    roll = replace(result.roll, fermatas=melody.fermatas) if own_fermatas else result.roll
-    _write_piece(roll, f"{args.melody.stem}_harmonized_{args.seed}", args)
+    _write_piece(result.roll, f"{args.melody.stem}_harmonized_{args.seed}", args)
 
 
 def _add_regenerate(commands) -> None:
@@ -634,37 +629,16 @@ def _check_port(host: str, port: int) -> None:
             ) from error
 
 
-def _read_user_melody(path: Path, max_bars: int):
-    """A melody the user named: a MIDI file (:func:`_read_user_midi`) or a score with one part
-    (MusicXML, read with its pickup and fermatas)."""
-    from .corpus import SCORE_SUFFIXES
-    from .errors import SkipFile
-    from .scores import read_score_conversion
-
-    if path.suffix.lower() not in SCORE_SUFFIXES:
-        return _read_user_midi(path, max_bars)
-    if not path.is_file():
-        raise BachganError(f"no file at {path}")
-    try:
-        conversion = read_score_conversion(path, voices=1)
-    except SkipFile as skip:
-        raise BachganError(f"cannot read {path} as a melody: {skip}") from skip
-    melody = conversion.roll
-    if melody.n_bars > max_bars:
-        raise BachganError(f"{path} has {melody.n_bars} bars; at most {max_bars} can be used")
-    for words, count in conversion.losses().items():
-        print(f"bachgan: note: {path}: {count} {words}", file=sys.stderr)
-    return melody
-
-
-def _read_user_midi(path: Path, max_bars: int | None = None):
-    """Read a MIDI file the user named, saying what the reader left out; a file that cannot
-    be used is a one-line error."""
+def _read_user_midi(path: Path, max_bars: int | None = None, melody: bool = False):
+    """Read a MIDI file the user named (or, as a ``melody``, a MusicXML file of one part),
+    saying what the reader left out; a file that cannot be used is a one-line error."""
+    from .corpus import read_melody_conversion
     from .errors import SkipFile
     from .midi import read_midi_conversion
 
+    read = read_melody_conversion if melody else read_midi_conversion
     try:
-        conversion = read_midi_conversion(path, max_bars=max_bars)
+        conversion = read(path, max_bars=max_bars)
     except SkipFile as skip:
         raise BachganError(f"cannot read {path}: {skip}") from skip
     for words, count in conversion.losses().items():

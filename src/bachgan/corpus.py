@@ -38,6 +38,7 @@ __all__ = [
     "find_files",
     "load_rolls",
     "prepare",
+    "read_melody_conversion",
     "save_rolls",
 ]
 
@@ -155,6 +156,21 @@ def convert_file(path: Path, settings: Settings) -> Conversion:
             path, settings.resolution, settings.pitch_range, settings.voices
         )
     raise SkipFile(f"not a MIDI or MusicXML file ({suffix or 'no suffix'})")
+
+
+def read_melody_conversion(path: Path, max_bars: int | None = None) -> Conversion:
+    """A melody file: MIDI (every track, as :func:`read_midi_conversion` reads it) or a score
+    of one part (its pickup and fermatas read as well); raises :class:`SkipFile` with the
+    reason it cannot be used."""
+    if path.suffix.lower() not in SCORE_SUFFIXES:
+        return read_midi_conversion(path, max_bars=max_bars)
+    if not path.is_file():
+        raise SkipFile("not a regular file")
+    conversion = read_score_conversion(path, voices=1)
+    n_bars = conversion.roll.n_bars
+    if max_bars is not None and n_bars > max_bars:
+        raise SkipFile(f"{n_bars} bars (at most {max_bars})")
+    return conversion
 
 
 def _convert_for_pool(path: Path, settings: Settings) -> Conversion | str:

@@ -116,7 +116,7 @@ def harmonize(
     voice: str = "soprano",
     revisions: Revisions = DEFAULT_REVISIONS,
     pickup_beats: float = 0,
-    phrases: Sequence[int] = (),
+    phrases: Sequence[int] | None = (),
 ) -> Roll:
     """Harmonize ``melody`` (see :func:`melody_line`) in four voices; the melody is the
     ``voice`` (soprano, or with a completion model any voice: a given bass gets soprano, alto
@@ -124,7 +124,8 @@ def harmonize(
     signature and :func:`melody_mode`). A melody that starts with a pickup of
     ``pickup_beats`` beats before its first downbeat is harmonized with its bars where they
     belong. A completion model closes a phrase, marked with a fermata, in each bar of
-    ``phrases`` (counted from the first downbeat, from 1) and at the end."""
+    ``phrases`` (counted from the first downbeat, from 1) and at the end; with ``phrases``
+    ``None``, where the melody's own fermatas stand (a score's), which the result keeps."""
     return harmonize_with_fit(
         melody,
         model,
@@ -150,7 +151,7 @@ def harmonize_with_fit(
     revisions: Revisions = DEFAULT_REVISIONS,
     voice: str = "soprano",
     pickup_beats: float = 0,
-    phrases: Sequence[int] = (),
+    phrases: Sequence[int] | None = (),
 ) -> Harmonization:
     """:func:`harmonize`, also reporting how well the generator's soprano fitted the melody.
 
@@ -168,7 +169,12 @@ def harmonize_with_fit(
         raise BachganError(f"the melody's grid is not {encoding.resolution} steps per quarter")
     meter_bar_steps(loaded, line.time_signature)
     line, lead_in = _with_bar_lines(line, pickup_beats)
-    closes = _closing_bars(phrases, line, lead_in, loaded)
+    own_fermatas = tuple(step + lead_in for step in melody.fermatas) if phrases is None else ()
+    if own_fermatas:
+        last = line.n_bars - 1
+        closes = sorted({step // line.steps_per_bar for step in own_fermatas} | {last})
+    else:
+        closes = _closing_bars(phrases or (), line, lead_in, loaded)
     fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
     mode = melody_mode(line, fifths)
     shift = fit_line(line, key_shift(fifths), encoding, voice_centre(loaded, row), row)
@@ -189,7 +195,7 @@ def harmonize_with_fit(
     ends_held = _ends_on_held_note(target_pitch, line.steps_per_bar, encoding)
     roll = hold_final_chord(roll) if ends_held else roll
     if loaded.completes:
-        roll = replace(roll, fermatas=fermata_steps(roll, closes))
+        roll = replace(roll, fermatas=own_fermatas or fermata_steps(roll, closes))
     back = key_shift(fifths)
     roll = roll.transpose(-back).slice_steps(lead_in, roll.n_steps)
     return Harmonization(roll, fit, (shift - back) // 12)

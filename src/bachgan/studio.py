@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .corpus import read_melody_conversion
 from .errors import BachganError, SkipFile
 from .evaluate import as_windows, load_music, whole_pieces
 from .harmonizer import harmonize_with_fit
@@ -26,7 +27,7 @@ from .harmony import harmony_profile
 from .limits import check_tempo, clamp_tempo
 from .melodies import EXAMPLE_MELODIES, example_melody
 from .metrics import FEATURES, piece_features
-from .midi import read_midi, read_midi_conversion
+from .midi import read_midi
 from .originality import BarIndex
 from .outputs import write_outputs
 from .regions import parse_phrases, regenerate
@@ -183,10 +184,10 @@ class Studio:
         pickup_beats: float = 0,
         phrases: str = "",
     ) -> Piece:
-        """Three voices around an uploaded one-voice MIDI file, or around one of the bundled
-        :data:`~bachgan.melodies.EXAMPLE_MELODIES` when no file is given, which is the
-        ``voice`` (soprano or bass), starts ``pickup_beats`` before its first downbeat and
-        ends phrases where ``phrases`` says."""
+        """Three voices around an uploaded one-voice MIDI or MusicXML file, or around one of
+        the bundled :data:`~bachgan.melodies.EXAMPLE_MELODIES` when no file is given, which is
+        the ``voice`` (soprano or bass), starts ``pickup_beats`` before its first downbeat and
+        ends phrases where ``phrases`` says (without it, where a score's fermatas stand)."""
         if melody_file:
             melody, name = self._read_upload(Path(melody_file)), Path(melody_file).stem
         elif example in EXAMPLE_MELODIES:
@@ -207,7 +208,7 @@ class Studio:
             progress=progress,
             voice=voice,
             pickup_beats=float(pickup_beats or 0),
-            phrases=parse_phrases(phrases, melody.n_bars),
+            phrases=parse_phrases(phrases, melody.n_bars) if phrases else None,
         )
         note = result.moved_note(voice)
         return self._finish(result.roll, f"{name}_harmonized_{int(seed)}", int(seed), note)
@@ -238,7 +239,7 @@ class Studio:
                 f"{self.limits.max_upload_bytes / 1e6:g} MB are accepted"
             )
         try:
-            conversion = read_midi_conversion(path, max_bars=self.limits.max_melody_bars)
+            conversion = read_melody_conversion(path, max_bars=self.limits.max_melody_bars)
         except SkipFile as skip:
             raise BachganError(f"this file cannot be used as a melody: {skip}") from skip
         losses = conversion.losses()
