@@ -19,7 +19,7 @@ from bachgan.errors import BachganError
 from bachgan.harmonizer import harmonize, harmonize_with_fit
 from bachgan.melodies import EXAMPLE_MELODIES, example_melody
 from bachgan.metrics import parallel_per_bar
-from bachgan.midi import write_midi
+from bachgan.midi import read_midi, write_midi
 from bachgan.models.completion import (
     MASK_KINDS,
     CompletionGenerator,
@@ -245,6 +245,20 @@ def test_regenerate_from_the_command_line(trained, tmp_path, capsys):
         assert main([*args, str(tmp_path / "bad"), *bad]) == 2
         assert message in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_musicxml_score_is_regenerated_like_a_midi_file(trained, tmp_path):
+    (piece,) = generate(1, bars=4, seed=3, model=load_model(trained))
+    score = write_musicxml(piece, tmp_path / "piece.musicxml")
+    args = ["regenerate", str(score), "--model", str(trained), "--no-audio", "--bars", "2"]
+    assert main([*args, "--voices", "alto", "--seed", "0", "--out", str(tmp_path / "out")]) == 0
+    new = read_midi(tmp_path / "out" / "piece_regenerated_0.mid")
+
+    def outside_the_region(roll):  # every voice but the alto, and the alto outside bar 2
+        notes = roll.notes().to_tuples()
+        return [n for n in notes if n[0] != 1 or n[2] + n[3] <= 16 or n[2] >= 32]
+
+    assert outside_the_region(new) == outside_the_region(piece)
 
 
 def test_regenerate_refuses_what_it_cannot_keep_exactly(trained, unconditional):

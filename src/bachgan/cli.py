@@ -304,7 +304,7 @@ def _run_harmonize(args: argparse.Namespace) -> None:
     from .limits import MAX_BARS
     from .regions import parse_phrases
 
-    melody = _read_user_midi(args.melody, MAX_BARS, melody=True)
+    melody = _read_user_music(args.melody, MAX_BARS, parts=1)
     # Without --phrases, a score's own fermatas (harmonize_with_fit's phrases=None).
     phrases = parse_phrases(args.phrases, melody.n_bars) if args.phrases else None
     result = harmonize_with_fit(
@@ -327,12 +327,13 @@ def _add_regenerate(commands) -> None:
         help="rewrite some bars of some voices of a piece; the rest stays note for note",
         description=(
             "Rewrite bars --bars of --voices of PIECE (a four-track MIDI file in 4/4 or 3/4, "
-            "such as one bachgan wrote) with a completion model, given everything around them. "
+            "such as one bachgan wrote, or a MusicXML score with Soprano, Alto, Tenor and Bass "
+            "parts) with a completion model, given everything around them. "
             "Notes wholly outside the region are kept exactly; writes "
             "NAME_regenerated_SEED.mid, .musicxml, .wav and .png in --out."
         ),
     )
-    command.add_argument("piece", type=Path, help="four-track MIDI file")
+    command.add_argument("piece", type=Path, help="four-track MIDI file or SATB MusicXML score")
     command.add_argument("--bars", required=True, help="first and last bar, from 1: 3-4, or 5")
     command.add_argument(
         "--voices",
@@ -351,7 +352,7 @@ def _run_regenerate(args: argparse.Namespace) -> None:
     from .limits import MAX_BARS
     from .regions import parse_bars, regenerate
 
-    piece = _read_user_midi(args.piece, MAX_BARS)
+    piece = _read_user_music(args.piece, MAX_BARS)
     bars = parse_bars(args.bars)
     roll = regenerate(
         piece, bars, args.voices, args.seed, args.model, _revisions(args), key=args.key
@@ -548,7 +549,7 @@ def _add_midi2image(commands) -> None:
 def _run_midi2image(args: argparse.Namespace) -> None:
     from .image import roll_to_images, write_png
 
-    roll = _read_user_midi(args.midi)
+    roll = _read_user_music(args.midi)
     for index, image in enumerate(roll_to_images(roll)):
         print(write_png(image, args.out_dir / f"{args.midi.stem}_{index}.png"))
 
@@ -629,16 +630,14 @@ def _check_port(host: str, port: int) -> None:
             ) from error
 
 
-def _read_user_midi(path: Path, max_bars: int | None = None, melody: bool = False):
-    """Read a MIDI file the user named (or, as a ``melody``, a MusicXML file of one part),
-    saying what the reader left out; a file that cannot be used is a one-line error."""
-    from .corpus import read_melody_conversion
+def _read_user_music(path: Path, max_bars: int | None = None, parts: int = 4):
+    """Read a MIDI or MusicXML file the user named (a score of ``parts`` parts), saying what
+    the reader left out; a file that cannot be used is a one-line error."""
+    from .corpus import read_user_conversion
     from .errors import SkipFile
-    from .midi import read_midi_conversion
 
-    read = read_melody_conversion if melody else read_midi_conversion
     try:
-        conversion = read(path, max_bars=max_bars)
+        conversion = read_user_conversion(path, max_bars, parts)
     except SkipFile as skip:
         raise BachganError(f"cannot read {path}: {skip}") from skip
     for words, count in conversion.losses().items():

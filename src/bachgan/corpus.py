@@ -38,7 +38,7 @@ __all__ = [
     "find_files",
     "load_rolls",
     "prepare",
-    "read_melody_conversion",
+    "read_user_conversion",
     "save_rolls",
 ]
 
@@ -158,15 +158,15 @@ def convert_file(path: Path, settings: Settings) -> Conversion:
     raise SkipFile(f"not a MIDI or MusicXML file ({suffix or 'no suffix'})")
 
 
-def read_melody_conversion(path: Path, max_bars: int | None = None) -> Conversion:
-    """A melody file: MIDI (every track, as :func:`read_midi_conversion` reads it) or a score
-    of one part (its pickup and fermatas read as well); raises :class:`SkipFile` with the
-    reason it cannot be used."""
+def read_user_conversion(path: Path, max_bars: int | None = None, parts: int = 1) -> Conversion:
+    """A file a user gives: MIDI (every track, as :func:`read_midi_conversion` reads it) or a
+    score of ``parts`` parts (a melody: one; a chorale: Soprano, Alto, Tenor, Bass), its pickup
+    and fermatas read as well; raises :class:`SkipFile` with the reason it cannot be used."""
     if path.suffix.lower() not in SCORE_SUFFIXES:
         return read_midi_conversion(path, max_bars=max_bars)
     if not path.is_file():
         raise SkipFile("not a regular file")
-    conversion = read_score_conversion(path, voices=1)
+    conversion = read_score_conversion(path, voices=parts)
     n_bars = conversion.roll.n_bars
     if max_bars is not None and n_bars > max_bars:
         raise SkipFile(f"{n_bars} bars (at most {max_bars})")

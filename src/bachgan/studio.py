@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import read_melody_conversion
+from .corpus import read_user_conversion
 from .errors import BachganError, SkipFile
 from .evaluate import as_windows, load_music, whole_pieces
 from .harmonizer import harmonize_with_fit
@@ -239,7 +239,7 @@ class Studio:
                 f"{self.limits.max_upload_bytes / 1e6:g} MB are accepted"
             )
         try:
-            conversion = read_melody_conversion(path, max_bars=self.limits.max_melody_bars)
+            conversion = read_user_conversion(path, max_bars=self.limits.max_melody_bars)
         except SkipFile as skip:
             raise BachganError(f"this file cannot be used as a melody: {skip}") from skip
         losses = conversion.losses()
