@@ -46,7 +46,8 @@ def read_score_conversion(
         raise SkipFile(f"music21 cannot parse it: {type(error).__name__}") from error
     parts = list(getattr(score, "parts", []))
     if len(parts) != voices:
-        raise SkipFile(f"{len(parts)} parts, not {voices} voices")
+        counted = f"{len(parts)} part" + ("" if len(parts) == 1 else "s")
+        raise SkipFile(f"{counted}, not {voices}")
     names = tuple((part.partName or "").strip() for part in parts)
     if voices == len(VOICE_NAMES) and tuple(n[:1].upper() for n in names) != _VOICE_INITIALS:
         raise SkipFile("parts are not Soprano, Alto, Tenor, Bass")
