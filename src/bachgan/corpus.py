@@ -46,7 +46,7 @@ __all__ = [
 BACH = "bach"
 MIDI_SUFFIXES = (".mid", ".midi")
 SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".krn")
-_CONVERTER_VERSION = 3
+_CONVERTER_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -150,8 +150,6 @@ def convert_file(path: Path, settings: Settings) -> Conversion:
             path, settings.resolution, settings.pitch_range, settings.voices
         )
     if suffix in SCORE_SUFFIXES:
-        if not path.is_file():
-            raise SkipFile("not a regular file")
         return read_score_conversion(
             path, settings.resolution, settings.pitch_range, settings.voices
         )
@@ -164,13 +162,7 @@ def read_user_conversion(path: Path, max_bars: int | None = None, parts: int = 1
     and fermatas read as well; raises :class:`SkipFile` with the reason it cannot be used."""
     if path.suffix.lower() not in SCORE_SUFFIXES:
         return read_midi_conversion(path, max_bars=max_bars)
-    if not path.is_file():
-        raise SkipFile("not a regular file")
-    conversion = read_score_conversion(path, voices=parts)
-    n_bars = conversion.roll.n_bars
-    if max_bars is not None and n_bars > max_bars:
-        raise SkipFile(f"{n_bars} bars (at most {max_bars})")
-    return conversion
+    return read_score_conversion(path, voices=parts, max_bars=max_bars)
 
 
 def _convert_for_pool(path: Path, settings: Settings) -> Conversion | str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .errors import BachganError
+from .errors import BachganError, SkipFile
 
 __all__ = [
     "MAX_AUDIO_SECONDS",
@@ -20,9 +20,13 @@ __all__ = [
     "MAX_PIECES",
     "MAX_REVISIONS",
     "MAX_ROLL_CELLS",
+    "MAX_SCORE_BYTES",
+    "MAX_SCORE_MEASURES",
+    "MAX_SCORE_QUARTERS",
     "MAX_TRACKS",
     "TEMPO_RANGE_BPM",
     "check_count",
+    "check_roll_size",
     "check_temperature",
     "check_tempo",
     "clamp_tempo",
@@ -46,6 +50,13 @@ MAX_NOTES = 100_000
 #: Cells (tracks x steps x pitches) of one piano-roll read from a file: a roll is built with
 #: about 6 bytes per cell, so this keeps one file under 200 MB.
 MAX_ROLL_CELLS = 2**25
+#: Bytes of one MusicXML or Humdrum score, and what an .mxl archive may inflate to (256 bars
+#: of four voices as bachgan writes them are about 1 MB).
+MAX_SCORE_BYTES = 4 * 2**20
+#: Measures of one part of a score (as long as the longest MIDI file read: 2000 bars of 4/4).
+MAX_SCORE_MEASURES = 2000
+#: Quarter notes of one note, rest or forward of a score.
+MAX_SCORE_QUARTERS = 8000
 #: Columns of a seed image (one per sixteenth note: 250 bars of 4/4).
 MAX_IMAGE_COLUMNS = 16_000
 #: Length of one rendered WAV file (an hour is about 635 MB of 44.1 kHz stereo, 318 MB mono).
@@ -78,3 +89,23 @@ def clamp_tempo(bpm: float, tempo_range: tuple[float, float] = TEMPO_RANGE_BPM) 
     """``bpm`` moved into ``tempo_range`` (a file's odd tempo marking); 100 if not finite."""
     low, high = tempo_range
     return min(max(float(bpm), low), high) if math.isfinite(bpm) else 100.0
+
+
+def check_roll_size(
+    n_tracks: int,
+    n_notes: int,
+    n_bars: int,
+    bar_steps: int,
+    n_pitches: int,
+    max_bars: int | None = None,
+) -> None:
+    """Refuse, with :class:`SkipFile`, a file whose piano-roll would exceed the caps: checked
+    on the parsed notes, before any roll is allocated."""
+    if n_tracks > MAX_TRACKS:
+        raise SkipFile(f"{n_tracks} tracks with notes (at most {MAX_TRACKS})")
+    if n_notes > MAX_NOTES:
+        raise SkipFile(f"{n_notes} notes (at most {MAX_NOTES})")
+    if max_bars is not None and n_bars > max_bars:
+        raise SkipFile(f"{n_bars} bars (at most {max_bars})")
+    if n_tracks * n_bars * bar_steps * n_pitches > MAX_ROLL_CELLS:
+        raise SkipFile(f"too large for a piano-roll ({n_tracks} tracks x {n_bars} bars)")

@@ -18,7 +18,7 @@ import symusic
 
 from .errors import BadMidiError, SkipFile
 from .files import atomic_write
-from .limits import MAX_NOTES, MAX_ROLL_CELLS, MAX_TRACKS
+from .limits import check_roll_size
 from .roll import (
     DEFAULT_PITCH_RANGE,
     Conversion,
@@ -175,10 +175,15 @@ def _coinciding_notes(notes: Notes, pitch_range: tuple[int, int]) -> int:
 
 
 def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise SkipFile("no such file")
+    if path.is_dir():
+        raise SkipFile("a folder, not a file")
     if not path.is_file():
         raise SkipFile("not a regular file")
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:  # a larger file is refused by its first bytes
+            return handle.read(MAX_MIDI_BYTES + 1)
     except OSError as error:
         raise SkipFile(f"unreadable ({error.strerror or error})") from error
 
@@ -202,11 +207,6 @@ def _check_size(
     max_bars: int | None,
 ) -> None:
     """Refuse, from the parsed score alone, a file whose roll would be too large."""
-    if n_tracks > MAX_TRACKS:
-        raise SkipFile(f"{n_tracks} tracks with notes (at most {MAX_TRACKS})")
-    n_notes = sum(t.note_num() for t in melodic)
-    if n_notes > MAX_NOTES:
-        raise SkipFile(f"{n_notes} notes (at most {MAX_NOTES})")
     resolution = int(meta["resolution"])
     signature = meta.get("time_signature", (4, 4))
     try:
@@ -214,11 +214,9 @@ def _check_size(
     except ValueError as error:
         raise SkipFile(f"time signature {signature[0]}/{signature[1]} off the grid") from error
     n_bars = math.ceil(score.end() * resolution / score.ticks_per_quarter / bar)
-    if max_bars is not None and n_bars > max_bars:
-        raise SkipFile(f"{n_bars} bars (at most {max_bars})")
-    cells = n_tracks * n_bars * bar * (pitch_range[1] - pitch_range[0] + 1)
-    if cells > MAX_ROLL_CELLS:
-        raise SkipFile(f"too large for a piano-roll ({n_tracks} tracks x {n_bars} bars)")
+    n_notes = sum(t.note_num() for t in melodic)
+    n_pitches = pitch_range[1] - pitch_range[0] + 1
+    check_roll_size(n_tracks, n_notes, n_bars, bar, n_pitches, max_bars)
 
 
 def count_unended_notes(data: bytes) -> int:

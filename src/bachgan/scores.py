@@ -15,7 +15,16 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import SkipFile
-from .roll import DEFAULT_PITCH_RANGE, VOICE_NAMES, Conversion, Notes, roll_from_notes
+from .limits import check_roll_size
+from .roll import (
+    DEFAULT_PITCH_RANGE,
+    VOICE_NAMES,
+    Conversion,
+    Notes,
+    roll_from_notes,
+    steps_per_bar,
+)
+from .score_files import ScoreData, parse_musicxml, read_score_data
 
 __all__ = ["read_score_conversion"]
 
@@ -27,23 +36,22 @@ def read_score_conversion(
     resolution: int = 4,
     pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE,
     voices: int = 4,
+    max_bars: int | None = None,
 ) -> Conversion:
     """Read a score whose parts are the voices, highest first (Soprano, Alto, Tenor, Bass).
 
     Ties are merged into single notes, chords inside a part give one note per pitch, grace
-    notes are left out, and off-grid times are rounded to the nearest step.
+    notes are left out, and off-grid times are rounded to the nearest step. The file is
+    checked against :mod:`bachgan.limits` (and ``max_bars``) before music21 reads it
+    (:func:`~bachgan.score_files.read_score_data`) and its notes before any roll is drawn.
 
     Raises
     ------
     SkipFile
-        When the score does not have ``voices`` parts or cannot be parsed.
+        When the score does not have ``voices`` parts, is too large or cannot be parsed.
     """
-    import music21  # imported here: it takes a second and only scores need it
-
-    try:
-        score = music21.converter.parse(str(path))
-    except Exception as error:  # music21 raises many types for unreadable scores
-        raise SkipFile(f"music21 cannot parse it: {type(error).__name__}") from error
+    max_measures = None if max_bars is None else max_bars + 1  # a pickup is a measure too
+    score = _parse(read_score_data(path, max_measures))
     parts = list(getattr(score, "parts", []))
     if len(parts) != voices:
         counted = f"{len(parts)} part" + ("" if len(parts) == 1 else "s")
@@ -57,15 +65,59 @@ def read_score_conversion(
         "time_signature": time_signature,
         "track_names": VOICE_NAMES if voices == len(VOICE_NAMES) else names,
         **_key(score),
+        **_tempo(score),
     }
     notes = _notes(parts, resolution)
     lead_in = _lead_in_steps(parts[0], time_signature, resolution)
+    _check_size(notes, voices, lead_in, time_signature, resolution, pitch_range, max_bars)
     roll, out_of_range = roll_from_notes(notes, voices, pitch_range, lead_in, **meta)
     if roll.n_steps == 0:
         raise SkipFile("no notes inside the pitch range")
     fermatas = {step + lead_in for step in _fermata_steps(parts, resolution)}
     roll = replace(roll, fermatas=tuple(sorted(s for s in fermatas if s < roll.n_steps)))
     return Conversion(roll, notes_out_of_range=out_of_range)
+
+
+def _parse(score: ScoreData):
+    """The music21 score of checked bytes; music21 never sees the file, so it neither reads
+    nor writes its pickle cache."""
+    import music21  # imported here: it takes a second and only scores need it
+
+    try:
+        if score.format == "humdrum":
+            return music21.converter.parseData(
+                score.data.decode("utf-8", "replace"), format="humdrum"
+            )
+        root = parse_musicxml(score.data)
+        if root.tag != "score-partwise":
+            raise SkipFile(f"a <{root.tag}> document, not a partwise MusicXML score")
+        importer = music21.musicxml.xmlToM21.MusicXMLImporter()
+        importer.xmlRootToScore(root, importer.stream)
+        return importer.stream
+    except SkipFile:
+        raise
+    except Exception as error:  # music21 raises many types for unreadable scores
+        raise SkipFile(f"music21 cannot parse it: {type(error).__name__}") from error
+
+
+def _check_size(
+    notes: Notes,
+    voices: int,
+    lead_in: int,
+    time_signature: tuple[int, int],
+    resolution: int,
+    pitch_range: tuple[int, int],
+    max_bars: int | None,
+) -> None:
+    """Refuse, from the notes alone, a score whose roll would be too large."""
+    try:
+        bar = steps_per_bar(time_signature, resolution)
+    except ValueError as error:
+        signature = f"{time_signature[0]}/{time_signature[1]}"
+        raise SkipFile(f"time signature {signature} off the grid") from error
+    end = lead_in + int((notes.start + notes.duration).max())
+    n_pitches = pitch_range[1] - pitch_range[0] + 1
+    check_roll_size(voices, len(notes), -(-end // bar), bar, n_pitches, max_bars)
 
 
 def _notes(parts: list, resolution: int) -> Notes:
@@ -127,6 +179,20 @@ def _lead_in_steps(part, time_signature: tuple[int, int], resolution: int) -> in
     if padding == 0 and first.number == 0:
         padding = bar_quarters - Fraction(first.duration.quarterLength)
     return max(0, round(padding * resolution)) % round(bar_quarters * resolution)
+
+
+def _tempo(score) -> dict[str, object]:
+    """The first metronome marking's quarter notes per minute, when it is a sane tempo."""
+    from .limits import TEMPO_RANGE_BPM
+
+    for mark in score.recurse().getElementsByClass("MetronomeMark"):
+        try:
+            bpm = float(mark.getQuarterBPM())
+        except (TypeError, ValueError, ZeroDivisionError):
+            return {}
+        low, high = TEMPO_RANGE_BPM
+        return {"tempo_bpm": round(bpm, 3)} if low <= bpm <= high else {}
+    return {}
 
 
 def _key(score) -> dict[str, object]:
