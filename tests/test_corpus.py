@@ -50,7 +50,7 @@ def test_prepare_keeps_good_files_and_reports_every_bad_one(messy_folder, tmp_pa
     assert "ticks per quarter note is 0" in reasons[f"{folder}/tpq0.mid"]
     assert "music21" in reasons[f"{folder}/score.xml"] or "parts" in reasons[f"{folder}/score.xml"]
     assert "not a MIDI or MusicXML" in reasons[f"{folder}/notes.txt"]
-    assert "not a regular file" in reasons[f"{folder}/dir.mid"]
+    assert "a folder, not a file" in reasons[f"{folder}/dir.mid"]
     assert len(report.kept) + len(report.skipped) == 13
     saved = json.loads(skip_report_path(out).read_text())
     assert saved["kept"] == 2 and saved["skipped_count"] == 11

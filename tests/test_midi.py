@@ -105,5 +105,5 @@ def test_zero_tempo_is_refused(tmp_path):
 def test_directory_named_mid_is_a_skip(tmp_path):
     folder = tmp_path / "folder.mid"
     folder.mkdir()
-    with pytest.raises(SkipFile, match="not a regular file"):
+    with pytest.raises(SkipFile, match="a folder, not a file"):
         read_midi(folder)

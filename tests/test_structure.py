@@ -13,6 +13,7 @@ LAYERS = [
     {
         "midi",
         "scores",
+        "score_files",
         "musicxml",
         "image",
         "plot",
