@@ -258,8 +258,7 @@ def _run_generate(args: argparse.Namespace) -> None:
         phrases=parse_phrases(args.phrases, args.bars),
         meter=args.meter,
     )
-    for index, roll in enumerate(rolls):
-        _write_piece(roll, f"chorale_{args.seed}_{index + 1}", args)
+    _write_pieces({f"chorale_{args.seed}_{i + 1}": roll for i, roll in enumerate(rolls)}, args)
 
 
 def _add_harmonize(commands) -> None:
@@ -318,7 +317,7 @@ def _run_harmonize(args: argparse.Namespace) -> None:
     )
     if result.octaves_moved:
         print(f"bachgan: note: {result.moved_note(args.voice)}", file=sys.stderr)
-    _write_piece(result.roll, f"{args.melody.stem}_harmonized_{args.seed}", args)
+    _write_pieces({f"{args.melody.stem}_harmonized_{args.seed}": result.roll}, args)
 
 
 def _add_regenerate(commands) -> None:
@@ -357,7 +356,7 @@ def _run_regenerate(args: argparse.Namespace) -> None:
     roll = regenerate(
         piece, bars, args.voices, args.seed, args.model, _revisions(args), key=args.key
     )
-    _write_piece(roll, f"{args.piece.stem}_regenerated_{args.seed}", args)
+    _write_pieces({f"{args.piece.stem}_regenerated_{args.seed}": roll}, args)
 
 
 def _add_piece_options(command: argparse.ArgumentParser, seed_help: str) -> None:
@@ -372,6 +371,12 @@ def _add_piece_options(command: argparse.ArgumentParser, seed_help: str) -> None
     command.set_defaults(draws_seed=True)
     command.add_argument("--soundfont", type=Path, help="a .sf2 file (default: TimGM6mb)")
     command.add_argument("--no-audio", action="store_true", help="skip the WAV")
+    command.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace files in --out that hold another piece under the same name (without "
+        "it, that is an error; the same piece again is always written)",
+    )
     _add_revisions_option(command)
 
 
@@ -395,16 +400,24 @@ def _revisions(args: argparse.Namespace):
     return Revisions(rounds=args.revisions)
 
 
-def _write_piece(roll, name: str, args: argparse.Namespace) -> None:
-    """Write a piece's MIDI, MusicXML, PNG and (unless --no-audio) WAV, and print their
-    paths (and the seed, when it was drawn, so that the piece can be made again)."""
-    from .outputs import write_outputs
+def _write_pieces(rolls: dict, args: argparse.Namespace) -> None:
+    """Write each piece's MIDI, MusicXML, PNG and (unless --no-audio) WAV, and print their
+    paths (and the seed, when it was drawn, so that the pieces can be made again). Files of
+    another piece under the same names are replaced only with --overwrite."""
+    from .outputs import pieces_in_the_way, write_outputs
 
-    for path in write_outputs(roll, args.out, name, not args.no_audio, args.soundfont):
-        print(path)
+    in_the_way = [] if args.overwrite else pieces_in_the_way(rolls, args.out)
+    if in_the_way:
+        others = f" and {len(in_the_way) - 1} more" if len(in_the_way) > 1 else ""
+        raise BachganError(
+            f"{in_the_way[0]}{others} already holds another piece (an earlier run with other "
+            "options?); choose another --out, or give --overwrite to replace it"
+        )
+    for name, roll in rolls.items():
+        for path in write_outputs(roll, args.out, name, not args.no_audio, args.soundfont):
+            print(path)
     if args.drawn_seed:
         print(f"bachgan: seed {args.seed} (--seed {args.seed} makes it again)", file=sys.stderr)
-        args.drawn_seed = False
 
 
 def _add_evaluate(commands) -> None:

@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from .audio import render_audio, write_wav
+from .files import atomic_file_set
 from .image import image_to_roll, read_png, write_png
-from .midi import write_midi
+from .midi import to_score, write_midi
 from .musicxml import write_musicxml
 from .plot import plot_roll
 from .roll import Roll
 
-__all__ = ["write_outputs", "write_seed_composition"]
+__all__ = ["pieces_in_the_way", "write_outputs", "write_seed_composition"]
 
 
 def write_outputs(
@@ -27,23 +28,40 @@ def write_outputs(
     """Write ``folder/name.mid``, ``.musicxml``, ``.png`` and (with ``audio``) ``.wav``;
     returns the paths.
 
-    All or nothing: the audio is rendered before any file is written, and if one file
-    cannot be written the others of the piece are removed again.
+    All or nothing, even when the process is killed: the files are written into a hidden
+    staging folder and appear together (:func:`~bachgan.files.atomic_file_set`).
     """
     folder = Path(folder)
     samples = render_audio(roll, soundfont) if audio else None
-    written: list[Path] = []
-    try:
-        written.append(write_midi(roll, folder / f"{name}.mid"))
-        written.append(write_musicxml(roll, folder / f"{name}.musicxml"))
-        written.append(plot_roll(roll, folder / f"{name}.png"))
+    with atomic_file_set(folder) as staging:
+        written = [
+            write_midi(roll, staging / f"{name}.mid"),
+            write_musicxml(roll, staging / f"{name}.musicxml"),
+            plot_roll(roll, staging / f"{name}.png"),
+        ]
         if samples is not None:
-            written.append(write_wav(samples, folder / f"{name}.wav"))
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
-    return written
+            written.append(write_wav(samples, staging / f"{name}.wav"))
+    return [folder / path.name for path in written]
+
+
+def pieces_in_the_way(rolls: dict[str, Roll], folder: str | os.PathLike) -> list[Path]:
+    """The MIDI files (or, without one, any file of the piece) in ``folder`` that hold
+    another piece than ``rolls`` (name -> roll) would be written as; rewriting the same
+    piece is not in the way."""
+    folder = Path(folder)
+    found = []
+    for name, roll in rolls.items():
+        midi = folder / f"{name}.mid"
+        if midi.exists():
+            if midi.read_bytes() != to_score(roll).dumps_midi():
+                found.append(midi)
+            continue
+        found += [path for path in sorted(folder.glob(f"{name}.*")) if path.suffix in _SUFFIXES]
+    return found
+
+
+#: The suffixes of a piece's files.
+_SUFFIXES = (".mid", ".musicxml", ".png", ".wav")
 
 
 def write_seed_composition(
