@@ -134,6 +134,8 @@ def test_regenerate_changes_only_the_chosen_bars_and_voices(studio):
         studio.regenerate("/etc/hostname", (1, 1))
     with pytest.raises(BachganError, match="not inside the piece"):
         studio.regenerate(piece.midi, (5, 9))
+    with pytest.raises(BachganError, match="tick at least one voice"):
+        studio.regenerate(piece.midi, (3, 4), [])
 
 
 def test_same_seed_same_piece(studio):
@@ -320,6 +322,14 @@ def test_only_the_users_mistakes_are_shown_as_such():
         _friendly(broken)()
 
 
+@pytest.mark.parametrize("typed", ["³", "1²", "-1", "1.5", "9" * 5000])
+def test_a_seed_box_with_odd_digits_is_a_message(typed):
+    from bachgan.app import _seed
+
+    with pytest.raises(BachganError, match="a seed is a whole number of 0 or more"):
+        _seed(typed)
+
+
 def test_model_summary_names_the_model(studio):
     summary = studio.model_summary()
     assert "chorales.pt" in summary and f"{studio.model.step} generator steps" in summary
@@ -444,6 +454,23 @@ def test_page_in_headless_chromium(server, tmp_path):
         finally:
             browser.close()
     assert len(screenshot) > 10_000
+
+
+def test_the_app_stays_local_behind_a_proxy_and_with_gradio_share_set(studio, monkeypatch):
+    import httpx
+
+    from bachgan.app import launch
+
+    monkeypatch.setenv("GRADIO_SHARE", "true")
+    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")  # nothing listens there
+    port = _free_port()
+    app = launch(studio, port=port, block=False)
+    try:
+        assert app.share is False and app.share_url is None
+        assert httpx.get(f"http://127.0.0.1:{port}/", trust_env=False).status_code == 200
+    finally:
+        app.close()
 
 
 def test_app_command_reports_a_busy_port_in_one_line(capsys):

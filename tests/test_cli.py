@@ -44,3 +44,65 @@ def test_console_entry_point_runs_as_module():
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "bachgan: error: no such file or folder: /no/such/folder"
+
+
+# --------------------------------------------------------------------------- odd requests
+@pytest.fixture(scope="module")
+def piece(tmp_path_factory):
+    """A four-bar chorale written by the shipped model, as a user would regenerate it."""
+    folder = tmp_path_factory.mktemp("piece")
+    assert main(["generate", "--bars", "4", "--seed", "1", "--no-audio", "--out", str(folder)]) == 0
+    return folder / "chorale_1_1.mid"
+
+
+def one_line_error(capsys) -> str:
+    """The one line a failed command printed, after checking it is one line."""
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bachgan: error: "), captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize("meter", ["³/4", "4/³", "9" * 5000 + "/4", "3/" + "4" * 5000])
+def test_odd_meters_are_one_line(meter, capsys, tmp_path):
+    assert main(["generate", "--meter", meter, "--out", str(tmp_path), "--no-audio"]) == 2
+    assert "a meter looks like 4/4 or 3/4" in one_line_error(capsys)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--bars", "3-"], "first and last, both given"),
+        (["--bars", "-4"], "first and last, both given"),
+        (["--bars", "³"], "bars must look like 3-4"),
+        (["--bars", "1-2", "--voices", "alto,alto"], "voice alto given more than once"),
+        (["--bars", "1-2", "--voices", ""], "unknown voice (none)"),
+    ],
+)
+def test_odd_regions_are_one_line(options, message, piece, capsys, tmp_path):
+    out = ["--out", str(tmp_path), "--no-audio"]
+    assert main(["regenerate", str(piece), *options, *out]) == 2
+    assert message in one_line_error(capsys)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ["gone.mid", "gone.musicxml", "gone.mxl"])
+def test_a_missing_file_is_said_to_be_missing(name, capsys, tmp_path):
+    assert main(["harmonize", str(tmp_path / name), "--out", str(tmp_path)]) == 2
+    assert one_line_error(capsys).endswith(f"{name}: no such file")
+
+
+def test_a_score_with_zero_divisions_is_one_line_and_music21_says_nothing(tmp_path):
+    from test_hostile_scores import melody
+
+    score = tmp_path / "zero.musicxml"
+    score.write_bytes(melody(divisions=0))
+    command = (
+        f"import sys; from bachgan.cli import main; sys.exit(main(['harmonize', {str(score)!r}]))"
+    )
+    result = subprocess.run([sys.executable, "-c", command], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"bachgan: error: cannot read {score}: divisions of 0 per quarter note (must be above 0)"
+    ]

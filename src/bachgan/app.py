@@ -215,9 +215,10 @@ def launch(
     budget covers them all (:meth:`Studio.tidy`); :meth:`Studio.close` removes it.
     """
     os.environ["GRADIO_TEMP_DIR"] = str(studio.workdir)
+    _bypass_proxies(host)
     app = build_app(studio)
     # Load Bach's reference numbers and warm up now, so that the first visitor does not wait.
-    threading.Thread(target=studio.warm_up, daemon=True).start()
+    threading.Thread(target=_warm_up, args=(studio,), daemon=True).start()
     app.queue(default_concurrency_limit=2, max_size=64)
     app.launch(
         server_name=host,
@@ -227,8 +228,27 @@ def launch(
         theme=gr.themes.Default(font=_SYSTEM_FONTS, font_mono=["monospace"]),
         show_error=True,
         quiet=not block,
+        share=False,  # never a public link, whatever GRADIO_SHARE says
     )
     return app
+
+
+def _warm_up(studio: Studio) -> None:
+    """:meth:`Studio.warm_up`, which may be cut short by the server stopping: a failure
+    is one line in the log (the first request then does the work and reports any fault)."""
+    try:
+        studio.warm_up()
+    except BaseException as error:  # a stop during warm-up interrupts its worker processes
+        log.warning("warm-up stopped: %s", type(error).__name__)
+
+
+def _bypass_proxies(host: str) -> None:
+    """Let the server reach itself directly: Gradio checks its own address over HTTP at
+    launch, which a proxy in the environment (``http_proxy``) would otherwise receive."""
+    local = ["localhost", "127.0.0.1", "::1", host]
+    for variable in ("NO_PROXY", "no_proxy"):
+        given = [name for name in os.environ.get(variable, "").split(",") if name.strip()]
+        os.environ[variable] = ",".join(dict.fromkeys([*given, *local]))
 
 
 def _seed(text: str) -> int | None:
@@ -236,8 +256,8 @@ def _seed(text: str) -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) >= 2**63:
-        raise BachganError(f"a seed is a whole number of 0 or more (got {text!r})")
+    if not (text.isascii() and text.isdecimal() and len(text) <= 19) or int(text) >= 2**63:
+        raise BachganError(f"a seed is a whole number of 0 or more (got {text[:20]!r})")
     return int(text)
 
 

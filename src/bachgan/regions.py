@@ -92,12 +92,19 @@ def _target_key(key: str | None, fifths: int, mode: str) -> int:
 
 
 def parse_bars(text: str) -> tuple[int, int]:
-    """``"3-4"`` -> ``(3, 4)``; ``"5"`` -> ``(5, 5)``."""
-    first, _, last = text.partition("-")
-    try:
-        return int(first), int(last or first)
-    except ValueError:
-        raise BachganError(f"bars must look like 3-4 or 5 (got {text!r})") from None
+    """``"3-4"`` -> ``(3, 4)``; ``"5"`` -> ``(5, 5)``. A range open at one end (``"3-"``)
+    is refused: the last bar must be said."""
+    first, dash, last = text.strip().partition("-")
+    if not all(_whole_number(part) for part in ((first, last) if dash else (first,))):
+        raise BachganError(
+            f"bars must look like 3-4 (first and last, both given) or 5 (got {text[:20]!r})"
+        )
+    return int(first), int(last or first)
+
+
+def _whole_number(text: str) -> bool:
+    text = text.strip()
+    return 1 <= len(text) <= 6 and text.isascii() and text.isdecimal()
 
 
 def parse_phrases(text: str | None, bars: int) -> list[int]:
@@ -131,6 +138,9 @@ def parse_voices(voices: Sequence[str] | str | None) -> list[str]:
         raise BachganError(
             f"unknown voice {', '.join(unknown) or '(none)'}; choose from {', '.join(names)}"
         )
+    twice = sorted({v for v in chosen if chosen.count(v) > 1}, key=names.index)
+    if twice:
+        raise BachganError(f"voice {', '.join(twice)} given more than once")
     return [name for name in names if name in chosen]
 
 

@@ -227,7 +227,9 @@ class Studio:
         if not path.is_file() or self.workdir.resolve() not in path.resolve().parents:
             raise BachganError("compose or harmonize a piece first")
         seed = _new_seed() if seed is None else int(seed)
-        roll = regenerate(read_midi(path), bars, voices or None, seed, self.model)
+        if voices is not None and not voices:
+            raise BachganError("tick at least one voice to regenerate")
+        roll = regenerate(read_midi(path), bars, voices, seed, self.model)
         name = path.stem.split("_regenerated")[0]
         return self._finish(roll, f"{name}_regenerated_{seed}", seed)
 

@@ -268,11 +268,16 @@ def parse_key(text: str) -> tuple[int, str]:
 def parse_meter(text: str) -> tuple[int, int]:
     """``"3/4"`` -> ``(3, 4)``: a time signature. Raises ValueError for anything else."""
     numerator, _, denominator = text.strip().partition("/")
-    if not (numerator.isdigit() and denominator.isdigit()) or int(numerator) < 1:
-        raise ValueError(f"a meter looks like 4/4 or 3/4 (got {text!r})")
+    if not (_small_number(numerator) and _small_number(denominator)) or int(numerator) < 1:
+        raise ValueError(f"a meter looks like 4/4 or 3/4 (got {text[:20]!r})")
     if int(denominator) not in (1, 2, 4, 8, 16, 32):
         raise ValueError(f"{text} has no note value on the bottom (2, 4, 8...)")
     return int(numerator), int(denominator)
+
+
+def _small_number(text: str) -> bool:
+    """Whether ``text`` is a whole number of one to three ASCII digits."""
+    return 1 <= len(text) <= 3 and text.isascii() and text.isdecimal()
 
 
 def _name_a_minor_third_up(tonic: str) -> str:
