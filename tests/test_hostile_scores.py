@@ -82,7 +82,8 @@ def run_isolated(code: str, scratch: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_pickle_planted_for_a_scores_path_is_never_loaded(tmp_path):
+@pytest.mark.parametrize("payload", ["code", "truncated"])
+def test_a_pickle_planted_for_a_scores_path_is_never_loaded(payload, tmp_path):
     score = write(tmp_path / "melody.musicxml", melody())
     marker = tmp_path / "pickle-ran"
     result = run_isolated(
@@ -96,7 +97,7 @@ def test_a_pickle_planted_for_a_scores_path_is_never_loaded(tmp_path):
 
         planted = converter.PickleFilter({str(score)!r}).status()[2]
         planted.parent.mkdir(parents=True, exist_ok=True)
-        planted.write_bytes(zlib.compress(pickle.dumps(Planted())))
+        planted.write_bytes(zlib.compress(pickle.dumps(Planted()))[: {payload == "truncated"} and 9 or None])
         later = time.time() + 3600
         os.utime(planted, (later, later))
 
