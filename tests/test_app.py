@@ -362,7 +362,7 @@ def test_api_compose(server, studio):
         "2", "D minor", "4/4", 4, 90, 1, "2", api_name="/compose"
     )
     assert_playable((wav, picture, midi))
-    assert info.startswith("**Seed 2**") and "<svg" in score
+    assert info.startswith("**Seed 2** · D minor · 4/4 · 4 bars") and "<svg" in score
     assert read_midi(midi).key_fifths == -1 and Path(musicxml).suffix == ".musicxml"
     seeds = {
         client.predict("", "A minor", "4/4", 2, 90, 1, "", api_name="/compose")[0] for _ in range(2)
@@ -441,7 +441,10 @@ def test_page_in_headless_chromium(server, tmp_path):
             composed = page.locator("#compose-info").inner_text().strip()
             page.locator("#compose-regenerate").click()
             # Another seed, and nothing else (no progress or error text), before Undo.
-            other_seed = re.compile(rf"^\s*Seed (?!{composed.split()[-1]}\b)\d+\s*$")
+            seed = composed.split()[1]
+            other_seed = re.compile(
+                rf"^\s*Seed (?!{seed}\b)\d+ · [A-G][#b]? m\w+ · 4/4 · \d+ bars\s*$"
+            )
             expect(page.locator("#compose-info")).to_have_text(other_seed, timeout=60_000)
             page.locator("#compose-undo").click()
             expect(page.locator("#compose-info")).to_have_text(composed, timeout=30_000)

@@ -291,14 +291,15 @@ def test_a_given_bass_gets_three_voices_above_it(trained, unconditional, tmp_pat
         harmonize(bass, unconditional, voice="bass")
 
 
-def test_a_low_melody_is_sung_an_octave_up_and_every_voice_stays_in_its_range(trained):
+def test_a_low_melody_is_sung_octaves_up_and_every_voice_stays_in_its_range(trained):
     model = load_model(trained)
     low_tune = example_melody("Ode to Joy (Beethoven)").transpose(-12)  # D3-A3
     result = harmonize_with_fit(low_tune, model)
-    assert result.octaves_moved == 1
+    assert result.octaves_moved >= 1
     notes = result.roll.notes()
     soprano = notes.track == 0
-    assert np.array_equal(notes.pitch[soprano], low_tune.notes().pitch + 12)
+    octaves = 12 * result.octaves_moved
+    assert np.array_equal(notes.pitch[soprano], low_tune.notes().pitch + octaves)
     in_c = notes.pitch + key_shift(result.roll.key_fifths)
     for voice, (low, high) in enumerate(model.encoding.voice_ranges):
         sung = in_c[notes.track == voice] - model.encoding.lowest_pitch

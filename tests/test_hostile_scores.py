@@ -86,6 +86,7 @@ def run_isolated(code: str, scratch: Path) -> subprocess.CompletedProcess:
 def test_a_pickle_planted_for_a_scores_path_is_never_loaded(payload, tmp_path):
     score = write(tmp_path / "melody.musicxml", melody())
     marker = tmp_path / "pickle-ran"
+    cut = 9 if payload == "truncated" else None  # a pickle cut short by a kill
     result = run_isolated(
         f"""
         import os, pathlib, pickle, time, zlib
@@ -97,7 +98,7 @@ def test_a_pickle_planted_for_a_scores_path_is_never_loaded(payload, tmp_path):
 
         planted = converter.PickleFilter({str(score)!r}).status()[2]
         planted.parent.mkdir(parents=True, exist_ok=True)
-        planted.write_bytes(zlib.compress(pickle.dumps(Planted()))[: {payload == "truncated"} and 9 or None])
+        planted.write_bytes(zlib.compress(pickle.dumps(Planted()))[:{cut}])
         later = time.time() + 3600
         os.utime(planted, (later, later))
 

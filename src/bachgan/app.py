@@ -22,7 +22,7 @@ from .errors import BachganError
 from .melodies import EXAMPLE_MELODIES
 from .roll import VOICE_NAMES
 from .studio import Piece, Studio
-from .theory import KEY_NAMES
+from .theory import KEY_NAMES, key_name
 
 __all__ = ["build_app", "launch"]
 
@@ -217,6 +217,10 @@ def launch(
     os.environ["GRADIO_TEMP_DIR"] = str(studio.workdir)
     _bypass_proxies(host)
     app = build_app(studio)
+    # Gradio switches matplotlib's backend around every request; pyplot is imported here,
+    # once, so that no request sees it half imported by the warm-up thread.
+    import matplotlib.pyplot  # noqa: F401
+
     # Load Bach's reference numbers and warm up now, so that the first visitor does not wait.
     threading.Thread(target=_warm_up, args=(studio,), daemon=True).start()
     app.queue(default_concurrency_limit=2, max_size=64)
@@ -267,7 +271,12 @@ _MIDI = 2
 
 def _view(piece: Piece, history: list) -> tuple:
     """The outputs of a :class:`_PieceView` showing ``piece``, with ``history`` for Undo."""
-    info = f"**Seed {piece.seed}**" + (f" — {piece.note}" if piece.note else "")
+    roll = piece.roll
+    named = roll.key_fifths is not None and roll.key_mode in ("major", "minor")
+    key = key_name(roll.key_fifths, roll.key_mode) if named else ""
+    meter = "{}/{}".format(*roll.time_signature)
+    said = " · ".join(part for part in (key, meter, f"{roll.n_bars} bars") if part)
+    info = f"**Seed {piece.seed}** · {said}" + (f" — {piece.note}" if piece.note else "")
     pages = "".join(page.read_text(encoding="utf-8") for page in piece.score)
     score = f'<div style="overflow-x:auto;background:white">{pages}</div>'
     facts = [list(f) for f in piece.facts]

@@ -294,6 +294,12 @@ def _add_harmonize(commands) -> None:
         help="bars (from the first downbeat) where the melody's phrases end, e.g. 2,4,6, or N "
         "for every N bars: a cadence and a fermata there (a completion model)",
     )
+    command.add_argument(
+        "--key",
+        help='the melody\'s key, e.g. "D major" or "F# minor" (default: the key signature the '
+        "file names, else the key the melody is heard in: its notes, its last note and its "
+        "phrase ends; the key chosen is printed)",
+    )
     _add_piece_options(command, "same seed, same harmony")
     command.set_defaults(handler=_run_harmonize)
 
@@ -314,10 +320,25 @@ def _run_harmonize(args: argparse.Namespace) -> None:
         revisions=_revisions(args),
         pickup_beats=args.pickup,
         phrases=phrases,
+        key=args.key,
     )
+    _say_key(result.roll, melody, args.key)
     if result.octaves_moved:
         print(f"bachgan: note: {result.moved_note(args.voice)}", file=sys.stderr)
     _write_pieces({f"{args.melody.stem}_harmonized_{args.seed}": result.roll}, args)
+
+
+def _say_key(roll, melody, asked: str | None) -> None:
+    """Print the key a melody was harmonized in, and where it came from."""
+    from .theory import key_name
+
+    if asked is not None:
+        source = "as --key asked"
+    elif melody.key_fifths is not None:
+        source = "the file's key signature; --key changes it"
+    else:
+        source = "heard in the melody; --key changes it"
+    print(f"bachgan: key: {key_name(roll.key_fifths, roll.key_mode)} ({source})", file=sys.stderr)
 
 
 def _add_regenerate(commands) -> None:

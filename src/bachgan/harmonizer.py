@@ -23,7 +23,7 @@ from torch.nn import functional as F
 
 from .completion import NO_REVISIONS, Revisions, complete_chorale, compose_chorales
 from .decoding import DEFAULT_RULES, DecodingRules, hold_lone_rests, voice_leading_decode
-from .encoding import Encoding, decode, encode, estimate_key_fifths, key_shift
+from .encoding import Encoding, decode, encode, key_shift
 from .errors import BachganError
 from .limits import clamp_tempo
 from .metrics import pitch_class_histogram
@@ -38,13 +38,14 @@ from .sample import (
     load_model,
     meter_bar_steps,
 )
-from .theory import mode_in_signature
+from .theory import key_signature, melody_key, mode_in_signature, parse_key
 
 __all__ = [
     "RULE_WEIGHT",
     "Harmonization",
     "harmonize",
     "harmonize_with_fit",
+    "melody_key_signature",
     "melody_line",
     "melody_mode",
 ]
@@ -117,6 +118,7 @@ def harmonize(
     revisions: Revisions = DEFAULT_REVISIONS,
     pickup_beats: float = 0,
     phrases: Sequence[int] | None = (),
+    key: str | None = None,
 ) -> Roll:
     """Harmonize ``melody`` (see :func:`melody_line`) in four voices; the melody is the
     ``voice`` (soprano, or with a completion model any voice: a given bass gets soprano, alto
@@ -136,6 +138,7 @@ def harmonize(
         revisions=revisions,
         pickup_beats=pickup_beats,
         phrases=phrases,
+        key=key,
     ).roll
 
 
@@ -152,6 +155,7 @@ def harmonize_with_fit(
     voice: str = "soprano",
     pickup_beats: float = 0,
     phrases: Sequence[int] | None = (),
+    key: str | None = None,
 ) -> Harmonization:
     """:func:`harmonize`, also reporting how well the generator's soprano fitted the melody.
 
@@ -160,7 +164,8 @@ def harmonize_with_fit(
     ``steps`` of Adam on ``candidates`` latent points, ``progress`` called with the fraction
     done, ``rule_weight`` weighing the lower voices' part-writing faults under the melody (0:
     fit the melody only) and ``rules`` the costs with which the lower voices are then decoded
-    (all 0: each step's most likely pitch)."""
+    (all 0: each step's most likely pitch). ``key`` (``"D major"``) overrides the key the
+    melody's file names or the one it is heard in (:func:`melody_key_signature`)."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     row = _voice_row(voice, loaded)
     line = melody_line(melody)
@@ -175,8 +180,7 @@ def harmonize_with_fit(
         closes = sorted({step // line.steps_per_bar for step in own_fermatas} | {last})
     else:
         closes = _closing_bars(phrases or (), line, lead_in, loaded)
-    fifths = line.key_fifths if line.key_fifths is not None else estimate_key_fifths(line)
-    mode = melody_mode(line, fifths)
+    fifths, mode = melody_key_signature(line, melody.fermatas, key)
     shift = fit_line(line, key_shift(fifths), encoding, voice_centre(loaded, row), row)
     target_pitch, target_onset = _encode_line(line, shift, encoding)
     melody_codes = (target_pitch, target_onset)
@@ -358,6 +362,25 @@ def _sung_centre(loaded: LoadedModel, voice: int, windows: int) -> float:
             sung = loaded.generator(noise).pitch_logits[:, voice].argmax(dim=-1)
     sounding = sung[sung != loaded.encoding.rest]
     return float(sounding.float().mean()) + loaded.encoding.lowest_pitch
+
+
+def melody_key_signature(
+    line: Roll, phrase_ends: Sequence[int] = (), key: str | None = None
+) -> tuple[int, str]:
+    """``(fifths, mode)`` a one-voice ``line`` is harmonized in: ``key`` when given (``"D
+    major"``), else the key signature its file names (with :func:`melody_mode`), else the key
+    it is heard in, from its notes, its last note and the notes at ``phrase_ends`` (steps,
+    such as a score's fermatas; :func:`~bachgan.theory.melody_key`)."""
+    if key is not None:
+        try:
+            return parse_key(key)
+        except ValueError as error:
+            raise BachganError(str(error)) from None
+    if line.key_fifths is not None:
+        return line.key_fifths, melody_mode(line, line.key_fifths)
+    notes = line.notes()
+    tonic, mode = melody_key(notes.pitch, notes.start, notes.duration, phrase_ends)
+    return key_signature(tonic, mode), mode
 
 
 def melody_mode(line: Roll, fifths: int) -> str:

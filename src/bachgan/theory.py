@@ -20,6 +20,7 @@ Numpy only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -36,9 +37,12 @@ __all__ = [
     "SONORITY_CLASSES",
     "Chord",
     "identify_chord",
+    "key_name",
     "key_of_histogram",
+    "key_signature",
     "key_signature_of_histogram",
     "leaps_over_octave",
+    "melody_key",
     "mode_in_signature",
     "parallel_perfect_moves",
     "parse_key",
@@ -96,6 +100,83 @@ def key_of_histogram(histogram: np.ndarray) -> tuple[int, str]:
     scores = _KEY_PROFILES @ centred
     best = int(np.argmax(scores))
     return best % 12, ("major", "minor")[best // 12]
+
+
+#: How firmly a melody's phrase-final notes point to a key, by scale degree (semitones above
+#: the tonic): the tonic most, then the fifth and the third; other notes not at all.
+_CADENCE_DEGREES = {"major": {0: 1.0, 7: 0.5, 4: 0.45}, "minor": {0: 1.0, 7: 0.5, 3: 0.45}}
+#: The notes of a key a melody may use without leaving it: the major scale, or the minor with
+#: both its sixths and sevenths (melodic and harmonic minor).
+_MELODY_SCALES = {
+    "major": MAJOR_SCALE,
+    "minor": np.array([0, 2, 3, 5, 7, 8, 9, 10, 11]),
+}
+#: Weights of the four kinds of evidence in :func:`melody_key`.
+_PROFILE_WEIGHT, _LAST_NOTE_WEIGHT, _PHRASE_END_WEIGHT, _OUTSIDE_WEIGHT = 1.0, 0.9, 0.5, 3.0
+
+
+def melody_key(
+    pitches: np.ndarray,
+    starts: np.ndarray,
+    durations: np.ndarray,
+    phrase_ends: Sequence[int] = (),
+) -> tuple[int, str]:
+    """``(tonic, mode)`` of a melody, as a musician hears it: the key whose profile fits its
+    duration-weighted pitch classes (Krumhansl-Schmuckler), in which its last note and the
+    notes that end its phrases (those sounding at ``phrase_ends``, steps such as fermatas) are
+    stable degrees (tonic, fifth, third) and few of its notes lie outside the scale.
+
+    The profile alone hears a melody of a major key's tones as its relative minor or its
+    dominant as often as not; a tune's ending settles it.
+    """
+    pitches, starts, durations = (
+        np.asarray(a, dtype=np.int64) for a in (pitches, starts, durations)
+    )
+    if len(pitches) == 0:
+        return 0, "major"
+    classes = pitches % 12
+    histogram = np.bincount(classes, weights=durations, minlength=12).astype(float)
+    last = int(classes[np.lexsort((starts, starts + durations))[-1]])  # ends last
+    ends = [int(classes[i]) for i in _notes_sounding_at(starts, durations, phrase_ends)]
+    best, best_score = (0, "major"), -np.inf
+    for index, profile in enumerate(_KEY_PROFILES):
+        tonic, mode = index % 12, ("major", "minor")[index // 12]
+        score = _key_score(histogram, profile, tonic, mode, last, ends)
+        if score > best_score + 1e-9:
+            best, best_score = (tonic, mode), score
+    return best
+
+
+def _key_score(
+    histogram: np.ndarray, profile: np.ndarray, tonic: int, mode: str, last: int, ends: list[int]
+) -> float:
+    """How well one key explains a melody (:func:`melody_key`)."""
+    spread = histogram.std()
+    fit = profile @ ((histogram - histogram.mean()) / spread) / 12 if spread else 0.0
+    stable = _CADENCE_DEGREES[mode]
+    ending = stable.get((last - tonic) % 12, 0.0)
+    phrases = np.mean([stable.get((end - tonic) % 12, 0.0) for end in ends]) if ends else 0.0
+    inside = np.zeros(12, dtype=bool)
+    inside[(tonic + _MELODY_SCALES[mode]) % 12] = True
+    outside = histogram[~inside].sum() / histogram.sum()
+    return (
+        _PROFILE_WEIGHT * fit
+        + _LAST_NOTE_WEIGHT * ending
+        + _PHRASE_END_WEIGHT * phrases
+        - _OUTSIDE_WEIGHT * outside
+    )
+
+
+def _notes_sounding_at(
+    starts: np.ndarray, durations: np.ndarray, steps: Sequence[int]
+) -> list[int]:
+    """Indices of the notes that sound at each of ``steps`` (the one that started last)."""
+    found = []
+    for step in steps:
+        sounding = np.flatnonzero((starts <= step) & (step < starts + durations))
+        if len(sounding):
+            found.append(int(sounding[np.argmax(starts[sounding])]))
+    return found
 
 
 def mode_in_signature(histogram: np.ndarray, fifths: int) -> str:
@@ -263,6 +344,29 @@ def parse_key(text: str) -> tuple[int, str]:
     if relative not in _MAJOR_FIFTHS:
         raise ValueError(f"no key signature for {text!r}; try its enharmonic spelling")
     return _MAJOR_FIFTHS[relative], mode
+
+
+def key_signature(tonic: int, mode: str) -> int:
+    """The key signature (sharps positive, -6..5, F sharp major as G flat) of the key on
+    pitch class ``tonic`` in ``mode``: ``(2, "major")`` -> 2, ``(9, "minor")`` -> 0."""
+    major_tonic = tonic if mode == "major" else (tonic + 3) % 12
+    fifths = (7 * major_tonic) % 12  # 7 is its own inverse modulo 12
+    return fifths - 12 if fifths > 5 else fifths
+
+
+def key_name(fifths: int, mode: str) -> str:
+    """``(2, "major")`` -> ``"D major"``, ``(-2, "minor")`` -> ``"G minor"``: the key of a
+    signature, named as musicians spell it."""
+    major = next(name for name, count in _MAJOR_FIFTHS.items() if count == fifths)
+    return f"{major} major" if mode == "major" else f"{_minor_tonic(fifths)} minor"
+
+
+def _minor_tonic(fifths: int) -> str:
+    return next(
+        name.split()[0]
+        for name in KEY_NAMES
+        if name.endswith("minor") and parse_key(name) == (fifths, "minor")
+    )
 
 
 def parse_meter(text: str) -> tuple[int, int]:
