@@ -138,6 +138,14 @@ def test_regenerate_changes_only_the_chosen_bars_and_voices(studio):
         studio.regenerate(piece.midi, (3, 4), [])
 
 
+def test_regenerate_keeps_the_pieces_fermatas(studio):
+    piece = studio.compose(seed=3, bars=4, phrases="2")
+    assert piece.roll.fermatas
+    again = studio.regenerate(piece.midi, (1, 1), ["alto"], seed=1)
+    assert again.roll.fermatas == piece.roll.fermatas
+    assert read_score_conversion(again.musicxml).roll.fermatas == piece.roll.fermatas
+
+
 def test_same_seed_same_piece(studio):
     first, second = studio.compose(seed=5, bars=4), studio.compose(seed=5, bars=4)
     assert first.midi != second.midi

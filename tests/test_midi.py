@@ -107,3 +107,35 @@ def test_directory_named_mid_is_a_skip(tmp_path):
     folder.mkdir()
     with pytest.raises(SkipFile, match="a folder, not a file"):
         read_midi(folder)
+
+
+def music21_parts(path):
+    """The parts of a MIDI file as music21 (and every tool built on it) reads them."""
+    import music21
+
+    converter = music21.converter.Converter()
+    converter.parseFile(str(path), forceSource=True, storePickle=False)
+    return list(converter.stream.parts)
+
+
+def test_every_part_of_a_three_four_piece_is_read_in_three_four_by_music21(tmp_path):
+    from conftest import make_roll
+
+    waltz = make_roll(n_steps=48, time_signature=(3, 4), key_fifths=-1, key_mode="minor")
+    parts = music21_parts(write_midi(waltz, tmp_path / "waltz.mid"))
+    assert [part.partName for part in parts] == ["Soprano", "Alto", "Tenor", "Bass"]
+    for part in parts:
+        signatures = part.recurse().getElementsByClass("TimeSignature")
+        assert [s.ratioString for s in signatures] == ["3/4"], part.partName
+        assert len(part.getElementsByClass("Measure")) == 3, part.partName  # 32 of 36 steps
+
+
+def test_fermatas_are_kept_through_a_midi_file(tmp_path):
+    from conftest import make_roll
+
+    held = make_roll(fermatas=(16, 28))
+    back = read_midi(write_midi(held, tmp_path / "held.mid"))
+    assert back.fermatas == (16, 28)
+    assert back.n_tracks == 4 and sorted(back.notes().to_tuples()) == sorted(
+        held.notes().to_tuples()
+    )

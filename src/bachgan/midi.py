@@ -11,6 +11,7 @@ import math
 import os
 import struct
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,8 @@ MAX_MIDI_BYTES = 16 * 1024 * 1024
 MAX_STEPS = 8_000 * 4
 _TICKS_PER_STEP = 120
 _VELOCITY = 80
+#: The marker text that stands for a fermata (MIDI has none).
+_FERMATA = "fermata"
 
 
 def check_midi_bytes(data: bytes) -> None:
@@ -157,6 +160,8 @@ def read_midi_conversion(
     )
     if roll.n_steps == 0:
         raise SkipFile("no notes inside the pitch range")
+    fermatas = {int(m.time) + lead_in for m in grid.markers if m.text.strip() == _FERMATA}
+    roll = replace(roll, fermatas=tuple(sorted(s for s in fermatas if 0 <= s < roll.n_steps)))
     return Conversion(
         roll,
         notes_out_of_range=out_of_range,
@@ -346,7 +351,10 @@ def to_score(roll: Roll) -> symusic.Score:
         minor = 1 if roll.key_mode == "minor" else 0
         score.key_signatures.append(symusic.KeySignature(0, roll.key_fifths, minor))
     for step in roll.fermatas:  # MIDI has no fermata: a marker names it
-        score.markers.append(symusic.TextMeta(int(step) * _TICKS_PER_STEP, "fermata"))
+        score.markers.append(symusic.TextMeta(int(step) * _TICKS_PER_STEP, _FERMATA))
+    # A conductor track first, as notation programs write it: the tempo, time and key
+    # signatures and the markers sit in it, so that every voice's track is read in the meter.
+    score.tracks.append(symusic.Track(name="Conductor"))
     notes = roll.notes()
     for index, (name, program) in enumerate(zip(roll.track_names, roll.programs, strict=True)):
         track = symusic.Track(name=name, program=int(program), is_drum=False)
