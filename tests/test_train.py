@@ -317,3 +317,12 @@ def test_a_run_can_start_from_another_runs_weights(chorales, tmp_path, capsys):
     argv = ["train", "--data", str(chorales), "--out", str(tmp_path / "wrong"), "--steps", "1"]
     assert main([*argv, "--arch", "musegan", "--init-from", str(first)]) == 2
     assert "holds a 'completion' model; this run trains a musegan one" in capsys.readouterr().err
+
+
+def test_a_data_set_of_three_chorales_trains(tmp_path, capsys):
+    from conftest import small_chorale_set
+
+    few = small_chorale_set(tmp_path, "bwv26", 3)  # fewer windows than the evaluation takes
+    argv = ["train", "--data", str(few), "--out", str(tmp_path / "run"), "--preset", "smoke"]
+    assert main([*argv, "--threads", "1"]) == 0
+    assert load_checkpoint(tmp_path / "run")["step"] == 20

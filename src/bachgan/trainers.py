@@ -292,7 +292,8 @@ class MuseGANTrainer:
 
     def _reference_features(self) -> np.ndarray:
         if self._reference is None:
-            chosen = np.random.default_rng(0).choice(len(self.data), _EVAL_PIECES, replace=False)
+            count = min(_EVAL_PIECES, len(self.data))  # a small data set: all its windows
+            chosen = np.random.default_rng(0).choice(len(self.data), count, replace=False)
             rolls = [
                 decode(
                     self.data.pitch[i].numpy(), self.data.onset[i].numpy() > 0, self.data.encoding
