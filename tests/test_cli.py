@@ -106,3 +106,29 @@ def test_a_score_with_zero_divisions_is_one_line_and_music21_says_nothing(tmp_pa
     assert result.stderr.strip().splitlines() == [
         f"bachgan: error: cannot read {score}: divisions of 0 per quarter note (must be above 0)"
     ]
+
+
+def help_of(command: str, capsys) -> str:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_help_describes_the_shipped_model_and_the_options_there_are(capsys):
+    from bachgan.config import PRESETS
+
+    assert "NAME.musicxml" in help_of("generate", capsys)
+    evaluate = help_of("evaluate", capsys)
+    assert "gradient-boosted trees" in evaluate and "random forest" not in evaluate
+    assert "--temperature" not in evaluate and "count-crossings" not in evaluate
+    train = help_of("train", capsys)
+    assert all(preset.stem in train for preset in PRESETS.glob("*.json"))
+    assert "chorales (the default, --arch completion)" in train
+
+
+def test_sampling_options_say_that_the_shipped_model_ignores_them(capsys, tmp_path):
+    out = ["--out", str(tmp_path), "--no-audio", "--bars", "1", "--revisions", "0"]
+    assert main(["generate", "--sampling", "argmax", "--seed", "1", *out]) == 0
+    assert "completion model and ignores them" in capsys.readouterr().err
+    assert main(["generate", "--seed", "2", *out]) == 0
+    assert "ignores" not in capsys.readouterr().err

@@ -105,7 +105,9 @@ def _add_train(commands) -> None:
         "train",
         help="train a GAN on a prepared data set (progress bar, TensorBoard, checkpoints)",
         description=(
-            "Train the MuseGAN-class chorale model (default) or the seed article's DCGAN. "
+            "Train the conditional chorale model that completes partly given chorales (the "
+            "default, --arch completion), the unconditional MuseGAN-class baseline (--arch "
+            "musegan) or the seed article's DCGAN (--arch seed). "
             "Writes RUN/config.json, RUN/checkpoint.pt (every --checkpoint-every steps, at the "
             "end and on Ctrl-C) and TensorBoard logs in RUN/tensorboard. For several processes "
             "or machines, start it with torchrun. The shipped model's settings are the "
@@ -115,12 +117,18 @@ def _add_train(commands) -> None:
     _add_config_options(command)
     command.add_argument(
         "--preset",
-        help="a JSON file of further settings, or the name of a shipped one "
-        "(chorales: the shipped model's research settings, written out; smoke: a "
-        "one-minute check that training runs); options given here win",
+        help="a JSON file of further settings, or the name of a shipped one: "
+        f"{_preset_names()}; options given here win",
     )
     command.add_argument("--resume", action="store_true", help="continue the run in --out")
     command.set_defaults(handler=_run_train)
+
+
+def _preset_names() -> str:
+    """The shipped presets, each with the first line of what it is for."""
+    from .config import PRESETS
+
+    return ", ".join(sorted(path.stem for path in PRESETS.glob("*.json")))
 
 
 def _add_config_options(command: argparse.ArgumentParser) -> None:
@@ -171,8 +179,9 @@ def _add_generate(commands) -> None:
         help="write new chorales as MIDI, WAV and a piano-roll picture",
         description=(
             "Generate pieces with the pretrained chorale model shipped with bachgan (or "
-            "--model, a run folder or checkpoint from `bachgan train`). Writes NAME.mid, "
-            "NAME.wav and NAME.png per piece in --out."
+            "--model, a run folder or checkpoint from `bachgan train`). Writes NAME.mid (a "
+            "track per voice), NAME.musicxml (the score), NAME.wav and NAME.png (the piano "
+            "roll) per piece in --out, named chorale_SEED_N."
         ),
     )
     _add_piece_options(command, "same seed, same music")
@@ -180,7 +189,11 @@ def _add_generate(commands) -> None:
     command.add_argument("--bars", type=int, default=8, help="bars per piece (any number)")
     command.add_argument("--tempo", type=float, default=80.0, help="quarter notes per minute")
     _add_sampling_option(command)
-    command.add_argument("--temperature", type=float, default=1.0, help="for --sampling sample")
+    command.add_argument(
+        "--temperature",
+        type=float,
+        help="for --sampling sample (the musegan baseline only; default 1)",
+    )
     command.add_argument(
         "--candidates",
         type=int,
@@ -216,18 +229,18 @@ def _add_sampling_option(command: argparse.ArgumentParser) -> None:
 
     command.add_argument(
         "--sampling",
-        default=DEFAULT_BINARIZATION,
         choices=BINARIZATIONS,
-        help="how the generator's probabilities become notes: each step's most likely pitch "
-        "(argmax), a draw at --temperature (sample), or the voices' jointly most likely lines "
-        "that avoid parallel fifths and octaves and leaps over an octave, and crossings where "
-        "the model was trained with --count-crossings, prefer notes in the piece's key and "
-        f"rest together (voice-leading; default: {DEFAULT_BINARIZATION})",
+        help="for the unconditional musegan baseline only (the shipped completion model "
+        "ignores it): how its probabilities become notes: each step's most likely pitch "
+        "(argmax), a random draw (sample), or the voices' jointly most likely lines "
+        "that avoid parallel fifths and octaves and leaps over an octave, prefer notes in the "
+        f"piece's key and rest together (voice-leading; default: {DEFAULT_BINARIZATION})",
     )
 
 
 def _run_generate(args: argparse.Namespace) -> None:
     from .checkpoint import load_checkpoint
+    from .decoding import DEFAULT_BINARIZATION
     from .limits import check_tempo
     from .outputs import write_seed_composition
     from .regions import parse_phrases
@@ -243,13 +256,20 @@ def _run_generate(args: argparse.Namespace) -> None:
             for path in write_seed_composition(image, args.out, name, args.tempo):
                 print(path)
         return
+    loaded = model_from_checkpoint(checkpoint, str(source))
+    if loaded.completes and (args.sampling is not None or args.temperature is not None):
+        print(
+            "bachgan: note: --sampling and --temperature are for the musegan baseline; "
+            f"{Path(source).name} is a completion model and ignores them",
+            file=sys.stderr,
+        )
     rolls = generate(
         args.n,
         args.bars,
         args.seed,
-        model_from_checkpoint(checkpoint, str(source)),
-        args.sampling,
-        args.temperature,
+        loaded,
+        args.sampling or DEFAULT_BINARIZATION,
+        1.0 if args.temperature is None else args.temperature,
         args.tempo,
         candidates=args.candidates,
         key_mode=args.mode,
@@ -451,11 +471,11 @@ def _add_evaluate(commands) -> None:
             "Evaluate GENERATED MIDI files or folders (or --model, sampled -n times) against "
             "--reference music. Both sides are key-normalised and cut into windows of "
             "--window-bars bars. Reports the sonorities at every eighth, cadences, melodic "
-            "lines, what three judges (a logistic regression on summary metrics, a random "
-            "forest on harmony features, a convolutional network on the piano roll) can tell "
-            "apart, beside Bach against Bach and Bach with its voices shuffled, and which bars "
-            "are copied from the training music. Writes report.json, report.md and report.png "
-            "in --out. Needs bachgan[evaluate] (scikit-learn)."
+            "lines, what three judges (a logistic regression on summary metrics, "
+            "gradient-boosted trees on harmony features, a convolutional network on the piano "
+            "roll) can tell apart, beside Bach against Bach and Bach with its voices "
+            "shuffled, and which bars are copied from the training music. Writes report.json, "
+            "report.md and report.png in --out. Needs bachgan[evaluate] (scikit-learn)."
         ),
     )
     command.add_argument("generated", nargs="*", help="MIDI files or folders")
@@ -492,6 +512,7 @@ def _add_evaluate(commands) -> None:
 
 
 def _run_evaluate(args: argparse.Namespace) -> None:
+    from .decoding import DEFAULT_BINARIZATION
     from .evaluate import JUDGE_SETS, evaluate, load_music, piece_groups
     from .report import summary_table, write_report
 
@@ -503,7 +524,13 @@ def _run_evaluate(args: argparse.Namespace) -> None:
         model = None if args.model == "shipped" else args.model
         # The model's own output: no held final chord, which would flatter some metrics.
         generated = generate(
-            args.n, args.bars, args.seed, model, args.sampling, final_chord=False, meter=meter
+            args.n,
+            args.bars,
+            args.seed,
+            model,
+            args.sampling or DEFAULT_BINARIZATION,
+            final_chord=False,
+            meter=meter,
         )
     elif args.generated:
         generated = [roll for source in args.generated for roll in load_music(source)]

@@ -1,5 +1,6 @@
-"""Training: one loop for both architectures, with checkpoints, exact resume, TensorBoard
-logs and DistributedDataParallel under ``torchrun``.
+"""Training: one loop for every architecture (the completion model, the musegan and seed
+baselines), with checkpoints, exact resume, TensorBoard logs and DistributedDataParallel
+under ``torchrun``.
 
 Checkpoints (:mod:`bachgan.checkpoint`) are written every ``checkpoint_every`` steps, at the
 end, and when the process is asked to stop (SIGINT/SIGTERM).

@@ -1,4 +1,5 @@
-"""One training step per architecture: the WGAN-GP MuseGAN-class model and the seed DCGAN.
+"""One training step per architecture: the conditional completion model (the default), the
+unconditional WGAN-GP MuseGAN-class baseline and the seed DCGAN.
 
 Each trainer owns its models, optimizers and data and exposes the same small interface to the
 loop in :mod:`bachgan.train`: ``step``, ``state_dict``, ``load_state_dict``, ``wrap`` (for

@@ -1,4 +1,5 @@
-"""The GAN models: the MuseGAN-class chorale model and the seed article's DCGAN baseline."""
+"""The GAN models: the conditional completion model (shipped), and as baselines the
+unconditional MuseGAN-class model and the seed article's DCGAN."""
 
 from .musegan import (
     Critic,

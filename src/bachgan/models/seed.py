@@ -1,4 +1,4 @@
-"""The seed article's DCGAN, ported layer for layer from its Keras code (see SEED.md).
+"""The "BachGAN" article's DCGAN, ported layer for layer from its Keras code.
 
 Keras ``Dense`` layers applied to a 4-D tensor act on the channel axis; here they are 1x1
 convolutions, which have the same parameters. Keras ``padding='same'`` is reproduced with
