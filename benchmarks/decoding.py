@@ -19,12 +19,12 @@ import time
 
 import numpy as np
 import torch
+from _baseline import load_musegan
 
 from bachgan.corpus import load_rolls
 from bachgan.decoding import DecodingRules, decode_output
 from bachgan.evaluate import evaluate
 from bachgan.models.musegan import Noise
-from bachgan.sample import load_model
 
 PIECES = 200
 REFERENCE_PIECES = 120
@@ -39,7 +39,7 @@ METRICS = (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="checkpoint (default: the shipped model)")
+    parser.add_argument("--model", help="a musegan checkpoint (default: the shipped baseline)")
     parser.add_argument("--costs", type=float, nargs="+", default=[1.0, 3.0, 10.0])
     parser.add_argument("--crossing-cost", type=float, help="nats per crossing (default: --costs)")
     parser.add_argument("--bars", type=int, default=4)
@@ -47,7 +47,7 @@ def main() -> None:
     training, _ = load_rolls("runs/train.npz")
     chosen = np.random.default_rng(0).permutation(len(training))[:REFERENCE_PIECES]
     reference = [training[i] for i in chosen]
-    loaded = load_model(args.model)
+    loaded = load_musegan(args.model)
     noise = Noise.sample(
         loaded.config, PIECES, args.bars, generator=torch.Generator().manual_seed(5)
     )

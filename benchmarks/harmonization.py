@@ -16,11 +16,11 @@ import argparse
 import time
 
 import numpy as np
+from _baseline import load_musegan
 
 from bachgan.corpus import load_rolls
 from bachgan.evaluate import evaluate
 from bachgan.harmonizer import RULE_WEIGHT, harmonize_with_fit
-from bachgan.sample import load_model
 
 MELODIES = 12
 WHOLE = ("classifier_accuracy", "frechet_distance")
@@ -35,12 +35,12 @@ METRICS = (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="checkpoint to use (default: the shipped model)")
+    parser.add_argument("--model", help="a musegan checkpoint (default: the shipped baseline)")
     parser.add_argument("--rule-weights", type=float, nargs="+", default=[0.0, RULE_WEIGHT])
     args = parser.parse_args()
     heldout, _ = load_rolls("runs/heldout.npz")
     melodies = [m for m in heldout if m.steps_per_bar == 16][:MELODIES]
-    model = load_model(args.model)
+    model = load_musegan(args.model)
     shown = WHOLE + METRICS
     print("| rule weight | soprano fit | " + " | ".join(shown) + " | seconds |")
     print("|---|---|" + "---|" * len(shown) + "---|")

@@ -19,6 +19,7 @@ import argparse
 
 import numpy as np
 import torch
+from _baseline import load_musegan
 from torch.nn import functional as F
 
 from bachgan.corpus import load_rolls
@@ -27,7 +28,7 @@ from bachgan.encoding import CHORALE_ENCODING
 from bachgan.harmonizer import harmonize_with_fit
 from bachgan.models import Noise, voice_pitch_distribution
 from bachgan.roll import VOICE_NAMES
-from bachgan.sample import LoadedModel, load_model
+from bachgan.sample import LoadedModel
 
 SAMPLES = 200
 
@@ -72,10 +73,10 @@ def melody_fits(model: LoadedModel, count: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", help="checkpoint or exported model (default: the shipped one)")
+    parser.add_argument("--model", help="a musegan checkpoint (default: the shipped baseline)")
     parser.add_argument("--melodies", type=int, default=4, help="held-out melodies to fit")
     args = parser.parse_args()
-    model = load_model(args.model)
+    model = load_musegan(args.model)
     reference = distribution(data_pitch("runs/train.npz"))
     header = ["| voice | distinct pitches | 5th-95th percentile | distance to training |"]
     header.append("|---|---|---|---|")

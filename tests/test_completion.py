@@ -328,16 +328,48 @@ def test_generate_in_a_key_and_with_a_new_seed_each_run(trained, tmp_path, capsy
     )
 
 
-def test_a_melody_with_a_pickup_is_harmonized_with_its_bar_lines_where_they_belong(trained):
+def test_a_melody_with_a_pickup_is_harmonized_with_its_bar_lines_where_they_belong(
+    trained, tmp_path
+):
     model = load_model(trained)
     tune = example_melody("Frère Jacques")
     upbeat = tune.slice_steps(tune.steps_per_bar - 4, tune.n_steps)  # starts a beat early
     shifted = harmonize(upbeat, model, pickup_beats=1)
-    assert shifted.n_steps == upbeat.n_steps
+    assert shifted.lead_in == 12 and shifted.n_steps == upbeat.n_steps + 12
+    assert not shifted.sounding[:, :12].any()
     sung = shifted.notes().select(shifted.notes().track == 0)
-    assert sung.to_tuples() == sorted(upbeat.notes().to_tuples())
+    assert sung.to_tuples() == sorted(
+        (t, p, s + 12, d) for t, p, s, d in upbeat.notes().to_tuples()
+    )
+    # Written as an upbeat: a one-beat first measure, then bar 1 opens on the second note.
+    for path in (
+        write_midi(shifted, tmp_path / "upbeat.mid"),
+        write_musicxml(shifted, tmp_path / "upbeat.musicxml"),
+    ):
+        for part in music21_parts(path):
+            first, second = list(part.getElementsByClass("Measure"))[:2]
+            assert first.duration.quarterLength == 1, (path.suffix, part.partName)
+            if part.partName == "Soprano":
+                melody = [
+                    p for _, p, _, _ in sorted(upbeat.notes().to_tuples(), key=lambda n: n[2])
+                ]
+                assert [n.pitch.midi for n in first.notes] == melody[:1]
+                assert [n.pitch.midi for n in second.notes] == melody[1:5]
+        back = read_midi(path) if path.suffix == ".mid" else read_score_conversion(path).roll
+        assert back.lead_in == 12 and sorted(back.notes().to_tuples()) == sorted(
+            shifted.notes().to_tuples()
+        )
     with pytest.raises(BachganError, match="a pickup is 0 to 3 beats"):
         harmonize(upbeat, model, pickup_beats=4)
+
+
+def music21_parts(path):
+    """The parts of a MIDI or MusicXML file as music21 reads them (no pickle cache)."""
+    import music21
+
+    converter = music21.converter.Converter()
+    converter.parseFile(str(path), forceSource=True, storePickle=False)
+    return list(converter.stream.parts)
 
 
 def test_phrases_close_where_asked_and_carry_fermatas(trained, tmp_path):

@@ -83,6 +83,7 @@ def melody_line(roll: Roll) -> Roll:
         (roll.programs[0],),
         roll.key_fifths,
         roll.key_mode,
+        lead_in=roll.lead_in,
     )
 
 
@@ -201,7 +202,7 @@ def harmonize_with_fit(
     if loaded.completes:
         roll = replace(roll, fermatas=own_fermatas or fermata_steps(roll, closes))
     back = key_shift(fifths)
-    roll = roll.transpose(-back).slice_steps(lead_in, roll.n_steps)
+    roll = _silent_before(roll.transpose(-back), line.lead_in + lead_in)
     return Harmonization(roll, fit, (shift - back) // 12)
 
 
@@ -272,6 +273,19 @@ def _with_bar_lines(line: Roll, pickup_beats: float) -> tuple[Roll, int]:
     sounding = np.concatenate([pad, line.sounding], axis=1)
     onsets = np.concatenate([pad, line.onsets], axis=1)
     return line.with_arrays(sounding, onsets), lead_in
+
+
+def _silent_before(roll: Roll, lead_in: int) -> Roll:
+    """``roll`` with nothing sounding in its first ``lead_in`` steps, which only complete the
+    bar of an upbeat (its ``lead_in``: files open with the upbeat itself)."""
+    if not lead_in:
+        return roll
+    if lead_in >= roll.steps_per_bar:  # an upbeat asked for a melody that has one already
+        return roll.slice_steps(lead_in, roll.n_steps)
+    sounding, onsets = roll.sounding.copy(), roll.onsets.copy()
+    sounding[:, :lead_in] = onsets[:, :lead_in] = False
+    onsets[:, lead_in] |= sounding[:, lead_in]
+    return replace(roll, sounding=sounding, onsets=onsets, lead_in=lead_in)
 
 
 def _voice_row(voice: str, loaded: LoadedModel) -> int:

@@ -12,6 +12,7 @@ import os
 import struct
 from collections import Counter
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -320,6 +321,16 @@ def _pickup(score: symusic.Score, resolution: int) -> tuple[tuple[int, int], int
     return (int(metre.numerator), int(metre.denominator)), int(missing)
 
 
+def _upbeat_signature(roll: Roll, steps: int) -> tuple[int, int]:
+    """The time signature of a bar of ``steps`` steps: quarters (1/4, 2/4...) where they fit,
+    else eighths or sixteenths."""
+    for denominator in (4, 8, 16, 32):
+        count = Fraction(steps * denominator, 4 * roll.resolution)
+        if count.denominator == 1:
+            return int(count), denominator
+    raise ValueError(f"an upbeat of {steps} steps has no time signature")
+
+
 def _score_meta(score: symusic.Score, resolution: int) -> dict[str, object]:
     meta: dict[str, object] = {"resolution": resolution}
     if len(score.time_signatures):
@@ -343,10 +354,19 @@ def write_midi(roll: Roll, path: str | os.PathLike) -> Path:
 
 
 def to_score(roll: Roll) -> symusic.Score:
-    """The roll as a symusic score (ticks: ``resolution * 120`` per quarter note)."""
+    """The roll as a symusic score (ticks: ``resolution * 120`` per quarter note). A roll
+    with a ``lead_in`` opens with its upbeat: a first bar of a short time signature (1/4 for
+    one beat of 4/4), then the roll's own, as notation programs write a pickup."""
     score = symusic.Score(roll.resolution * _TICKS_PER_STEP)
     score.tempos.append(symusic.Tempo(0, float(roll.tempo_bpm)))
-    score.time_signatures.append(symusic.TimeSignature(0, *roll.time_signature))
+    if roll.lead_in:
+        upbeat = roll.steps_per_bar - roll.lead_in
+        score.time_signatures.append(symusic.TimeSignature(0, *_upbeat_signature(roll, upbeat)))
+        at = upbeat * _TICKS_PER_STEP
+        score.time_signatures.append(symusic.TimeSignature(at, *roll.time_signature))
+        roll = roll.slice_steps(roll.lead_in, roll.n_steps)
+    else:
+        score.time_signatures.append(symusic.TimeSignature(0, *roll.time_signature))
     if roll.key_fifths is not None:
         minor = 1 if roll.key_mode == "minor" else 0
         score.key_signatures.append(symusic.KeySignature(0, roll.key_fifths, minor))

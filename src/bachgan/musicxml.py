@@ -176,6 +176,7 @@ class _Part:
         self.roll, self.track, self.spelling = roll, track, spelling
         self.bar = roll.steps_per_bar
         self.n_bars = max(roll.n_bars, 1)
+        self.lead_in = roll.lead_in  # rests before an upbeat: a short first measure instead
         self.values = _note_values(roll.resolution)
         self.beat = _beam_group_steps(roll)
         self.voices = _voices(notes)
@@ -188,11 +189,15 @@ class _Part:
                 bar.append([])
             for event in self._events(voice):
                 by_bar[event.start // self.bar][-1].append(event)
-        for number, voices in enumerate(by_bar, start=1):
+        first = 0 if self.lead_in else 1  # an upbeat is measure 0, as notation programs number it
+        for number, voices in enumerate(by_bar, start=first):
             measure = ElementTree.SubElement(part, "measure", number=str(number))
-            if number == 1:
+            if number == first:
+                if self.lead_in:
+                    measure.set("implicit", "yes")
                 self._add_attributes(measure)
-            self._add_bar(measure, voices)
+            length = self.bar - self.lead_in if number == first else self.bar
+            self._add_bar(measure, voices, length)
         barline = ElementTree.SubElement(part[-1], "barline", location="right")
         ElementTree.SubElement(barline, "bar-style").text = "light-heavy"
         return part
@@ -201,8 +206,10 @@ class _Part:
     def _events(self, chords: list[tuple[int, int, tuple[int, ...]]]) -> Iterator[_Event]:
         """The voice's chords and the rests between them, cut at bar lines and into values."""
         fermatas = set(self.roll.fermatas)
-        time = 0
+        time = self.lead_in
         for start, duration, pitches in [*chords, (self.n_bars * self.bar, 0, ())]:
+            if start < self.lead_in:  # nothing sounds before an upbeat
+                duration, start = max(0, start + duration - self.lead_in), self.lead_in
             if start > time:
                 yield from self._cut(time, start - time, ())
             if duration:
@@ -256,12 +263,14 @@ class _Part:
         if self.track == 0:
             _add_tempo(measure, roll.tempo_bpm)
 
-    def _add_bar(self, measure: ElementTree.Element, voices: list[list[_Event]]) -> None:
+    def _add_bar(
+        self, measure: ElementTree.Element, voices: list[list[_Event]], length: int
+    ) -> None:
         in_effect: dict[tuple[str, int], int] = {}  # alterations written earlier in the bar
         for number, events in enumerate(voices, start=1):
             if number > 1:
                 backup = ElementTree.SubElement(measure, "backup")
-                ElementTree.SubElement(backup, "duration").text = str(self.bar)
+                ElementTree.SubElement(backup, "duration").text = str(length)
             beams = _beams(events, self.beat)
             for event in events:
                 if number > 1 and not event.pitches:  # gaps in extra voices are skipped

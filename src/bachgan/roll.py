@@ -96,6 +96,10 @@ class Roll:
         Key signature as sharps (>0) or flats (<0) and ``"major"``/``"minor"`` when known.
     fermatas
         Steps where a fermata stands over the chord that starts there (phrase ends).
+    lead_in
+        Steps of rest at the start that only complete a short first bar: the piece opens with
+        an upbeat of ``steps_per_bar - lead_in`` steps, and files are written with that short
+        first bar (0: the piece starts on a downbeat).
     """
 
     sounding: np.ndarray
@@ -109,6 +113,7 @@ class Roll:
     key_fifths: int | None = None
     key_mode: str | None = None
     fermatas: tuple[int, ...] = field(default=())
+    lead_in: int = 0
 
     def __post_init__(self) -> None:
         if self.sounding.ndim != 3 or self.sounding.shape != self.onsets.shape:
@@ -128,6 +133,8 @@ class Roll:
             object.__setattr__(self, "programs", _default_programs(n_tracks))
         if len(self.track_names) != n_tracks or len(self.programs) != n_tracks:
             raise ValueError("need one track name and one program per track")
+        if self.lead_in and not 0 < self.lead_in < min(self.steps_per_bar, self.n_steps + 1):
+            raise ValueError(f"a lead-in of {self.lead_in} steps is not inside the first bar")
 
     # ----------------------------------------------------------------- shape and grid
     @property
@@ -233,6 +240,7 @@ class Roll:
             "key_fifths": self.key_fifths,
             "key_mode": self.key_mode,
             "fermatas": self.fermatas,
+            "lead_in": self.lead_in,
         }
 
     def with_arrays(self, sounding: np.ndarray, onsets: np.ndarray) -> Roll:
@@ -246,7 +254,8 @@ class Roll:
         if sounding.shape[1]:
             onsets[:, 0] |= sounding[:, 0]
         kept = tuple(step - start for step in self.fermatas if start <= step < stop)
-        return replace(self, sounding=sounding, onsets=onsets, fermatas=kept)
+        lead_in = self.lead_in if start == 0 and self.lead_in < stop else 0
+        return replace(self, sounding=sounding, onsets=onsets, fermatas=kept, lead_in=lead_in)
 
     def transpose(self, semitones: int) -> Roll:
         """Shift every note by ``semitones``; raises ValueError if a note leaves the range."""
@@ -344,9 +353,9 @@ def roll_from_notes(
 ) -> tuple[Roll, int]:
     """Draw ``notes`` on a bar-aligned roll, leaving out notes outside ``pitch_range``.
 
-    ``lead_in_steps`` rests are put before the first note (a pickup's missing beats), and the
-    roll is padded with rests to a whole number of bars. Returns the roll and how many notes
-    fell outside the pitch range.
+    ``lead_in_steps`` rests are put before the first note (a pickup's missing beats, the
+    roll's ``lead_in``), and the roll is padded with rests to a whole number of bars. Returns
+    the roll and how many notes fell outside the pitch range.
     """
     lowest, highest = pitch_range
     inside = (notes.pitch >= lowest) & (notes.pitch <= highest)
@@ -355,5 +364,7 @@ def roll_from_notes(
     bar = steps_per_bar(meta.get("time_signature", (4, 4)), meta.get("resolution", 4))
     end = int((kept.start + kept.duration).max()) if len(kept) else 0
     n_steps = -(-end // bar) * bar
+    if n_steps > lead_in_steps:  # the rests before a pickup, which files leave out
+        meta["lead_in"] = lead_in_steps
     roll = Roll.from_notes(kept, n_tracks, n_steps, pitch_range, **meta)
     return roll, int((~inside).sum())
