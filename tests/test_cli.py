@@ -52,7 +52,7 @@ def piece(tmp_path_factory):
     """A four-bar chorale written by the shipped model, as a user would regenerate it."""
     folder = tmp_path_factory.mktemp("piece")
     assert main(["generate", "--bars", "4", "--seed", "1", "--no-audio", "--out", str(folder)]) == 0
-    return folder / "chorale_1_1.mid"
+    return folder / "chorale_1.mid"
 
 
 def one_line_error(capsys) -> str:
@@ -126,9 +126,26 @@ def test_help_describes_the_shipped_model_and_the_options_there_are(capsys):
     assert "chorales (the default, --arch completion)" in train
 
 
-def test_sampling_options_say_that_the_shipped_model_ignores_them(capsys, tmp_path):
+def test_sampling_that_the_shipped_model_ignores_is_said_to_be_ignored(capsys, tmp_path):
     out = ["--out", str(tmp_path), "--no-audio", "--bars", "1", "--revisions", "0"]
     assert main(["generate", "--sampling", "argmax", "--seed", "1", *out]) == 0
-    assert "completion model and ignores them" in capsys.readouterr().err
-    assert main(["generate", "--seed", "2", *out]) == 0
-    assert "ignores" not in capsys.readouterr().err
+    assert "--sampling argmax is for the musegan baseline" in capsys.readouterr().err
+    for sampling in ([], ["--sampling", "sample", "--temperature", "0.5"]):
+        assert main(["generate", "--seed", "2", *sampling, "--overwrite", *out]) == 0
+        assert "baseline" not in capsys.readouterr().err
+
+
+def test_a_pieces_name_is_enough_to_make_it_again_alone(tmp_path):
+    out = ["--no-audio", "--bars", "2", "--revisions", "0"]
+    assert (
+        main(["generate", "-n", "3", "--seed", "21", "--out", str(tmp_path / "three"), *out]) == 0
+    )
+    assert main(["generate", "--seed", "22", "--out", str(tmp_path / "one"), *out]) == 0
+    assert sorted(p.name for p in (tmp_path / "three").glob("*.mid")) == [
+        "chorale_21.mid",
+        "chorale_22.mid",
+        "chorale_23.mid",
+    ]
+    alone = (tmp_path / "one" / "chorale_22.mid").read_bytes()
+    assert (tmp_path / "three" / "chorale_22.mid").read_bytes() == alone
+    assert (tmp_path / "three" / "chorale_21.mid").read_bytes() != alone

@@ -324,7 +324,7 @@ def test_generate_in_a_key_and_with_a_new_seed_each_run(trained, tmp_path, capsy
         seeds.add(capsys.readouterr().err.split("seed ")[1].split()[0])
     assert len(seeds) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"chorale_{seed}_1.{ext}" for seed in seeds for ext in ("mid", "musicxml", "png")
+        f"chorale_{seed}.{ext}" for seed in seeds for ext in ("mid", "musicxml", "png")
     )
 
 
@@ -400,8 +400,9 @@ def test_a_harmonized_melody_closes_its_phrases_with_fermatas(trained):
     assert [step // tune.steps_per_bar for step in harmonized.fermatas] == [1, 3, last]
     upbeat = tune.slice_steps(tune.steps_per_bar - 4, tune.n_steps)
     shifted = harmonize(upbeat, model, pickup_beats=1, phrases=[2])
-    # Bar 2 after the upbeat's beat ends 4 + 2 * 16 steps into the piece.
-    assert 4 + 16 <= shifted.fermatas[0] < 4 + 32
+    # 12 steps of rest and the upbeat's beat come first: bar 2 from the first downbeat (step
+    # 16) is steps 32-47.
+    assert shifted.lead_in == 12 and 32 <= shifted.fermatas[0] < 48
     with pytest.raises(BachganError, match="outside the melody's bars"):
         harmonize(tune, model, phrases=[40])
 

@@ -91,12 +91,12 @@ def test_only_another_piece_under_the_same_name_is_in_the_way(tmp_path):
 def test_generate_refuses_to_replace_another_piece_unless_told(tmp_path, capsys):
     out = ["--out", str(tmp_path), "--seed", "5", "--no-audio", "--revisions", "0"]
     assert main(["generate", "--bars", "2", *out]) == 0
-    first = (tmp_path / "chorale_5_1.mid").read_bytes()
+    first = (tmp_path / "chorale_5.mid").read_bytes()
     assert main(["generate", "--bars", "2", *out]) == 0  # the same piece again
     capsys.readouterr()
     assert main(["generate", "--bars", "3", *out]) == 2
     error = capsys.readouterr().err
-    assert "chorale_5_1.mid already holds another piece" in error and "--overwrite" in error
-    assert (tmp_path / "chorale_5_1.mid").read_bytes() == first
+    assert "chorale_5.mid already holds another piece" in error and "--overwrite" in error
+    assert (tmp_path / "chorale_5.mid").read_bytes() == first
     assert main(["generate", "--bars", "3", "--overwrite", *out]) == 0
-    assert (tmp_path / "chorale_5_1.mid").read_bytes() != first
+    assert (tmp_path / "chorale_5.mid").read_bytes() != first

@@ -139,7 +139,7 @@ def test_generate_command_writes_valid_midi_wav_png(tmp_path, capsys):
     )
     printed = capsys.readouterr().out.split()
     midi, musicxml, png, wav = (
-        tmp_path / f"chorale_1_1.{s}" for s in ("mid", "musicxml", "png", "wav")
+        tmp_path / f"chorale_1.{s}" for s in ("mid", "musicxml", "png", "wav")
     )
     assert sorted(printed) == sorted(str(p) for p in (midi, musicxml, png, wav))
     roll = read_midi(midi)

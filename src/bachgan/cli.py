@@ -181,7 +181,8 @@ def _add_generate(commands) -> None:
             "Generate pieces with the pretrained chorale model shipped with bachgan (or "
             "--model, a run folder or checkpoint from `bachgan train`). Writes NAME.mid (a "
             "track per voice), NAME.musicxml (the score), NAME.wav and NAME.png (the piano "
-            "roll) per piece in --out, named chorale_SEED_N."
+            "roll) per piece in --out. Piece N is made with seed SEED+N-1 and named "
+            "chorale_SEED+N-1, so that --seed and a file's name make that piece again alone."
         ),
     )
     _add_piece_options(command, "same seed, same music")
@@ -192,7 +193,8 @@ def _add_generate(commands) -> None:
     command.add_argument(
         "--temperature",
         type=float,
-        help="for --sampling sample (the musegan baseline only; default 1)",
+        help="how freely --sampling sample draws (default 1; lower is closer to the most "
+        "likely notes)",
     )
     command.add_argument(
         "--candidates",
@@ -230,18 +232,19 @@ def _add_sampling_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--sampling",
         choices=BINARIZATIONS,
-        help="for the unconditional musegan baseline only (the shipped completion model "
-        "ignores it): how its probabilities become notes: each step's most likely pitch "
-        "(argmax), a random draw (sample), or the voices' jointly most likely lines "
-        "that avoid parallel fifths and octaves and leaps over an octave, prefer notes in the "
-        f"piece's key and rest together (voice-leading; default: {DEFAULT_BINARIZATION})",
+        help="how the model's probabilities become notes. A completion model (the shipped "
+        "one) takes the most likely notes, or draws them with 'sample'. The musegan baseline "
+        "takes each step's most likely pitch (argmax), draws (sample), or finds the voices' "
+        "jointly most likely lines that avoid parallel fifths and octaves and leaps over an "
+        "octave, prefer notes in the piece's key and rest together (voice-leading; its "
+        f"default: {DEFAULT_BINARIZATION})",
     )
 
 
 def _run_generate(args: argparse.Namespace) -> None:
     from .checkpoint import load_checkpoint
     from .decoding import DEFAULT_BINARIZATION
-    from .limits import check_tempo
+    from .limits import MAX_PIECES, check_count, check_tempo
     from .outputs import write_seed_composition
     from .regions import parse_phrases
     from .sample import generate, model_from_checkpoint, pretrained_path, seed_compositions
@@ -257,28 +260,32 @@ def _run_generate(args: argparse.Namespace) -> None:
                 print(path)
         return
     loaded = model_from_checkpoint(checkpoint, str(source))
-    if loaded.completes and (args.sampling is not None or args.temperature is not None):
+    if loaded.completes and args.sampling in ("argmax", "voice-leading"):
         print(
-            "bachgan: note: --sampling and --temperature are for the musegan baseline; "
-            f"{Path(source).name} is a completion model and ignores them",
+            f"bachgan: note: --sampling {args.sampling} is for the musegan baseline; "
+            f"{Path(source).name} is a completion model, which takes its most likely notes "
+            "(or draws them with --sampling sample)",
             file=sys.stderr,
         )
-    rolls = generate(
-        args.n,
-        args.bars,
-        args.seed,
-        loaded,
-        args.sampling or DEFAULT_BINARIZATION,
-        1.0 if args.temperature is None else args.temperature,
-        args.tempo,
-        candidates=args.candidates,
-        key_mode=args.mode,
-        revisions=_revisions(args),
-        key=args.key,
-        phrases=parse_phrases(args.phrases, args.bars),
-        meter=args.meter,
-    )
-    _write_pieces({f"chorale_{args.seed}_{i + 1}": roll for i, roll in enumerate(rolls)}, args)
+    check_count("pieces", args.n, MAX_PIECES)
+    pieces = {}
+    for seed in range(args.seed, args.seed + args.n):  # each piece its own seed, as named
+        (pieces[f"chorale_{seed}"],) = generate(
+            1,
+            args.bars,
+            seed,
+            loaded,
+            args.sampling or DEFAULT_BINARIZATION,
+            1.0 if args.temperature is None else args.temperature,
+            args.tempo,
+            candidates=args.candidates,
+            key_mode=args.mode,
+            revisions=_revisions(args),
+            key=args.key,
+            phrases=parse_phrases(args.phrases, args.bars),
+            meter=args.meter,
+        )
+    _write_pieces(pieces, args)
 
 
 def _add_harmonize(commands) -> None:
@@ -458,7 +465,10 @@ def _write_pieces(rolls: dict, args: argparse.Namespace) -> None:
         for path in write_outputs(roll, args.out, name, not args.no_audio, args.soundfont):
             print(path)
     if args.drawn_seed:
-        print(f"bachgan: seed {args.seed} (--seed {args.seed} makes it again)", file=sys.stderr)
+        count = len(rolls)
+        said = f"seed {args.seed}" if count == 1 else f"seeds {args.seed}-{args.seed + count - 1}"
+        again = f"--seed {args.seed} makes it again" if count == 1 else "--seed N makes one again"
+        print(f"bachgan: {said} ({again})", file=sys.stderr)
 
 
 def _add_evaluate(commands) -> None:
