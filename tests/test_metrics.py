@@ -84,6 +84,15 @@ def test_parallel_fifths_and_octaves_are_found():
 
 
 def test_contrary_motion_to_a_fifth_is_not_parallel():
+    # Soprano G4 -> A4 up, bass C4 -> D3 down: a fifth to a twelfth, in contrary motion.
+    roll = roll_of([(0, 67, 0, 8), (0, 69, 8, 8), (3, 60, 0, 8), (3, 50, 8, 8)])
+    assert metrics.parallel_per_bar(roll) == 0.0
+    # The same fifths with the bass going up as well (C4 -> D4) are parallel.
+    similar = roll_of([(0, 67, 0, 8), (0, 69, 8, 8), (3, 60, 0, 8), (3, 62, 8, 8)])
+    assert metrics.parallel_per_bar(similar) == 1.0
+
+
+def test_a_voice_that_repeats_its_note_under_a_fifth_makes_no_parallel():
     roll = roll_of([(0, 67, 0, 8), (0, 69, 8, 8), (3, 50, 0, 8), (3, 50, 8, 8)])
     assert metrics.parallel_per_bar(roll) == 0.0  # the bass repeats D: it does not move
 
