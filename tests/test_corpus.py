@@ -137,3 +137,22 @@ def test_a_scores_fermatas_survive_the_data_set_and_the_cache(tmp_path):
         rolls, names = load_rolls(tmp_path / name)
         fermatas = {Path(n).name: r.fermatas for r, n in zip(rolls, names, strict=True)}
         assert fermatas == {"chorale.musicxml": (16,), "plain.mid": ()}
+
+
+def test_the_report_says_which_meters_and_chords_a_model_will_meet(tmp_path):
+    from conftest import CHORALE_NOTES, make_roll
+
+    from bachgan.corpus import prepare
+    from bachgan.midi import write_midi
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    write_midi(make_roll(time_signature=(2, 4)), folder / "two.mid")
+    write_midi(make_roll(time_signature=(2, 4), tempo_bpm=90.0), folder / "two_again.mid")
+    chord = [*CHORALE_NOTES, (1, 60, 0, 8)]  # the alto sings C4 and C5 at once
+    write_midi(make_roll(chord), folder / "chord.mid")
+    report = prepare([str(folder)], tmp_path / "data.npz", workers=1, progress=False)
+    assert report.meters == {"2/4": 2, "4/4": 1} and report.pieces_with_chords == 1
+    summary = report.summary()
+    assert "meters of the kept pieces: 2/4: 2, 4/4: 1" in summary
+    assert "pieces in which a voice sounds two notes at once: 1" in summary

@@ -326,3 +326,26 @@ def test_a_data_set_of_three_chorales_trains(tmp_path, capsys):
     argv = ["train", "--data", str(few), "--out", str(tmp_path / "run"), "--preset", "smoke"]
     assert main([*argv, "--threads", "1"]) == 0
     assert load_checkpoint(tmp_path / "run")["step"] == 20
+
+
+def two_four_pieces(folder) -> str:
+    """A data set of twelve 16-bar chorale phrases in 2/4 (as a folder of 2/4 music gives)."""
+    from conftest import CHORALE_NOTES, make_roll
+
+    from bachgan.corpus import save_rolls
+
+    def phrase(shift: int) -> list[tuple[int, int, int, int]]:
+        return [(t, p + shift, s + 32 * r, d) for r in range(4) for t, p, s, d in CHORALE_NOTES]
+
+    rolls = [make_roll(phrase(k), n_steps=128, time_signature=(2, 4)) for k in range(12)]
+    return str(save_rolls(rolls, folder / "two_four.npz"))
+
+
+def test_music_in_a_meter_the_run_does_not_learn_says_how_to_learn_it(tmp_path, capsys):
+    data = two_four_pieces(tmp_path)
+    argv = ["train", "--data", data, "--preset", "smoke", "--threads", "1"]
+    assert main([*argv, "--out", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err
+    assert "its pieces are in 2/4 (12); train --meters 2/4 learns those" in error
+    assert main([*argv, "--out", str(tmp_path / "learnt"), "--meters", "2/4"]) == 0
+    assert load_checkpoint(tmp_path / "learnt")["train_config"]["meters"] == ["2/4"]

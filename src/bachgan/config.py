@@ -101,6 +101,11 @@ OLD_CHECKPOINT_DEFAULTS = {
 }
 
 
+def _meter_list(text: str) -> tuple[str, ...]:
+    """``"4/4,3/4"`` -> ``("4/4", "3/4")``: meters as ``--meters`` takes them."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def option(help: str, type: type | None = None, choices: tuple = ()) -> dict:
     """Field metadata that makes a setting a ``bachgan train`` option (its flag is the
     field's name with dashes; ``type`` for settings whose default is ``None``)."""
@@ -144,7 +149,14 @@ class TrainConfig:
     n_critic: int | None = None
     #: The time signatures of the pieces trained on (completion: 4/4 and 3/4; the musegan
     #: model's bars are 4/4 by construction); pieces in others are skipped and counted.
-    meters: tuple[str, ...] | None = None
+    meters: tuple[str, ...] | None = field(
+        default=None,
+        metadata=option(
+            f"the meters to learn, e.g. 2/4 or 4/4,3/4 (any of {', '.join(LEARNABLE_METERS)}; "
+            "default: 4/4,3/4 for the completion model, 4/4 for the others)",
+            _meter_list,
+        ),
+    )
     init_from: str | None = field(
         default=None,
         metadata=option(

@@ -72,6 +72,13 @@ class PrepareReport:
     notes_merged: int = 0
     notes_unended: int = 0
     cached: int = 0
+    meters: Counter = field(default_factory=Counter)
+    pieces_with_chords: int = 0
+
+    def count_piece(self, roll: Roll) -> None:
+        """Note what a kept piece offers a model: its meter, and whether a voice sings chords."""
+        self.meters["{}/{}".format(*roll.time_signature)] += 1
+        self.pieces_with_chords += bool((roll.sounding.sum(axis=2) > 1).any())
 
     def reason_counts(self) -> Counter:
         """Skip reasons, their detail after a colon left out, with how often each occurred."""
@@ -88,7 +95,22 @@ class PrepareReport:
             for loss, words in LOSSES.items()
             if getattr(self, loss)
         ]
-        return "\n".join(lines)
+        return "\n".join(lines + self._what_a_model_learns())
+
+    def _what_a_model_learns(self) -> list[str]:
+        if not self.meters:
+            return []
+        meters = ", ".join(f"{meter}: {count}" for meter, count in self.meters.most_common())
+        lines = [
+            f"meters of the kept pieces: {meters} (train learns 4/4 and 3/4 unless --meters says "
+            "otherwise, 2/4 among them; pieces in other meters are left out)"
+        ]
+        if self.pieces_with_chords:
+            lines.append(
+                f"pieces in which a voice sounds two notes at once: {self.pieces_with_chords} "
+                "(a chorale model sings one note per voice: the highest is learned)"
+            )
+        return lines
 
     def to_json(self) -> dict:
         return {
@@ -96,6 +118,8 @@ class PrepareReport:
             "skipped_count": len(self.skipped),
             "reasons": dict(self.reason_counts()),
             **{loss: getattr(self, loss) for loss in LOSSES},
+            "meters": dict(self.meters),
+            "pieces_with_chords": self.pieces_with_chords,
             "skipped": [{"file": name, "reason": reason} for name, reason in self.skipped],
         }
 
@@ -209,6 +233,7 @@ def prepare(
             seen[digest] = path
             rolls[path] = result.roll
             report.kept.append(_label(path))
+            report.count_piece(result.roll)
             for loss in LOSSES:
                 setattr(report, loss, getattr(report, loss) + getattr(result, loss))
     if not rolls:

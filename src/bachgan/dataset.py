@@ -10,12 +10,14 @@ skipped and counted.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from .config import LEARNABLE_METERS
 from .corpus import load_rolls
 from .encoding import Encoding, encode, make_windows
 from .errors import BachganError
@@ -56,6 +58,19 @@ class WindowSet:
         return tuple(int(bars[k]) // self.encoding.resolution for k in order)
 
 
+def _no_windows(path, bars: int, meters, rolls: list) -> str:
+    """Why a data set gave no training window, and what to do about it."""
+    asked = ", ".join(f"{n}/{d}" for n, d in meters)
+    found = Counter(f"{n}/{d}" for n, d in (roll.time_signature for roll in rolls))
+    present = ", ".join(f"{meter} ({count})" for meter, count in found.most_common())
+    learnable = [meter for meter in found if meter in LEARNABLE_METERS]
+    hint = f"; train --meters {','.join(learnable)} learns those" if learnable else ""
+    return (
+        f"{path} holds no {bars}-bar window in {asked} that fits the model: its pieces are in "
+        f"{present}{hint}"
+    )
+
+
 def load_windows(
     path: str | os.PathLike,
     bars: int = 4,
@@ -90,8 +105,7 @@ def load_windows(
     stats["pieces_used"] = sum(len(pieces) for pieces in by_bar.values())
     stats["windows"] = sum(len(arrays[0]) for arrays in cut.values())
     if not cut:
-        names = ", ".join(f"{n}/{d}" for n, d in meters)
-        raise BachganError(f"{path} holds no {bars}-bar window in {names} that fits the model")
+        raise BachganError(_no_windows(path, bars, meters, rolls))
     pitch = np.concatenate([arrays[0] for arrays in cut.values()])
     bar_steps = np.concatenate([np.full(len(arrays[0]), bar) for bar, arrays in cut.items()])
     encoding = Encoding(
