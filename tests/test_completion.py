@@ -482,3 +482,24 @@ def test_a_score_melody_is_harmonized_with_its_phrase_ends_at_its_fermatas(train
     assert main([*args, "--phrases", "1", "--out", str(tmp_path / "asked")]) == 0
     asked = read_score_conversion(tmp_path / "asked" / "hymn_harmonized_1.musicxml").roll
     assert [step // 16 for step in asked.fermatas] == list(range(melody.n_bars))
+
+
+def test_the_shipped_model_rewrites_the_region_and_keeps_every_note_around_it():
+    model = load_model()
+    rows, first, stop = [1, 2], 64, 96  # alto and tenor, bars 5-6
+
+    def inside(roll) -> set:
+        return {n for n in roll.notes().to_tuples() if n[0] in rows and first <= n[2] < stop}
+
+    edges, rewritten, versions = 0, [], set()
+    for piece_seed in (104, 105):
+        (piece,) = generate(1, bars=8, seed=piece_seed, model=model)
+        # Notes that start where the region ends must stay too.
+        edges += sum(n[0] in rows and n[2] == stop for n in piece.notes().to_tuples())
+        for seed in range(4):
+            new = regenerate(piece, (5, 6), ["alto", "tenor"], seed=seed, model=model)
+            assert notes_outside(new, first, stop, rows) == notes_outside(piece, first, stop, rows)
+            rewritten.append(1 - len(inside(piece) & inside(new)) / len(inside(piece)))
+            versions.add((piece_seed, frozenset(inside(new))))
+    assert edges >= 2
+    assert np.mean(rewritten) >= 0.2 and len(versions) >= 4, rewritten
