@@ -493,3 +493,18 @@ def test_app_command_reports_a_busy_port_in_one_line(capsys):
         port = busy.getsockname()[1]
         assert main(["app", "--port", str(port)]) == 2
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_the_table_shows_what_a_musician_hears_beside_the_chords(studio):
+    piece = studio.compose(seed=4, bars=4)
+    rows = {label: (mine, bach) for label, mine, bach in piece.facts}
+    for label in (
+        "alto notes that strike the note before again",
+        "tenor notes that strike the note before again",
+        "bass moves by step (share of its moves)",
+        "sixteenth notes (share of notes)",
+        "eighth notes (share of notes)",
+        "quarter notes (share of notes)",
+    ):
+        mine, bach = rows[label]
+        assert 0 <= float(mine) <= 1 and 0 <= float(bach) <= 1, label

@@ -67,6 +67,13 @@ SHOWN_METRICS = {
     "parallel_per_bar": "parallel fifths/octaves per bar",
     "voice_crossing_rate": "voice crossings (share of steps)",
     "large_leap_rate": "leaps over an octave (share of intervals)",
+    # What a musician hears first, where the model is further from Bach than in its chords:
+    "repeated notes, voice 2": "alto notes that strike the note before again",
+    "repeated notes, voice 3": "tenor notes that strike the note before again",
+    "bass moves by step": "bass moves by step (share of its moves)",
+    "sixteenth notes": "sixteenth notes (share of notes)",
+    "eighth notes": "eighth notes (share of notes)",
+    "quarter notes": "quarter notes (share of notes)",
 }
 
 
