@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bachgan.corpus import bach_chorale_paths, load_rolls, prepare
+from bachgan.errors import BachganError
 from bachgan.harmonizer import melody_key_signature, melody_line
 from bachgan.melodies import EXAMPLE_MELODIES, example_melody, parse_melody
 from bachgan.midi import read_midi, write_midi
@@ -96,7 +97,10 @@ def test_chorale_sopranos_saved_without_a_key_are_heard_in_bachs_key(tmp_path):
         key = chorale_key(roll)
         if key is None or roll.key_fifths is None:
             continue
-        soprano = replace(melody_line(roll), key_fifths=None, key_mode=None)
+        try:
+            soprano = replace(melody_line(roll), key_fifths=None, key_mode=None)
+        except BachganError:  # a soprano that divides into two notes is not one melody
+            continue
         melody = read_midi(write_midi(soprano, tmp_path / f"soprano_{index}.mid"))
         fifths, mode = melody_key_signature(melody_line(melody))
         right.append((fifths, mode) == (key_signature(*key), key[1]))

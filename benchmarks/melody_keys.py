@@ -1,0 +1,79 @@
+"""How often the key a melody is harmonized in is the key Bach wrote it in, for every chorale
+soprano of the music21 corpus saved as MIDI without a key signature.
+
+A chorale's key is its final bass note with its key signature (a minor key may carry one flat
+fewer, as Bach's Dorian signatures do); chorales that end on another degree (modal endings)
+are left out, and so are the few sopranos that divide into two notes. Compares the key finder
+of `bachgan harmonize` with the pitch-class profile alone (the key signature whose major scale
+holds most notes, then major or relative minor).
+
+    python benchmarks/melody_keys.py
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from bachgan.corpus import bach_chorale_paths, load_rolls, prepare
+from bachgan.errors import BachganError
+from bachgan.harmonizer import melody_key_signature, melody_line
+from bachgan.midi import read_midi, write_midi
+from bachgan.theory import key_signature, key_signature_of_histogram, mode_in_signature
+
+
+def bach_key(roll) -> tuple[int, str] | None:
+    """``(fifths, mode)`` of a chorale from its final bass note; ``None`` for a modal end."""
+    notes = roll.notes()
+    bass = notes.select(notes.track == 3)
+    final = int(bass.pitch[np.argmax(bass.start + bass.duration)]) % 12
+    fifths = roll.key_fifths
+    if final == (7 * fifths) % 12:
+        return key_signature(final, "major"), "major"
+    if final in ((7 * fifths + 9) % 12, (7 * (fifths - 1) + 9) % 12):
+        return key_signature(final, "minor"), "minor"
+    return None
+
+
+def profile_only(melody) -> tuple[int, str]:
+    notes = melody.notes()
+    histogram = np.bincount(notes.pitch % 12, weights=notes.duration, minlength=12)
+    fifths = key_signature_of_histogram(histogram)
+    return fifths, mode_in_signature(histogram, fifths)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        paths = [str(p) for p in bach_chorale_paths() if p.suffix in (".mxl", ".xml")]
+        prepare(paths, folder / "bach.npz", progress=False)
+        rolls, _ = load_rolls(folder / "bach.npz")
+        right, wrong = Counter(), Counter()
+        for index, roll in enumerate(rolls):
+            key = bach_key(roll) if roll.key_fifths is not None else None
+            if key is None:
+                continue
+            try:
+                soprano = replace(melody_line(roll), key_fifths=None, key_mode=None)
+            except BachganError:  # a soprano that divides into two notes: not one melody
+                continue
+            melody = read_midi(write_midi(soprano, folder / f"{index}.mid"))
+            for name, found in (
+                ("heard (bachgan harmonize)", melody_key_signature(melody_line(melody))),
+                ("pitch-class profile alone", profile_only(melody)),
+            ):
+                right[name] += found == key
+                wrong[name] += found != key
+    print("| key finder | right | of | share |")
+    print("|---|---|---|---|")
+    for name in right:
+        total = right[name] + wrong[name]
+        print(f"| {name} | {right[name]} | {total} | {right[name] / total:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
