@@ -103,6 +103,18 @@ def test_phrases_and_a_given_bass(studio):
     assert "<fermata" in piece.musicxml.read_text()
     bass = studio.harmonize(example="Frère Jacques", voice="bass", phrases="4")
     assert bass.roll.fermatas and "_harmonized_0" in bass.midi.name
+    # The tune is the bass, note for note, and three voices sing above it.
+    roll, tune = bass.roll, example_melody("Frère Jacques")
+    given = roll.notes().select(roll.notes().track == 3)
+    moved = int(given.pitch[0]) - int(tune.notes().pitch[0])
+    assert moved % 12 == 0 and given.duration.tolist() == tune.notes().duration.tolist()
+    assert (given.pitch - moved).tolist() == tune.notes().pitch.tolist()
+    lowest = np.where(roll.sounding, np.arange(roll.n_pitches), roll.n_pitches).min(axis=2)
+    bass_sounds = roll.sounding[3].any(axis=1)
+    for voice in range(3):
+        sings = roll.sounding[voice].any(axis=1) & bass_sounds
+        assert sings.mean() >= 0.9 * bass_sounds.mean(), voice  # it sings with the bass
+        assert (lowest[voice][sings] >= lowest[3][sings]).all(), voice  # and above it
     with pytest.raises(BachganError, match="phrases are N or bars"):
         studio.compose(seed=1, bars=4, phrases="two")
 
@@ -264,6 +276,7 @@ def test_a_score_upload_ends_its_phrases_at_its_fermatas(studio, tmp_path):
     assert piece.roll.fermatas == (8, 24)
     soprano = piece.roll.notes().select(piece.roll.notes().track == 0)
     assert soprano.pitch.tolist() == tune.notes().pitch.tolist()
+    assert soprano.duration.tolist() == tune.notes().duration.tolist()
     asked = studio.harmonize(melody_file=score, phrases="1")
     assert [step // 16 for step in asked.roll.fermatas] == [0, 1, 2]
 

@@ -167,6 +167,7 @@ def test_a_trained_completion_model_composes_and_harmonizes(trained):
     sung = soprano.track == 0
     assert np.array_equal(soprano.pitch[sung], line.pitch)
     assert np.array_equal(soprano.start[sung], line.start)
+    assert np.array_equal(soprano.duration[sung], line.duration)  # kept as long as written
 
 
 def test_completion_training_resumes_exactly(chorales, tmp_path):
@@ -297,6 +298,7 @@ def test_a_low_melody_is_sung_octaves_up_and_every_voice_stays_in_its_range(trai
     soprano = notes.track == 0
     octaves = 12 * result.octaves_moved
     assert np.array_equal(notes.pitch[soprano], low_tune.notes().pitch + octaves)
+    assert np.array_equal(notes.duration[soprano], low_tune.notes().duration)
     in_c = notes.pitch + key_shift(result.roll.key_fifths)
     for voice, (low, high) in enumerate(model.encoding.voice_ranges):
         sung = in_c[notes.track == voice] - model.encoding.lowest_pitch

@@ -136,9 +136,10 @@ def test_copies_are_found_at_any_offset_and_in_any_key(index_and_pieces, shift, 
     assert found.copied_bar_fraction == 1.0 and found.longest_copied_run == 4
 
 
-def test_a_copied_voice_under_new_voices_is_found(index_and_pieces):
+@pytest.mark.parametrize("semitones", [0, 3, -5])  # in its own key and in two others
+def test_a_copied_voice_under_new_voices_is_found(index_and_pieces, semitones):
     index, pieces = index_and_pieces
-    original = pieces[3].slice_steps(4, 4 + 64)  # off the bar line too
+    original = pieces[3].slice_steps(4, 4 + 64).transpose(semitones)  # off the bar line too
     fresh = random_piece(np.random.default_rng(5))
     sounding = np.concatenate([original.sounding[:1], fresh.sounding[1:]])
     onsets = np.concatenate([original.onsets[:1], fresh.onsets[1:]])

@@ -70,6 +70,13 @@ def test_notes_of_any_length_are_written_as_tied_notes_a_score_can_show(tmp_path
         (60, 7, "major", ("B", 1, 3)),  # B sharp in C sharp major, in the octave below C4
         (59, -7, "major", ("C", -1, 4)),  # C flat in C flat major, in the octave above B3
         (75, 3, "major", ("D", 1, 5)),  # D sharp, the leading note of E, in A major
+        # The leading notes of the sharp minor keys: never the flat of the note above.
+        (65, 3, "minor", ("E", 1, 4)),  # E sharp in F sharp minor
+        (60, 4, "minor", ("B", 1, 3)),  # B sharp in C sharp minor, in the octave below C4
+        (67, 5, "minor", ("F", 2, 4)),  # F double sharp in G sharp minor
+        (62, 6, "minor", ("C", 2, 4)),  # C double sharp in D sharp minor
+        (70, 2, "minor", ("A", 1, 4)),  # A sharp in B minor
+        (62, -6, "minor", ("D", 0, 4)),  # D natural in E flat minor
     ],
 )
 def test_pitches_are_spelled_in_the_key(pitch, fifths, mode, spelled):
