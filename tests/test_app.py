@@ -470,10 +470,19 @@ def test_page_in_headless_chromium(server, tmp_path):
             page.locator("#compose-undo").click()
             expect(page.locator("#compose-info")).to_have_text(composed, timeout=30_000)
             screenshot = page.screenshot(path=str(tmp_path / "compose.png"), full_page=True)
+            # The key's name is not cut, and the tempo slider says its maximum, 240.
+            key_box = page.locator("#compose-key input")
+            assert key_box.evaluate("box => box.scrollWidth <= box.clientWidth")
+            expect(page.locator("#compose-tempo")).to_contain_text("240")
             page.set_viewport_size({"width": 390, "height": 844})  # a phone
             value = page.locator("#compose-facts td").nth(1)
             box = value.bounding_box()
             assert box is not None and box["x"] + box["width"] <= 390 + 1
+            # Every row of the table shows, none hidden in a box that scrolls.
+            last = page.locator("#compose-facts").get_by_text("longest run of copied bars")
+            expect(last).to_be_visible()
+            row, table = last.bounding_box(), page.locator("#compose-facts").bounding_box()
+            assert row["y"] + row["height"] <= table["y"] + table["height"] + 1
             page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
         finally:
             browser.close()
@@ -521,3 +530,7 @@ def test_the_table_shows_what_a_musician_hears_beside_the_chords(studio):
     ):
         mine, bach = rows[label]
         assert 0 <= float(mine) <= 1 and 0 <= float(bach) <= 1, label
+    one_chord = studio.compose(seed=4, bars=1)  # voices that never move: no repeated notes
+    assert dict((label, mine) for label, mine, _ in one_chord.facts)[
+        "alto notes that strike the note before again"
+    ] in ("-", "0.000", "1.000")

@@ -46,16 +46,38 @@ def build_app(studio: Studio) -> gr.Blocks:
     with gr.Blocks(title="bachgan") as app:
         gr.Markdown(_INTRO)
         with gr.Tab("Compose"):
+            # Two rows, each control wide enough for its longest text (the key's names, the
+            # tempo's three digits) on a laptop, one under the other on a phone.
             with gr.Row():
                 seed = gr.Textbox("", label="Seed (empty: a new one)", elem_id="compose-seed")
-                key = gr.Dropdown(KEY_CHOICES, value=KEY_CHOICES[0], label="Key")
-                meter = gr.Radio(studio.meters, value=studio.meters[0], label="Meter")
-                bars = gr.Slider(1, limits.max_bars, 8, step=1, label="Bars")
-                tempo = gr.Slider(*limits.tempo_range, 80, step=1, label="Tempo (beats/min)")
-                candidates = gr.Slider(
-                    1, limits.max_candidates, 1, step=1, label="Candidates (the critic keeps one)"
+                key = gr.Dropdown(
+                    KEY_CHOICES,
+                    value=KEY_CHOICES[0],
+                    label="Key",
+                    elem_id="compose-key",
+                    scale=2,
+                    min_width=300,
                 )
-                phrases = gr.Textbox("", label=_PHRASES_LABEL)
+                meter = gr.Radio(studio.meters, value=studio.meters[0], label="Meter")
+                phrases = gr.Textbox("", label=_PHRASES_LABEL, scale=2)
+            with gr.Row():
+                bars = gr.Slider(1, limits.max_bars, 8, step=1, label="Bars", min_width=220)
+                tempo = gr.Slider(
+                    *limits.tempo_range,
+                    80,
+                    step=1,
+                    label="Tempo (beats/min)",
+                    elem_id="compose-tempo",
+                    min_width=220,
+                )
+                candidates = gr.Slider(
+                    1,
+                    limits.max_candidates,
+                    1,
+                    step=1,
+                    label="Candidates (the critic keeps one)",
+                    min_width=220,
+                )
             compose_button = gr.Button("Compose", variant="primary", elem_id="compose-button")
             compose_view = _piece_view("compose")
             _regenerate_controls(studio, "compose", compose_view)
@@ -164,6 +186,7 @@ def _piece_view(prefix: str) -> _PieceView:
         elem_id=f"{prefix}-facts",
         wrap=True,
         column_widths=["50%", "20%", "30%"],
+        max_height=2000,  # every row at once, on a phone too
     )
     shown = [audio, midi, musicxml, score, picture, facts]
     return _PieceView(info, shown, gr.State(()), gr.State([]))

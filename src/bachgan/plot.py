@@ -44,8 +44,8 @@ BARS_PER_ROW = 8
 
 def plot_roll(roll: Roll, path: str | os.PathLike, title: str = "") -> Path:
     """Draw ``roll`` as a PNG: one colour per voice, bar lines, pitch names on the axis, rows
-    of :data:`BARS_PER_ROW` bars, the voices' legend above the first row on the left (a
-    viewer's buttons sit on the right), ``title`` on the right."""
+    of :data:`BARS_PER_ROW` bars, the voices' legend above the middle of the first row (a
+    viewer puts its label on the left and its buttons on the right), ``title`` on the right."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -75,8 +75,8 @@ def plot_roll(roll: Roll, path: str | os.PathLike, title: str = "") -> Path:
     handles = [Patch(color=_colour(t), label=name) for t, name in enumerate(roll.track_names)]
     axes[0, 0].legend(
         handles=handles,
-        loc="lower left",
-        bbox_to_anchor=(0.0, 1.0),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
         fontsize="small",
         ncols=len(handles),
         frameon=False,

@@ -294,7 +294,7 @@ class Studio:
             **harmony_profile([roll]),
         }
         rows = [
-            (label, f"{values[name]:.3f}", f"{reference.means[name]:.3f}")
+            (label, _number(values.get(name)), _number(reference.means.get(name)))
             for name, label in SHOWN_METRICS.items()
         ]
         originality = reference.bars.check(roll)
@@ -345,6 +345,12 @@ class Studio:
         if source.resolve() == pretrained_path().resolve() and card.exists():
             lines.append(card.read_text(encoding="utf-8"))
         return "\n\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    """A metric as the table shows it; a dash where a piece is too short to have it (a voice
+    that never moves has no repeated notes)."""
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _kind(model: LoadedModel) -> str:
