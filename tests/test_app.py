@@ -471,6 +471,7 @@ def test_page_in_headless_chromium(server, tmp_path):
             expect(page.locator("#compose-info")).to_have_text(composed, timeout=30_000)
             screenshot = page.screenshot(path=str(tmp_path / "compose.png"), full_page=True)
             # The key's name is not cut, and the tempo slider says its maximum, 240.
+            expect(page.locator("#compose-score .bachgan-narrow")).to_be_hidden()
             key_box = page.locator("#compose-key input")
             assert key_box.evaluate("box => box.scrollWidth <= box.clientWidth")
             expect(page.locator("#compose-tempo")).to_contain_text("240")
@@ -478,6 +479,12 @@ def test_page_in_headless_chromium(server, tmp_path):
             value = page.locator("#compose-facts td").nth(1)
             box = value.bounding_box()
             assert box is not None and box["x"] + box["width"] <= 390 + 1
+            # The score is laid out for a phone: its narrow pages, none wider than the screen.
+            expect(page.locator("#compose-score .bachgan-wide")).to_be_hidden()
+            narrow = page.locator("#compose-score .bachgan-narrow svg").first
+            expect(narrow).to_be_visible()
+            score_box = narrow.bounding_box()
+            assert score_box["x"] >= 0 and score_box["x"] + score_box["width"] <= 390 + 1
             # Every row of the table shows, none hidden in a box that scrolls.
             last = page.locator("#compose-facts").get_by_text("longest run of copied bars")
             expect(last).to_be_visible()

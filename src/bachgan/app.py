@@ -300,12 +300,32 @@ def _view(piece: Piece, history: list) -> tuple:
     meter = "{}/{}".format(*roll.time_signature)
     said = " · ".join(part for part in (key, meter, f"{roll.n_bars} bars") if part)
     info = f"**Seed {piece.seed}** · {said}" + (f" — {piece.note}" if piece.note else "")
-    pages = "".join(page.read_text(encoding="utf-8") for page in piece.score)
-    score = f'<div style="overflow-x:auto;background:white">{pages}</div>'
+    score = _score_html(piece)
     facts = [list(f) for f in piece.facts]
     files = (str(piece.wav), str(piece.midi), str(piece.musicxml))
     values = (info, *files, score, str(piece.picture), facts)
     return (*values, values, history)
+
+
+#: The score's two layouts: a phone's below 700 pixels, a laptop's above; each scaled down
+#: to the width there is rather than cut.
+_SCORE_STYLE = (
+    "<style>.bachgan-score svg{max-width:100%;height:auto}"
+    ".bachgan-narrow{display:none}"
+    "@media (max-width:700px){.bachgan-wide{display:none}.bachgan-narrow{display:block}}"
+    "</style>"
+)
+
+
+def _score_html(piece: Piece) -> str:
+    """The score's pages in both layouts, the page's width choosing one."""
+
+    def pages(paths: list, kind: str) -> str:
+        svg = "".join(path.read_text(encoding="utf-8") for path in paths)
+        return f'<div class="bachgan-score bachgan-{kind}" style="background:white">{svg}</div>'
+
+    narrow = piece.narrow_score or piece.score
+    return _SCORE_STYLE + pages(piece.score, "wide") + pages(narrow, "narrow")
 
 
 def _friendly(function: Callable) -> Callable:

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -80,8 +80,9 @@ SHOWN_METRICS = {
 @dataclass(frozen=True)
 class Piece:
     """A finished piece: its roll, files (MIDI, MusicXML, WAV, piano roll, and the score as
-    SVG pages), rows of (metric, this piece, Bach's chorales), the seed it was made with and
-    a note for the listener (empty, or what was changed about the request)."""
+    SVG pages, laid out for a laptop's width and, ``narrow_score``, for a phone's), rows of
+    (metric, this piece, Bach's chorales), the seed it was made with and a note for the
+    listener (empty, or what was changed about the request)."""
 
     roll: Roll
     midi: Path
@@ -92,6 +93,7 @@ class Piece:
     facts: list[tuple[str, str, str]]
     seed: int
     note: str = ""
+    narrow_score: list[Path] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -261,8 +263,10 @@ class Studio:
         folder = self._new_folder()
         midi, musicxml, picture, wav = write_outputs(roll, folder, name)
         score = engrave(musicxml, folder / name)
+        narrow = engrave(musicxml, folder / f"{name}.narrow", _NARROW_PAGE_WIDTH)
         self.tidy(keep=folder)
-        return Piece(roll, midi, musicxml, wav, picture, score, self.facts(roll), seed, note)
+        facts = self.facts(roll)
+        return Piece(roll, midi, musicxml, wav, picture, score, facts, seed, note, narrow)
 
     def _new_folder(self) -> Path:
         with self._lock:
@@ -359,15 +363,15 @@ def _kind(model: LoadedModel) -> str:
     return f"writes {model.config.generated_steps_per_bar} decisions per bar in one pass"
 
 
-def engrave(musicxml: Path, stem: Path) -> list[Path]:
+def engrave(musicxml: Path, stem: Path, page_width: int | None = None) -> list[Path]:
     """The score of ``musicxml`` as SVG pages ``stem.1.svg``, ``stem.2.svg``... (verovio,
-    part of the app extra)."""
+    part of the app extra), on pages ``page_width`` wide (default: a laptop screen's)."""
     import verovio
 
     toolkit = verovio.toolkit(False)
     # Its fonts are found once per thread unless told where they are; requests run in threads.
     toolkit.setResourcePath(str(Path(verovio.__file__).parent / "data"))
-    toolkit.setOptions(_ENGRAVING)
+    toolkit.setOptions({**_ENGRAVING, **({"pageWidth": page_width} if page_width else {})})
     if not toolkit.loadData(musicxml.read_text(encoding="utf-8")):
         raise ValueError(f"verovio could not read {musicxml}")
     pages = []
@@ -378,6 +382,8 @@ def engrave(musicxml: Path, stem: Path) -> list[Path]:
     return pages
 
 
+#: A page as wide as a phone held upright: two bars of 4/4 to a system at the same size.
+_NARROW_PAGE_WIDTH = 1000
 #: A page as wide as a laptop screen at a size a singer reads; no header or footer.
 _ENGRAVING = {
     "pageWidth": 2100,
