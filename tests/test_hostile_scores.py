@@ -142,11 +142,14 @@ def test_eight_threads_read_one_new_score_at_once(tmp_path):
 
 
 # --------------------------------------------------------------------------- memory
-def capped_read(path: Path, max_bars: int | None = 256) -> subprocess.CompletedProcess:
-    """Read ``path`` as a user's melody in a Python that may grow by 500 MB at most."""
+def capped_read(
+    path: Path, max_bars: int | None = 256, extra_bytes: int = 500 * MB
+) -> subprocess.CompletedProcess:
+    """Read ``path`` as a user's melody in a Python that may grow by ``extra_bytes`` at most."""
     return run_capped(
         "from pathlib import Path; from bachgan.corpus import read_user_conversion",
         f"read_user_conversion(Path({str(path)!r}), max_bars={max_bars})",
+        extra_bytes,
     )
 
 
@@ -214,21 +217,13 @@ def zip_bomb(path: Path, inflated: int, declared: int | None = None) -> Path:
 def test_an_mxl_zip_bomb_is_refused_in_under_100_mb(tmp_path):
     bomb = zip_bomb(tmp_path / "bomb.mxl", 400 * MB)
     assert bomb.stat().st_size < 1_000_000
-    result = run_capped(
-        "from pathlib import Path; from bachgan.corpus import read_user_conversion",
-        f"read_user_conversion(Path({str(bomb)!r}), max_bars=32)",
-        extra_bytes=100 * MB,
-    )
+    result = capped_read(bomb, max_bars=32, extra_bytes=100 * MB)
     assert_refused(result, "inflates to more than 4.0 MB (a zip bomb?)")
 
 
 def test_an_mxl_that_lies_about_its_size_is_refused_while_it_inflates(tmp_path):
     bomb = zip_bomb(tmp_path / "liar.mxl", 64 * MB, declared=1000)
-    result = run_capped(
-        "from pathlib import Path; from bachgan.corpus import read_user_conversion",
-        f"read_user_conversion(Path({str(bomb)!r}), max_bars=32)",
-        extra_bytes=100 * MB,
-    )
+    result = capped_read(bomb, max_bars=32, extra_bytes=100 * MB)
     assert_refused(result, "not a readable .mxl archive")
 
 
