@@ -108,6 +108,12 @@ def test_chorale_sopranos_saved_without_a_key_are_heard_in_bachs_key(tmp_path):
     assert np.mean(right) >= 0.95, f"{sum(right)} of {len(right)}"
 
 
+def test_twinkle_is_whole_and_ends_on_its_tonic():
+    twinkle = example_melody("Twinkle, Twinkle, Little Star").notes()
+    assert twinkle.pitch[np.argmax(twinkle.start)] % 12 == 0  # C, not the D of its middle
+    assert twinkle.start.max() + twinkle.duration[np.argmax(twinkle.start)] == 12 * 16
+
+
 def test_the_apps_examples_are_heard_in_their_keys():
     heard = {
         name: key_name(*melody_key_signature(example_melody(name))) for name in EXAMPLE_MELODIES
