@@ -268,6 +268,7 @@ def _run_generate(args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
     check_count("pieces", args.n, MAX_PIECES)
+    phrases, revisions = parse_phrases(args.phrases, args.bars), _revisions(args)
     pieces = {}
     for seed in range(args.seed, args.seed + args.n):  # each piece its own seed, as named
         (pieces[f"chorale_{seed}"],) = generate(
@@ -280,9 +281,9 @@ def _run_generate(args: argparse.Namespace) -> None:
             args.tempo,
             candidates=args.candidates,
             key_mode=args.mode,
-            revisions=_revisions(args),
+            revisions=revisions,
             key=args.key,
-            phrases=parse_phrases(args.phrases, args.bars),
+            phrases=phrases,
             meter=args.meter,
         )
     _write_pieces(pieces, args)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from .errors import BachganError, SkipFile
+from .roll import steps_per_bar
 
 __all__ = [
     "MAX_AUDIO_SECONDS",
@@ -94,18 +95,27 @@ def clamp_tempo(bpm: float, tempo_range: tuple[float, float] = TEMPO_RANGE_BPM) 
 def check_roll_size(
     n_tracks: int,
     n_notes: int,
-    n_bars: int,
-    bar_steps: int,
-    n_pitches: int,
+    end_steps: float,
+    time_signature: tuple[int, int],
+    resolution: int,
+    pitch_range: tuple[int, int],
     max_bars: int | None = None,
 ) -> None:
     """Refuse, with :class:`SkipFile`, a file whose piano-roll would exceed the caps: checked
-    on the parsed notes, before any roll is allocated."""
+    on the parsed notes (``end_steps``: where the last one ends, in grid steps), before any
+    roll is allocated."""
     if n_tracks > MAX_TRACKS:
         raise SkipFile(f"{n_tracks} tracks with notes (at most {MAX_TRACKS})")
     if n_notes > MAX_NOTES:
         raise SkipFile(f"{n_notes} notes (at most {MAX_NOTES})")
+    try:
+        bar = steps_per_bar(time_signature, resolution)
+    except ValueError as error:
+        numerator, denominator = time_signature
+        raise SkipFile(f"time signature {numerator}/{denominator} off the grid") from error
+    n_bars = math.ceil(end_steps / bar)
     if max_bars is not None and n_bars > max_bars:
         raise SkipFile(f"{n_bars} bars (at most {max_bars})")
-    if n_tracks * n_bars * bar_steps * n_pitches > MAX_ROLL_CELLS:
+    n_pitches = pitch_range[1] - pitch_range[0] + 1
+    if n_tracks * n_bars * bar * n_pitches > MAX_ROLL_CELLS:
         raise SkipFile(f"too large for a piano-roll ({n_tracks} tracks x {n_bars} bars)")

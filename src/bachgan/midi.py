@@ -7,7 +7,6 @@ structure in Python first, and the corpus runs readers in worker processes.
 
 from __future__ import annotations
 
-import math
 import os
 import struct
 from collections import Counter
@@ -28,7 +27,6 @@ from .roll import (
     Roll,
     roll_from_notes,
     split_voices,
-    steps_per_bar,
 )
 
 __all__ = [
@@ -214,15 +212,10 @@ def _check_size(
 ) -> None:
     """Refuse, from the parsed score alone, a file whose roll would be too large."""
     resolution = int(meta["resolution"])
-    signature = meta.get("time_signature", (4, 4))
-    try:
-        bar = steps_per_bar(signature, resolution)
-    except ValueError as error:
-        raise SkipFile(f"time signature {signature[0]}/{signature[1]} off the grid") from error
-    n_bars = math.ceil(score.end() * resolution / score.ticks_per_quarter / bar)
+    end_steps = score.end() * resolution / score.ticks_per_quarter
     n_notes = sum(t.note_num() for t in melodic)
-    n_pitches = pitch_range[1] - pitch_range[0] + 1
-    check_roll_size(n_tracks, n_notes, n_bars, bar, n_pitches, max_bars)
+    signature = meta.get("time_signature", (4, 4))
+    check_roll_size(n_tracks, n_notes, end_steps, signature, resolution, pitch_range, max_bars)
 
 
 def count_unended_notes(data: bytes) -> int:

@@ -22,7 +22,6 @@ from .roll import (
     Conversion,
     Notes,
     roll_from_notes,
-    steps_per_bar,
 )
 from .score_files import ScoreData, parse_musicxml, read_score_data
 
@@ -69,7 +68,8 @@ def read_score_conversion(
     }
     notes = _notes(parts, resolution)
     lead_in = _lead_in_steps(parts[0], time_signature, resolution)
-    _check_size(notes, voices, lead_in, time_signature, resolution, pitch_range, max_bars)
+    end = lead_in + int((notes.start + notes.duration).max())
+    check_roll_size(voices, len(notes), end, time_signature, resolution, pitch_range, max_bars)
     roll, out_of_range = roll_from_notes(notes, voices, pitch_range, lead_in, **meta)
     if roll.n_steps == 0:
         raise SkipFile("no notes inside the pitch range")
@@ -98,26 +98,6 @@ def _parse(score: ScoreData):
         raise
     except Exception as error:  # music21 raises many types for unreadable scores
         raise SkipFile(f"music21 cannot parse it: {type(error).__name__}") from error
-
-
-def _check_size(
-    notes: Notes,
-    voices: int,
-    lead_in: int,
-    time_signature: tuple[int, int],
-    resolution: int,
-    pitch_range: tuple[int, int],
-    max_bars: int | None,
-) -> None:
-    """Refuse, from the notes alone, a score whose roll would be too large."""
-    try:
-        bar = steps_per_bar(time_signature, resolution)
-    except ValueError as error:
-        signature = f"{time_signature[0]}/{time_signature[1]}"
-        raise SkipFile(f"time signature {signature} off the grid") from error
-    end = lead_in + int((notes.start + notes.duration).max())
-    n_pitches = pitch_range[1] - pitch_range[0] + 1
-    check_roll_size(voices, len(notes), -(-end // bar), bar, n_pitches, max_bars)
 
 
 def _notes(parts: list, resolution: int) -> Notes:
