@@ -239,6 +239,7 @@ def test_regenerate_from_the_command_line(trained, tmp_path, capsys):
         (["--bars", "4-9"], "bars 4-9 are not inside the piece (bars 1-4"),
         (["--bars", "x"], "bars must look like 3-4"),
         (["--bars", "1", "--voices", "viola"], "unknown voice viola"),
+        (["--bars", "1", "--novelty", "-2"], "novelty must be from 0 to 20"),
     ):
         assert main([*args, str(tmp_path / "bad"), *bad]) == 2
         assert message in capsys.readouterr().err
@@ -271,6 +272,9 @@ def test_regenerate_refuses_what_it_cannot_keep_exactly(trained, unconditional):
         regenerate(piece.with_arrays(sounding, onsets), (1, 1), model=model)
     with pytest.raises(BachganError, match="not a completion model"):
         regenerate(piece, (1, 1), model=unconditional)
+    for novelty in (-1.0, float("nan"), 1e9):
+        with pytest.raises(BachganError, match="novelty must be from 0"):
+            regenerate(piece, (1, 1), model=model, novelty=novelty)
 
 
 def test_a_given_bass_gets_three_voices_above_it(trained, unconditional, tmp_path):
@@ -493,7 +497,7 @@ def test_the_shipped_model_rewrites_the_region_and_keeps_every_note_around_it():
     def inside(roll) -> set:
         return {n for n in roll.notes().to_tuples() if n[0] in rows and first <= n[2] < stop}
 
-    edges, rewritten, versions = 0, [], set()
+    edges, rewritten, kept_likeliest, versions = 0, [], [], set()
     for piece_seed in (104, 105):
         (piece,) = generate(1, bars=8, seed=piece_seed, model=model)
         # Notes that start where the region ends must stay too.
@@ -503,5 +507,9 @@ def test_the_shipped_model_rewrites_the_region_and_keeps_every_note_around_it():
             assert notes_outside(new, first, stop, rows) == notes_outside(piece, first, stop, rows)
             rewritten.append(1 - len(inside(piece) & inside(new)) / len(inside(piece)))
             versions.add((piece_seed, frozenset(inside(new))))
+            same = regenerate(piece, (5, 6), ["alto", "tenor"], seed, model, novelty=0)
+            kept_likeliest.append(1 - len(inside(piece) & inside(same)) / len(inside(piece)))
     assert edges >= 2
-    assert np.mean(rewritten) >= 0.2 and len(versions) >= 4, rewritten
+    # By default most of the region is new; without the novelty cost much of it comes back.
+    assert np.mean(rewritten) >= 0.6 and len(versions) >= 4, rewritten
+    assert np.mean(rewritten) > np.mean(kept_likeliest) + 0.2, (rewritten, kept_likeliest)

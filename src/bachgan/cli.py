@@ -392,18 +392,32 @@ def _add_regenerate(commands) -> None:
         help='move the result to this key, in the piece\'s mode, e.g. "D major" (default: the '
         "piece's own key)",
     )
+    command.add_argument(
+        "--novelty",
+        type=float,
+        help="what keeping one of the region's old notes costs, in nats: 0 lets the model "
+        "write the lines it likes best, even the old ones (default: 2, which rewrites most "
+        "of the region)",
+    )
     _add_piece_options(command, "same seed, same notes")
     command.set_defaults(handler=_run_regenerate)
 
 
 def _run_regenerate(args: argparse.Namespace) -> None:
     from .limits import MAX_BARS
-    from .regions import parse_bars, regenerate
+    from .regions import DEFAULT_NOVELTY, parse_bars, regenerate
 
     piece = _read_user_music(args.piece, MAX_BARS)
     bars = parse_bars(args.bars)
     roll = regenerate(
-        piece, bars, args.voices, args.seed, args.model, _revisions(args), key=args.key
+        piece,
+        bars,
+        args.voices,
+        args.seed,
+        args.model,
+        _revisions(args),
+        key=args.key,
+        novelty=DEFAULT_NOVELTY if args.novelty is None else args.novelty,
     )
     _write_pieces({f"{args.piece.stem}_regenerated_{args.seed}": roll}, args)
 

@@ -75,11 +75,13 @@ NO_REVISIONS = Revisions(rounds=0, polish=None)
 @dataclass(frozen=True)
 class _Conditions:
     """What every pass of one completion shares: each piece's mode ``(B,)``, the steps where
-    phrases close ``(B, T)`` and each step's position in its bar ``(T,)``."""
+    phrases close ``(B, T)``, each step's position in its bar ``(T,)`` and a bias added to
+    every pitch logit ``(B, V, T, C)`` (or ``None``)."""
 
     mode: torch.Tensor | None
     ending: torch.Tensor
     positions: torch.Tensor
+    bias: torch.Tensor | None = None
 
     def run(
         self,
@@ -92,7 +94,10 @@ class _Conditions:
         """The generator's logits for the cells under ``mask``, given the others."""
         noise = generator.noise(pitch.shape[0], pitch.shape[2], rng)
         given = F.one_hot(pitch, generator.config.n_classes).float()
-        return generator(given, onset, mask, noise, self.mode, self.ending, self.positions)
+        output = generator(given, onset, mask, noise, self.mode, self.ending, self.positions)
+        if self.bias is None:
+            return output
+        return GeneratorOutput(output.pitch_logits + self.bias, output.onset_logits)
 
 
 @torch.no_grad()
@@ -106,17 +111,21 @@ def complete_chorale(
     rng: torch.Generator,
     closes: Sequence[int] | None = None,
     bar_steps: int | None = None,
+    novelty: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Write every ``free`` cell of the chorales ``pitch``/``onset`` ``(B, V, T)``: one pass
     over all of them, then ``revisions``. The model writes a close (a cadence, a held chord)
     in each bar of ``closes`` (counted from 0; by default the last bar, where the chorales
-    end). Bars last ``bar_steps`` steps (12 in 3/4; by default the model's 4/4 bar). Returns
-    the completed ``(pitch, onset (bool))``."""
+    end). Bars last ``bar_steps`` steps (12 in 3/4; by default the model's 4/4 bar). With
+    ``novelty`` above 0 the pitch a free cell held before costs that many nats in every pass,
+    so a rewritten region moves away from the old notes unless they are much the likeliest.
+    Returns the completed ``(pitch, onset (bool))``."""
     free = free.float()
     batch, _, steps = pitch.shape
     bar = bar_steps or generator.config.steps_per_bar
     ending = closing_steps(steps, bar, [-(-steps // bar) - 1] if closes is None else closes)
-    given = _Conditions(mode, ending[None].expand(batch, -1), bar_positions(steps, bar))
+    bias = _old_pitch_cost(pitch, free, generator.config.n_classes, novelty)
+    given = _Conditions(mode, ending[None].expand(batch, -1), bar_positions(steps, bar), bias)
     pitch, onset = _write(generator, pitch, onset.float(), free, given, revisions, rng)
     eighth = max(generator.config.steps_per_beat // 2, 1)
     for share in revisions.shares() if revisions.rounds else []:
@@ -126,6 +135,15 @@ def complete_chorale(
     if revisions.polish is not None:
         pitch = _polished(generator, pitch, onset, free, given, revisions, rng)
     return pitch, onset > 0
+
+
+def _old_pitch_cost(
+    pitch: torch.Tensor, free: torch.Tensor, classes: int, cost: float
+) -> torch.Tensor | None:
+    """``-cost`` on each free cell's present pitch ``(B, V, T, C)``; ``None`` for no cost."""
+    if cost <= 0:
+        return None
+    return -cost * F.one_hot(pitch, classes).float() * free[..., None]
 
 
 def _polished(

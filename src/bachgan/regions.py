@@ -22,7 +22,14 @@ from .roll import VOICE_NAMES, Roll
 from .sample import DEFAULT_REVISIONS, KEY_MODES, LoadedModel, load_model, meter_bar_steps
 from .theory import parse_key
 
-__all__ = ["parse_bars", "parse_phrases", "parse_voices", "regenerate"]
+__all__ = ["DEFAULT_NOVELTY", "parse_bars", "parse_phrases", "parse_voices", "regenerate"]
+
+#: What keeping a region's old pitch costs, in nats, in every pass that rewrites it: enough
+#: that "regenerate" rewrites most of the region (the model given the same surroundings would
+#: otherwise write much the same lines again), not so much that it writes unlikely ones.
+DEFAULT_NOVELTY = 2.0
+#: Past this every old pitch is as good as forbidden.
+MAX_NOVELTY = 20.0
 
 
 def regenerate(
@@ -33,12 +40,16 @@ def regenerate(
     model: LoadedModel | str | None = None,
     revisions: Revisions = DEFAULT_REVISIONS,
     key: str | None = None,
+    novelty: float = DEFAULT_NOVELTY,
 ) -> Roll:
     """``roll`` with bars ``bars`` (first and last, counted from 1, inclusive) of ``voices``
     (names from :data:`~bachgan.roll.VOICE_NAMES`, lower case; all four by default) written
     anew by a completion model. The same ``seed`` gives the same notes. With ``key`` (``"D
     major"``, in the piece's mode) the whole result is moved to that key, whose signature it
-    carries."""
+    carries. ``novelty`` is what keeping an old pitch of the region costs (nats; 0 lets the
+    model write the same lines again where it likes them best)."""
+    if not 0 <= novelty <= MAX_NOVELTY:
+        raise BachganError(f"novelty must be from 0 to {MAX_NOVELTY:g} nats (got {novelty})")
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     if not loaded.completes:
         raise BachganError(
@@ -65,6 +76,7 @@ def regenerate(
         revisions,
         torch.Generator().manual_seed(seed),
         bar_steps=roll.steps_per_bar,
+        novelty=novelty,
     )
     pitch, onset = completed[0].numpy(), completed_onset[0].numpy()
     onset[rows, span.start] |= pitch[rows, span.start] != loaded.encoding.rest  # fresh notes
