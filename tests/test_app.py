@@ -22,6 +22,7 @@ from bachgan.errors import BachganError
 from bachgan.melodies import EXAMPLE_MELODIES, example_melody, parse_melody
 from bachgan.midi import read_midi, write_midi
 from bachgan.musicxml import write_musicxml
+from bachgan.plot import NARROW
 from bachgan.roll import Notes, Roll
 from bachgan.sample import generate, load_model
 from bachgan.scores import read_score_conversion
@@ -379,10 +380,13 @@ def test_api_compose(server, studio):
     from gradio_client import Client
 
     client = Client(server, verbose=False)
-    info, wav, midi, musicxml, score, picture, facts = client.predict(
+    info, wav, midi, musicxml, score, picture, facts, narrow_picture = client.predict(
         "2", "D minor", "4/4", 4, 90, 1, "2", api_name="/compose"
     )
     assert_playable((wav, picture, midi))
+    with Image.open(picture) as wide, Image.open(narrow_picture) as narrow:
+        assert narrow.format == "PNG" and narrow.width <= wide.width
+    assert Path(narrow_picture).read_bytes() != Path(picture).read_bytes()  # larger letters
     assert info.startswith("**Seed 2** · D minor · 4/4 · 4 bars") and "<svg" in score
     assert read_midi(midi).key_fifths == -1 and Path(musicxml).suffix == ".musicxml"
     seeds = {
@@ -422,7 +426,7 @@ def test_api_bad_upload_is_a_message_and_the_server_keeps_serving(server, studio
         )
     with pytest.raises(AppError, match="greater than maximum value 16"):
         client.predict("0", "A minor", "4/4", 40, 90, 1, "", api_name="/compose")
-    _, wav, midi, _, _, picture, _ = client.predict(
+    _, wav, midi, _, _, picture, _, _ = client.predict(
         None, "Frère Jacques", 0, "bass", 0, "2", api_name="/harmonize"
     )
     assert_playable((wav, picture, midi))
@@ -469,6 +473,15 @@ def test_page_in_headless_chromium(server, tmp_path):
             expect(page.locator("#compose-info")).to_have_text(other_seed, timeout=60_000)
             page.locator("#compose-undo").click()
             expect(page.locator("#compose-info")).to_have_text(composed, timeout=30_000)
+            # A refused request says why in a toast and marks the info line alone: the piece
+            # before it stays unmarked.
+            page.locator("#compose-first input").fill("99")
+            page.locator("#compose-regenerate").click()
+            expect(page.get_by_text("are not inside the piece")).to_be_visible(timeout=30_000)
+            expect(page.locator("#compose-info").get_by_text("Error")).to_have_count(1)
+            for shown in ("audio", "midi", "musicxml", "score", "picture", "facts"):
+                expect(page.locator(f"#compose-{shown}").get_by_text("Error")).to_have_count(0)
+            page.locator("#compose-first input").fill("1")
             screenshot = page.screenshot(path=str(tmp_path / "compose.png"), full_page=True)
             # The key's name is not cut, and the tempo slider says its maximum, 240.
             expect(page.locator("#compose-score .bachgan-narrow")).to_be_hidden()
@@ -485,6 +498,13 @@ def test_page_in_headless_chromium(server, tmp_path):
             expect(narrow).to_be_visible()
             score_box = narrow.bounding_box()
             assert score_box["x"] >= 0 and score_box["x"] + score_box["width"] <= 390 + 1
+            # The piano roll for a phone: four bars a row, its letters as large as the page's.
+            expect(page.locator("#compose-picture")).to_be_hidden()
+            roll = page.locator("#compose-narrow-picture img")
+            expect(roll).to_be_visible()
+            shown, drawn = roll.evaluate("img => [img.clientWidth, img.naturalWidth]")
+            letters = NARROW.font_size * 100 / 72 * shown / drawn  # pixels on the phone
+            assert shown <= 390 and letters >= 12, (shown, drawn)
             # Every row of the table shows, none hidden in a box that scrolls.
             last = page.locator("#compose-facts").get_by_text("longest run of copied bars")
             expect(last).to_be_visible()

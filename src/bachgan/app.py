@@ -147,12 +147,14 @@ def build_app(studio: Studio) -> gr.Blocks:
             [seed, key, meter, bars, tempo, candidates, phrases],
             compose_view.outputs,
             api_name="compose",
+            show_progress_on=compose_view.info,
         )
         harmonize_button.click(
             harmonize,
             [upload, example, harmony_seed, voice, pickup, melody_phrases],
             harmonize_view.outputs,
             api_name="harmonize",
+            show_progress_on=harmonize_view.info,
         )
     return app
 
@@ -160,7 +162,8 @@ def build_app(studio: Studio) -> gr.Blocks:
 @dataclass
 class _PieceView:
     """The components that show one piece, the values they show (``current``) and those of
-    the pieces before it (``history``, for Undo)."""
+    the pieces before it (``history``, for Undo). Progress and errors show on ``info`` alone,
+    so a refused request leaves the piece before it unmarked."""
 
     info: gr.Markdown
     shown: list[gr.components.Component]
@@ -179,7 +182,18 @@ def _piece_view(prefix: str) -> _PieceView:
         midi = gr.File(label="MIDI", elem_id=f"{prefix}-midi")
         musicxml = gr.File(label="MusicXML (score)", elem_id=f"{prefix}-musicxml")
     score = gr.HTML(elem_id=f"{prefix}-score")
-    picture = gr.Image(type="filepath", label="Piano roll", elem_id=f"{prefix}-picture")
+    picture = gr.Image(
+        type="filepath",
+        label="Piano roll",
+        elem_id=f"{prefix}-picture",
+        elem_classes=["bachgan-wide"],
+    )
+    narrow_picture = gr.Image(
+        type="filepath",
+        label="Piano roll",
+        elem_id=f"{prefix}-narrow-picture",
+        elem_classes=["bachgan-narrow"],
+    )
     facts = gr.Dataframe(
         headers=FACT_HEADERS,
         label="How it compares",
@@ -188,7 +202,7 @@ def _piece_view(prefix: str) -> _PieceView:
         column_widths=["50%", "20%", "30%"],
         max_height=2000,  # every row at once, on a phone too
     )
-    shown = [audio, midi, musicxml, score, picture, facts]
+    shown = [audio, midi, musicxml, score, picture, facts, narrow_picture]
     return _PieceView(info, shown, gr.State(()), gr.State([]))
 
 
@@ -225,8 +239,15 @@ def _regenerate_controls(studio: Studio, prefix: str, view: _PieceView) -> None:
         [view.current, view.history, first, last, voices, seed],
         view.outputs,
         api_name=f"{prefix}_regenerate",
+        show_progress_on=view.info,
     )
-    undo.click(step_back, [view.current, view.history], view.outputs, api_name=f"{prefix}_undo")
+    undo.click(
+        step_back,
+        [view.current, view.history],
+        view.outputs,
+        api_name=f"{prefix}_undo",
+        show_progress_on=view.info,
+    )
 
 
 def launch(
@@ -253,6 +274,7 @@ def launch(
         max_file_size=studio.limits.max_upload_bytes,
         prevent_thread_lock=not block,
         theme=gr.themes.Default(font=_SYSTEM_FONTS, font_mono=["monospace"]),
+        css=_LAYOUT_CSS,
         show_error=True,
         quiet=not block,
         share=False,  # never a public link, whatever GRADIO_SHARE says
@@ -303,17 +325,18 @@ def _view(piece: Piece, history: list) -> tuple:
     score = _score_html(piece)
     facts = [list(f) for f in piece.facts]
     files = (str(piece.wav), str(piece.midi), str(piece.musicxml))
-    values = (info, *files, score, str(piece.picture), facts)
+    narrow_picture = str(piece.narrow_picture or piece.picture)
+    values = (info, *files, score, str(piece.picture), facts, narrow_picture)
     return (*values, values, history)
 
 
-#: The score's two layouts: a phone's below 700 pixels, a laptop's above; each scaled down
-#: to the width there is rather than cut.
-_SCORE_STYLE = (
-    "<style>.bachgan-score svg{max-width:100%;height:auto}"
-    ".bachgan-narrow{display:none}"
-    "@media (max-width:700px){.bachgan-wide{display:none}.bachgan-narrow{display:block}}"
-    "</style>"
+#: The two layouts of the score and the piano roll: a phone's below 700 pixels, a laptop's
+#: above; each scaled down to the width there is rather than cut.
+_LAYOUT_CSS = (
+    ".bachgan-score svg{max-width:100%;height:auto}"
+    ".bachgan-narrow{display:none !important}"
+    "@media (max-width:700px){"
+    ".bachgan-wide{display:none !important}.bachgan-narrow{display:block !important}}"
 )
 
 
@@ -325,7 +348,7 @@ def _score_html(piece: Piece) -> str:
         return f'<div class="bachgan-score bachgan-{kind}" style="background:white">{svg}</div>'
 
     narrow = piece.narrow_score or piece.score
-    return _SCORE_STYLE + pages(piece.score, "wide") + pages(narrow, "narrow")
+    return pages(piece.score, "wide") + pages(narrow, "narrow")
 
 
 def _friendly(function: Callable) -> Callable:

@@ -30,6 +30,7 @@ from .metrics import FEATURES, piece_features
 from .midi import read_midi
 from .originality import BarIndex
 from .outputs import write_outputs
+from .plot import NARROW, plot_roll
 from .regions import parse_phrases, regenerate
 from .roll import Roll
 from .sample import LoadedModel, compute_threads, generate, load_model, pretrained_path
@@ -80,9 +81,9 @@ SHOWN_METRICS = {
 @dataclass(frozen=True)
 class Piece:
     """A finished piece: its roll, files (MIDI, MusicXML, WAV, piano roll, and the score as
-    SVG pages, laid out for a laptop's width and, ``narrow_score``, for a phone's), rows of
-    (metric, this piece, Bach's chorales), the seed it was made with and a note for the
-    listener (empty, or what was changed about the request)."""
+    SVG pages, the picture and the score laid out for a laptop's width and, ``narrow_*``,
+    for a phone's), rows of (metric, this piece, Bach's chorales), the seed it was made with
+    and a note for the listener (empty, or what was changed about the request)."""
 
     roll: Roll
     midi: Path
@@ -94,6 +95,7 @@ class Piece:
     seed: int
     note: str = ""
     narrow_score: list[Path] = field(default_factory=list)
+    narrow_picture: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -264,9 +266,12 @@ class Studio:
         midi, musicxml, picture, wav = write_outputs(roll, folder, name)
         score = engrave(musicxml, folder / name)
         narrow = engrave(musicxml, folder / f"{name}.narrow", _NARROW_PAGE_WIDTH)
+        narrow_picture = plot_roll(roll, folder / f"{name}.narrow.png", layout=NARROW)
         self.tidy(keep=folder)
         facts = self.facts(roll)
-        return Piece(roll, midi, musicxml, wav, picture, score, facts, seed, note, narrow)
+        return Piece(
+            roll, midi, musicxml, wav, picture, score, facts, seed, note, narrow, narrow_picture
+        )
 
     def _new_folder(self) -> Path:
         with self._lock:
