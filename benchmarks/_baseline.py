@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from bachgan.sample import LoadedModel, load_model, pretrained_path
+from bachgan.generation.compose import LoadedModel, load_model, pretrained_path
 
 
 def load_musegan(path: str | None) -> LoadedModel:

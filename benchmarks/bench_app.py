@@ -26,8 +26,8 @@ import numpy as np
 from gradio_client import Client, handle_file
 
 from bachgan.app import KEY_CHOICES, VOICES, launch
-from bachgan.midi import write_midi
-from bachgan.sample import generate
+from bachgan.generation.compose import generate
+from bachgan.io.midi import write_midi
 from bachgan.studio import Studio
 
 REPEATS = 5

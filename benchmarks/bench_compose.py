@@ -18,13 +18,13 @@ from pathlib import Path
 
 import torch
 
-from bachgan.completion import NO_REVISIONS
-from bachgan.harmonizer import harmonize
-from bachgan.melodies import example_melody
-from bachgan.musicxml import write_musicxml
-from bachgan.regions import regenerate
+from bachgan.generation.completion import NO_REVISIONS
+from bachgan.generation.compose import generate, load_model
+from bachgan.generation.harmonize import harmonize
+from bachgan.generation.regenerate import regenerate
+from bachgan.io.melodies import example_melody
+from bachgan.io.musicxml_writer import write_musicxml
 from bachgan.roll import Roll
-from bachgan.sample import generate, load_model
 
 
 def median_seconds(function, repeats: int) -> float:

@@ -13,9 +13,9 @@ import time
 
 import torch
 
-from bachgan.audio import SAMPLE_RATE, render_audio
+from bachgan.generation.compose import LoadedModel, generate, load_model
+from bachgan.io.audio import SAMPLE_RATE, render_audio
 from bachgan.models import SeedGenerator
-from bachgan.sample import LoadedModel, generate, load_model
 
 MODES = ("voice-leading", "argmax")
 

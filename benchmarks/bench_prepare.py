@@ -23,8 +23,8 @@ import numpy as np
 import symusic
 from seed_pipeline import LOWEST, WINDOW, seed_midi2image, seed_resize
 
-from bachgan.corpus import bach_chorale_paths
-from bachgan.midi import read_midi_conversion
+from bachgan.io.corpus import bach_chorale_paths
+from bachgan.io.midi import read_midi_conversion
 
 
 def make_midi_folder(folder: Path, count: int) -> list[Path]:

@@ -31,9 +31,9 @@ PLAIN = dict(
 
 def worker(arch: str, data: str, steps: int, threads: int) -> None:
     """Train ``steps`` steps and print one JSON line (rank 0 only under torchrun)."""
-    from bachgan.checkpoint import load_checkpoint
     from bachgan.config import TrainConfig
-    from bachgan.train import train
+    from bachgan.io.checkpoint import load_checkpoint
+    from bachgan.training.train import train
 
     out = tempfile.mkdtemp()
     plain = arch == "musegan-plain"

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from _baseline import load_musegan
 
-from bachgan.corpus import load_rolls
-from bachgan.decoding import DecodingRules, decode_output
-from bachgan.evaluate import evaluate
+from bachgan.evaluation.evaluate import evaluate
+from bachgan.generation.binarize import DecodingRules, decode_output
+from bachgan.io.corpus import load_rolls
 from bachgan.models.musegan import Noise
 
 PIECES = 200

@@ -19,10 +19,10 @@ import argparse
 
 import numpy as np
 
-from bachgan.corpus import load_rolls
-from bachgan.evaluate import as_windows
-from bachgan.metrics import FEATURES, classifier_accuracy, piece_features
-from bachgan.sample import generate
+from bachgan.evaluation.evaluate import as_windows
+from bachgan.evaluation.metrics import FEATURES, classifier_accuracy, piece_features
+from bachgan.generation.compose import generate
+from bachgan.io.corpus import load_rolls
 
 PIECES = 200
 

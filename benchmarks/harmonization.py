@@ -18,9 +18,9 @@ import time
 import numpy as np
 from _baseline import load_musegan
 
-from bachgan.corpus import load_rolls
-from bachgan.evaluate import evaluate
-from bachgan.harmonizer import RULE_WEIGHT, harmonize_with_fit
+from bachgan.evaluation.evaluate import evaluate
+from bachgan.generation.harmonize import RULE_WEIGHT, harmonize_with_fit
+from bachgan.io.corpus import load_rolls
 
 MELODIES = 12
 WHOLE = ("classifier_accuracy", "frechet_distance")

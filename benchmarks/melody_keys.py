@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bachgan.corpus import bach_chorale_paths, load_rolls, prepare
 from bachgan.errors import BachganError
-from bachgan.harmonizer import melody_key_signature, melody_line
-from bachgan.midi import read_midi, write_midi
+from bachgan.generation.harmonize import melody_key_signature, melody_line
+from bachgan.io.corpus import bach_chorale_paths, load_rolls, prepare
+from bachgan.io.midi import read_midi, write_midi
 from bachgan.theory import key_signature, key_signature_of_histogram, mode_in_signature
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import torch
 
-from bachgan.corpus import load_rolls, prepare
-from bachgan.evaluate import JUDGE_SETS, evaluate, piece_groups
-from bachgan.sample import generate, load_model
+from bachgan.evaluation.evaluate import JUDGE_SETS, evaluate, piece_groups
+from bachgan.generation.compose import generate, load_model
+from bachgan.io.corpus import load_rolls, prepare
 
 ROWS = (
     ("harmony", "complete sonorities (share of eighths)"),

@@ -10,8 +10,8 @@ import argparse
 
 import torch
 
-from bachgan.metrics import best_key
-from bachgan.sample import generate, load_model
+from bachgan.evaluation.metrics import best_key
+from bachgan.generation.compose import generate, load_model
 from bachgan.theory import parse_key
 
 KEYS = ("C major", "A minor", "D major", "F# minor", "Bb major", "G minor")

@@ -18,13 +18,13 @@ import argparse
 import numpy as np
 import torch
 
-from bachgan.corpus import bach_chorale_paths
 from bachgan.errors import SkipFile
-from bachgan.harmony import harmony_counts, tonic_of
-from bachgan.metrics import voice_lines
+from bachgan.evaluation.harmony_profile import harmony_counts, tonic_of
+from bachgan.evaluation.metrics import voice_lines
+from bachgan.generation.compose import generate, load_model
+from bachgan.io.corpus import bach_chorale_paths
+from bachgan.io.score_reader import read_score_conversion
 from bachgan.roll import Roll
-from bachgan.sample import generate, load_model
-from bachgan.scores import read_score_conversion
 from bachgan.theory import identify_chord, pitch_class_set
 
 

@@ -24,17 +24,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bachgan.checkpoint import load_checkpoint
-from bachgan.completion import NO_REVISIONS
 from bachgan.config import TrainConfig, preset_settings
-from bachgan.corpus import load_rolls, prepare
 from bachgan.encoding import CHORALE_ENCODING, decode
 from bachgan.errors import BachganError
-from bachgan.evaluate import evaluate, piece_groups
-from bachgan.image import image_to_roll
+from bachgan.evaluation.evaluate import evaluate, piece_groups
+from bachgan.generation.completion import NO_REVISIONS
+from bachgan.generation.compose import generate, load_model
+from bachgan.io.checkpoint import load_checkpoint
+from bachgan.io.corpus import load_rolls, prepare
+from bachgan.io.images import image_to_roll
 from bachgan.roll import VOICE_NAMES, Roll, split_voices
-from bachgan.sample import generate, load_model
-from bachgan.train import train
+from bachgan.training.train import train
 
 PIECES = 200
 
@@ -91,7 +91,7 @@ def seed_pieces(run: str, count: int) -> list[Roll]:
 def harmonizations(melodies: list[Roll], loaded) -> list[Roll]:
     """Harmonize the sopranos of the 4/4 held-out chorales (the first 12 for a musegan model,
     whose latent optimisation takes a minute or more each)."""
-    from bachgan.harmonizer import harmonize_with_fit
+    from bachgan.generation.harmonize import harmonize_with_fit
 
     chosen = [m for m in melodies if m.steps_per_bar == 16][: None if loaded.completes else 12]
     started = time.perf_counter()

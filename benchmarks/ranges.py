@@ -13,8 +13,8 @@ import argparse
 
 import numpy as np
 
-from bachgan.metrics import out_of_range_rate
-from bachgan.sample import generate, load_model
+from bachgan.evaluation.metrics import out_of_range_rate
+from bachgan.generation.compose import generate, load_model
 from bachgan.theory import KEY_NAMES
 
 

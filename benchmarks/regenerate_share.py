@@ -15,9 +15,9 @@ import argparse
 
 import numpy as np
 
-from bachgan.harmony import harmony_profile
-from bachgan.regions import regenerate
-from bachgan.sample import generate, load_model
+from bachgan.evaluation.harmony_profile import harmony_profile
+from bachgan.generation.compose import generate, load_model
+from bachgan.generation.regenerate import regenerate
 
 ROWS, FIRST, STOP = (1, 2), 64, 96
 AROUND = (48, 112)

@@ -23,10 +23,10 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from bachgan.completion import POLISH_RULES, Revisions
-from bachgan.corpus import load_rolls
-from bachgan.evaluate import evaluate
-from bachgan.sample import generate, load_model
+from bachgan.evaluation.evaluate import evaluate
+from bachgan.generation.completion import POLISH_RULES, Revisions
+from bachgan.generation.compose import generate, load_model
+from bachgan.io.corpus import load_rolls
 
 PIECES = 200
 REFERENCE_PIECES = 120

@@ -22,13 +22,13 @@ import torch
 from _baseline import load_musegan
 from torch.nn import functional as F
 
-from bachgan.corpus import load_rolls
-from bachgan.dataset import load_windows
 from bachgan.encoding import CHORALE_ENCODING
-from bachgan.harmonizer import harmonize_with_fit
+from bachgan.generation.compose import LoadedModel
+from bachgan.generation.harmonize import harmonize_with_fit
+from bachgan.io.corpus import load_rolls
 from bachgan.models import Noise, voice_pitch_distribution
 from bachgan.roll import VOICE_NAMES
-from bachgan.sample import LoadedModel
+from bachgan.training.windows import load_windows
 
 SAMPLES = 200
 

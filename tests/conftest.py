@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bachgan.midi import write_midi
-from bachgan.models.completion import CompletionConfig
+from bachgan.io.midi import write_midi
+from bachgan.models.conditional import CompletionConfig
 from bachgan.roll import Notes, Roll
 
 #: A two-bar, four-voice phrase with a repeated note (soprano) and a unison (alto = soprano).
@@ -57,7 +57,7 @@ def raw_midi(
 
 def small_chorale_set(folder: Path, prefix: str, count: int) -> Path:
     """A data set of the first ``count`` Bach chorales whose file names start with ``prefix``."""
-    from bachgan.corpus import bach_chorale_paths, prepare
+    from bachgan.io.corpus import bach_chorale_paths, prepare
 
     paths = [str(p) for p in bach_chorale_paths() if p.name.startswith(prefix)][:count]
     prepare(paths, folder / "data.npz", workers=2, cache_dir=folder / "cache", progress=False)

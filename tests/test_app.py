@@ -19,13 +19,13 @@ from PIL import Image
 
 from bachgan import studio as studio_module
 from bachgan.errors import BachganError
-from bachgan.melodies import EXAMPLE_MELODIES, example_melody, parse_melody
-from bachgan.midi import read_midi, write_midi
-from bachgan.musicxml import write_musicxml
-from bachgan.plot import NARROW
+from bachgan.generation.compose import generate, load_model
+from bachgan.io.melodies import EXAMPLE_MELODIES, example_melody, parse_melody
+from bachgan.io.midi import read_midi, write_midi
+from bachgan.io.musicxml_writer import write_musicxml
+from bachgan.io.pictures import NARROW
+from bachgan.io.score_reader import read_score_conversion
 from bachgan.roll import Notes, Roll
-from bachgan.sample import generate, load_model
-from bachgan.scores import read_score_conversion
 from bachgan.studio import Limits, Studio
 
 CHROMIUM = os.environ.get("BACHGAN_CHROMIUM", "/usr/bin/chromium")

@@ -9,17 +9,26 @@ import torch
 from conftest import TINY_COMPLETION, make_roll, tiny_config
 from torch.nn import functional as F
 
-from bachgan.checkpoint import load_checkpoint
 from bachgan.cli import main
-from bachgan.completion import NO_REVISIONS, Revisions, complete_chorale, compose_chorales
 from bachgan.config import TrainConfig
 from bachgan.encoding import key_shift, make_windows
 from bachgan.errors import BachganError
-from bachgan.harmonizer import harmonize, harmonize_with_fit
-from bachgan.melodies import EXAMPLE_MELODIES, example_melody
-from bachgan.metrics import parallel_per_bar
-from bachgan.midi import read_midi, write_midi
-from bachgan.models.completion import (
+from bachgan.evaluation.metrics import parallel_per_bar
+from bachgan.generation.completion import (
+    NO_REVISIONS,
+    Revisions,
+    complete_chorale,
+    compose_chorales,
+)
+from bachgan.generation.compose import generate, load_model
+from bachgan.generation.harmonize import harmonize, harmonize_with_fit
+from bachgan.generation.regenerate import parse_phrases, parse_voices, regenerate
+from bachgan.io.checkpoint import load_checkpoint
+from bachgan.io.melodies import EXAMPLE_MELODIES, example_melody
+from bachgan.io.midi import read_midi, write_midi
+from bachgan.io.musicxml_writer import write_musicxml
+from bachgan.io.score_reader import read_score_conversion
+from bachgan.models.conditional import (
     MASK_KINDS,
     CompletionGenerator,
     complete,
@@ -28,12 +37,8 @@ from bachgan.models.completion import (
     ending_steps,
     random_masks,
 )
-from bachgan.musicxml import write_musicxml
-from bachgan.regions import parse_phrases, parse_voices, regenerate
 from bachgan.roll import VOICE_NAMES, Roll
-from bachgan.sample import generate, load_model
-from bachgan.scores import read_score_conversion
-from bachgan.train import train
+from bachgan.training.train import train
 
 
 @pytest.fixture(scope="module")
@@ -433,7 +438,7 @@ def test_phrases_are_read_as_a_length_or_as_bars():
 
 def test_a_piece_in_another_key_than_asked_is_composed_again():
     from bachgan.encoding import CHORALE_ENCODING
-    from bachgan.sample import _in_their_keys
+    from bachgan.generation.compose import _in_their_keys
 
     def chords(*midi_pitches) -> torch.Tensor:
         """A (1, 4, 16) piece: each chord of four pitches held for four steps."""

@@ -6,10 +6,10 @@ import pytest
 from conftest import CHORALE_NOTES, make_roll, raw_midi
 
 from bachgan.cli import main
-from bachgan.corpus import Settings, load_rolls, prepare, skip_report_path
 from bachgan.errors import BachganError
-from bachgan.midi import write_midi
-from bachgan.musicxml import write_musicxml
+from bachgan.io.corpus import Settings, load_rolls, prepare, skip_report_path
+from bachgan.io.midi import write_midi
+from bachgan.io.musicxml_writer import write_musicxml
 from bachgan.roll import VOICE_NAMES
 
 
@@ -73,7 +73,7 @@ def test_settings_change_the_cache_key(messy_folder, tmp_path):
 
 
 def test_unreadable_file_is_skipped(messy_folder, tmp_path, monkeypatch):
-    import bachgan.corpus as corpus
+    import bachgan.io.corpus as corpus
 
     real_digest = corpus._digest
     monkeypatch.setattr(
@@ -114,7 +114,7 @@ def test_cli_prepare_writes_data_and_report(tmp_path, capsys, chorale_midi):
 
 
 def test_bach_chorales_keep_four_voices_and_pickups():
-    from bachgan.corpus import bach_chorale_paths, convert_file
+    from bachgan.io.corpus import bach_chorale_paths, convert_file
 
     chorale = next(p for p in bach_chorale_paths() if p.name == "bwv104.6.mxl")
     roll = convert_file(chorale, Settings()).roll
@@ -142,8 +142,8 @@ def test_a_scores_fermatas_survive_the_data_set_and_the_cache(tmp_path):
 def test_the_report_says_which_meters_and_chords_a_model_will_meet(tmp_path):
     from conftest import CHORALE_NOTES, make_roll
 
-    from bachgan.corpus import prepare
-    from bachgan.midi import write_midi
+    from bachgan.io.corpus import prepare
+    from bachgan.io.midi import write_midi
 
     folder = tmp_path / "mine"
     folder.mkdir()

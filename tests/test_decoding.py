@@ -3,9 +3,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bachgan.decoding import DecodingRules, hold_lone_rests, voice_leading_decode
 from bachgan.encoding import Encoding, decode
-from bachgan.metrics import large_leap_rate, parallel_per_bar, voice_crossing_rate
+from bachgan.evaluation.metrics import large_leap_rate, parallel_per_bar, voice_crossing_rate
+from bachgan.generation.binarize import DecodingRules, hold_lone_rests, voice_leading_decode
 
 CLASSES = 37  # 36 pitches a semitone apart, then the rest
 REST = CLASSES - 1
@@ -140,7 +140,7 @@ def test_the_metrics_the_decoding_and_the_loss_count_the_same_faults():
     import torch
     from torch.nn import functional as F
 
-    from bachgan.decoding import _transition_faults
+    from bachgan.generation.binarize import _transition_faults
     from bachgan.models import MuseGANConfig, VoiceLeadingFaults
 
     pieces = faulty_pieces()

@@ -5,13 +5,13 @@ import pytest
 from conftest import small_chorale_set
 
 from bachgan.cli import main
-from bachgan.corpus import load_rolls
 from bachgan.encoding import CHORALE_ENCODING, decode
 from bachgan.errors import BachganError
-from bachgan.evaluate import as_windows, evaluate, whole_pieces
-from bachgan.judges import judge, random_notes, shuffled_voices
-from bachgan.midi import read_midi, write_midi
-from bachgan.originality import BarIndex
+from bachgan.evaluation.evaluate import as_windows, evaluate, whole_pieces
+from bachgan.evaluation.judges import judge, random_notes, shuffled_voices
+from bachgan.evaluation.originality import BarIndex
+from bachgan.io.corpus import load_rolls
+from bachgan.io.midi import read_midi, write_midi
 from bachgan.roll import VOICE_NAMES
 
 
@@ -108,7 +108,7 @@ def test_evaluate_needs_windows(tmp_path):
 
 
 def test_nearest_window_distance_counts_differing_cells():
-    from bachgan.originality import nearest_distances
+    from bachgan.evaluation.originality import nearest_distances
 
     training = np.zeros((3, 4, 64), dtype=np.int64)
     training[1] = 5

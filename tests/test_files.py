@@ -12,8 +12,8 @@ import pytest
 from conftest import make_roll
 
 from bachgan.cli import main
-from bachgan.files import atomic_file_set, remove_stale_staging
-from bachgan.outputs import pieces_in_the_way, write_outputs
+from bachgan.io.files import atomic_file_set, remove_stale_staging
+from bachgan.io.outputs import pieces_in_the_way, write_outputs
 
 
 def killed_while_writing(folder: Path, complete: bool) -> subprocess.CompletedProcess:
@@ -22,7 +22,7 @@ def killed_while_writing(folder: Path, complete: bool) -> subprocess.CompletedPr
     code = f"""
         import os, signal
         from pathlib import Path
-        import bachgan.files as files
+        import bachgan.io.files as files
         if {complete}:
             files._move_files = lambda staging, folder: os.kill(os.getpid(), signal.SIGKILL)
         with files.atomic_file_set({str(folder)!r}) as staging:

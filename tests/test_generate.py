@@ -6,17 +6,17 @@ import pytest
 from conftest import make_roll, small_chorale_set
 from PIL import Image
 
-from bachgan.audio import write_wav
 from bachgan.cli import main
 from bachgan.config import TrainConfig
-from bachgan.decoding import DecodingRules
 from bachgan.errors import BachganError
-from bachgan.harmonizer import fit_line, harmonize, harmonize_with_fit, melody_mode
-from bachgan.metrics import parallel_per_bar, polyphony, voice_crossing_rate
-from bachgan.midi import read_midi, write_midi
+from bachgan.evaluation.metrics import parallel_per_bar, polyphony, voice_crossing_rate
+from bachgan.generation.binarize import DecodingRules
+from bachgan.generation.compose import generate, load_model, pretrained_path
+from bachgan.generation.harmonize import fit_line, harmonize, harmonize_with_fit, melody_mode
+from bachgan.io.audio import write_wav
+from bachgan.io.midi import read_midi, write_midi
 from bachgan.roll import Notes, Roll
-from bachgan.sample import generate, load_model, pretrained_path
-from bachgan.train import train
+from bachgan.training.train import train
 
 #: "Twinkle, twinkle" in G major, two bars of 4/4 plus a held final note: a folk tune the model
 #: never saw.
@@ -97,7 +97,7 @@ def test_a_model_taught_bachs_crossing_rate_keeps_its_crossings_when_decoded(
 
 
 def test_final_chord_fills_a_voice_that_rests_on_the_last_downbeat():
-    from bachgan.sample import hold_final_chord
+    from bachgan.generation.compose import hold_final_chord
 
     roll = make_roll([(0, 72, 0, 16), (0, 74, 16, 16), (1, 65, 0, 20), (3, 48, 16, 16)], 32)
     ended = hold_final_chord(roll)

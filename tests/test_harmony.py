@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import make_roll
 
-from bachgan.harmony import (
+from bachgan.evaluation.harmony_profile import (
     _augmented_seconds,
     _oscillations,
     cadence,

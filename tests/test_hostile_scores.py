@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from test_limits import run_capped
 
-from bachgan.corpus import read_user_conversion
 from bachgan.errors import SkipFile
+from bachgan.io.corpus import read_user_conversion
+from bachgan.io.score_reader import read_score_conversion
 from bachgan.limits import MAX_SCORE_BYTES
-from bachgan.scores import read_score_conversion
 
 MB = 2**20
 
@@ -102,7 +102,7 @@ def test_a_pickle_planted_for_a_scores_path_is_never_loaded(payload, tmp_path):
         later = time.time() + 3600
         os.utime(planted, (later, later))
 
-        from bachgan.scores import read_score_conversion
+        from bachgan.io.score_reader import read_score_conversion
         roll = read_score_conversion({str(score)!r}, voices=1).roll
         print(roll.n_bars, sorted(os.listdir(planted.parent)) == [planted.name])
         """,
@@ -147,7 +147,7 @@ def capped_read(
 ) -> subprocess.CompletedProcess:
     """Read ``path`` as a user's melody in a Python that may grow by ``extra_bytes`` at most."""
     return run_capped(
-        "from pathlib import Path; from bachgan.corpus import read_user_conversion",
+        "from pathlib import Path; from bachgan.io.corpus import read_user_conversion",
         f"read_user_conversion(Path({str(path)!r}), max_bars={max_bars})",
         extra_bytes,
     )

@@ -5,8 +5,14 @@ from PIL import Image
 
 from bachgan.cli import main
 from bachgan.errors import BachganError
-from bachgan.image import image_to_roll, read_png, roll_to_images, seed_training_images, write_png
-from bachgan.midi import read_midi, write_midi
+from bachgan.io.images import (
+    image_to_roll,
+    read_png,
+    roll_to_images,
+    seed_training_images,
+    write_png,
+)
+from bachgan.io.midi import read_midi, write_midi
 
 
 def test_roll_to_images_draws_pitch_rows_and_sixteenth_columns():

@@ -24,16 +24,16 @@ from conftest import make_roll, raw_midi, small_chorale_set
 from PIL import Image
 
 import bachgan
-from bachgan.checkpoint import load_checkpoint, save_checkpoint
 from bachgan.cli import main
-from bachgan.corpus import prepare
 from bachgan.errors import BachganError, SkipFile
-from bachgan.harmonizer import melody_line
+from bachgan.generation.compose import pretrained_path
+from bachgan.generation.harmonize import melody_line
+from bachgan.io.checkpoint import load_checkpoint, save_checkpoint
+from bachgan.io.corpus import prepare
+from bachgan.io.midi import read_midi, read_midi_conversion, write_midi
+from bachgan.io.outputs import write_outputs
 from bachgan.limits import MAX_ROLL_CELLS, MAX_TRACKS
-from bachgan.midi import read_midi, read_midi_conversion, write_midi
-from bachgan.outputs import write_outputs
 from bachgan.roll import Notes, Roll
-from bachgan.sample import pretrained_path
 
 MB = 2**20
 #: One quarter note of middle C.
@@ -113,12 +113,14 @@ def test_ten_thousand_tracks_are_refused_before_any_roll_is_made(tmp_path):
     hostile.write_bytes(raw_midi(note_at(16), midi_format=1, tracks=10_000))
     assert hostile.stat().st_size < 250_000
     result = run_capped(
-        "from bachgan.midi import read_midi_conversion",
+        "from bachgan.io.midi import read_midi_conversion",
         f"read_midi_conversion({str(hostile)!r}, max_bars=32)",
     )
     assert "SkipFile: 10000 tracks with notes (at most 64)" in result.stderr
     assert "MemoryError" not in result.stderr
-    cli = run_capped("import bachgan.cli, bachgan.image", _cli_action("midi2image", hostile, "o"))
+    cli = run_capped(
+        "import bachgan.cli, bachgan.io.images", _cli_action("midi2image", hostile, "o")
+    )
     assert_one_line_error(cli, "10000 tracks")
 
 
@@ -128,7 +130,7 @@ def test_the_largest_file_within_the_limits_reads_in_under_500_mb(tmp_path):
     largest = tmp_path / "largest.mid"
     largest.write_bytes(raw_midi(note_at(bars - 1), midi_format=1, tracks=MAX_TRACKS))
     result = run_capped(
-        "from bachgan.midi import read_midi",
+        "from bachgan.io.midi import read_midi",
         f"roll = read_midi({str(largest)!r}); print(roll.sounding.shape)",
     )
     assert result.returncode == 0, result.stderr

@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bachgan.corpus import bach_chorale_paths, load_rolls, prepare
 from bachgan.errors import BachganError
-from bachgan.harmonizer import melody_key_signature, melody_line
-from bachgan.melodies import EXAMPLE_MELODIES, example_melody, parse_melody
-from bachgan.midi import read_midi, write_midi
+from bachgan.generation.harmonize import melody_key_signature, melody_line
+from bachgan.io.corpus import bach_chorale_paths, load_rolls, prepare
+from bachgan.io.melodies import EXAMPLE_MELODIES, example_melody, parse_melody
+from bachgan.io.midi import read_midi, write_midi
 from bachgan.theory import key_name, key_signature, melody_key
 
 #: Tunes as a keyboard or a DAW would save them (no key signature), with the key they are in.

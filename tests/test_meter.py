@@ -8,18 +8,18 @@ import torch
 from conftest import TINY_COMPLETION, tiny_config
 
 from bachgan.cli import main
-from bachgan.dataset import load_windows
 from bachgan.encoding import CHORALE_ENCODING, make_windows
 from bachgan.errors import BachganError
-from bachgan.harmonizer import harmonize
-from bachgan.melodies import example_melody, parse_melody
-from bachgan.midi import read_midi, to_score, write_midi
-from bachgan.models.completion import CompletionGenerator, ending_steps
+from bachgan.generation.compose import generate, load_model
+from bachgan.generation.harmonize import harmonize
+from bachgan.generation.regenerate import regenerate
+from bachgan.io.melodies import example_melody, parse_melody
+from bachgan.io.midi import read_midi, to_score, write_midi
+from bachgan.models.conditional import CompletionGenerator, ending_steps
 from bachgan.models.musegan import bar_positions
-from bachgan.regions import regenerate
-from bachgan.sample import generate, load_model
 from bachgan.theory import parse_meter
-from bachgan.train import train
+from bachgan.training.train import train
+from bachgan.training.windows import load_windows
 
 
 @pytest.fixture(scope="module")
@@ -179,8 +179,8 @@ def test_meters_are_read_from_text():
 
 
 def test_evaluation_windows_are_cut_from_the_pieces_in_one_meter(chorales):
-    from bachgan.corpus import load_rolls
-    from bachgan.evaluate import as_windows, whole_pieces
+    from bachgan.evaluation.evaluate import as_windows, whole_pieces
+    from bachgan.io.corpus import load_rolls
 
     rolls, _ = load_rolls(chorales)
     waltzes = as_windows(rolls, 4, (3, 4))

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from conftest import make_roll
 
-from bachgan import metrics, theory
+from bachgan import theory
+from bachgan.evaluation import metrics
 
 
 def roll_of(notes, n_steps=16):

@@ -2,7 +2,7 @@ import pytest
 from conftest import CHORALE_NOTES, make_roll, raw_midi
 
 from bachgan.errors import BadMidiError, SkipFile
-from bachgan.midi import check_midi_bytes, read_midi, read_midi_conversion, write_midi
+from bachgan.io.midi import check_midi_bytes, read_midi, read_midi_conversion, write_midi
 from bachgan.roll import Roll
 
 

@@ -6,7 +6,6 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from bachgan.dataset import window_modes
 from bachgan.encoding import Encoding
 from bachgan.models import (
     Critic,
@@ -18,6 +17,7 @@ from bachgan.models import (
     bar_pitch_class_pairs,
     voice_pitch_distribution,
 )
+from bachgan.training.windows import window_modes
 
 CONFIG = MuseGANConfig(n_classes=55, steps_per_bar=4, bars=1, lowest_pitch=33)
 REST = CONFIG.n_classes - 1

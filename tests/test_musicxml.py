@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from conftest import CHORALE_NOTES, make_roll
 
-from bachgan.musicxml import spell, write_musicxml
+from bachgan.io.musicxml_writer import spell, write_musicxml
+from bachgan.io.score_reader import read_score_conversion
 from bachgan.roll import VOICE_NAMES
-from bachgan.scores import read_score_conversion
 
 # A tied note over the bar line (alto, steps 12-20) and a rest (tenor, bar 2).
 NOTES = [*CHORALE_NOTES[:4], (1, 70, 0, 12), (1, 70, 12, 8), (1, 67, 20, 12), (2, 58, 0, 16)]

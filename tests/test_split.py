@@ -1,7 +1,7 @@
 from conftest import make_roll
 
-from bachgan.corpus import _label, _select_split, bach_chorale_paths
-from bachgan.split import group_pieces, heldout_names, make_split, name_key
+from bachgan.io.corpus import _label, _select_split, bach_chorale_paths
+from bachgan.io.split import group_pieces, heldout_names, make_split, name_key
 
 TUNE = [(0, p, i * 4, 4) for i, p in enumerate([60, 62, 64, 65, 67, 65, 64, 62, 60, 59])]
 

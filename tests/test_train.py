@@ -8,12 +8,11 @@ import pytest
 import torch
 from conftest import tiny_config
 
-from bachgan.checkpoint import load_checkpoint
 from bachgan.cli import main
 from bachgan.config import TrainConfig
 from bachgan.encoding import decode
 from bachgan.errors import BachganError
-from bachgan.metrics import (
+from bachgan.evaluation.metrics import (
     onsets_per_beat,
     pitch_class_histogram,
     pitch_classes_per_bar,
@@ -21,8 +20,9 @@ from bachgan.metrics import (
     qualified_note_rate,
     voice_crossing_rate,
 )
-from bachgan.train import train
-from bachgan.trainers import make_trainer
+from bachgan.io.checkpoint import load_checkpoint
+from bachgan.training.train import train
+from bachgan.training.trainers import make_trainer
 
 CPU = torch.device("cpu")
 
@@ -151,7 +151,7 @@ def test_bad_inputs_are_clear_errors(chorales, tmp_path, capsys):
 def test_diverging_training_stops_and_keeps_the_last_good_checkpoint(
     chorales, tmp_path, monkeypatch
 ):
-    from bachgan.trainers import MuseGANTrainer
+    from bachgan.training.trainers import MuseGANTrainer
 
     real_step = MuseGANTrainer.step
 
@@ -332,7 +332,7 @@ def two_four_pieces(folder) -> str:
     """A data set of twelve 16-bar chorale phrases in 2/4 (as a folder of 2/4 music gives)."""
     from conftest import CHORALE_NOTES, make_roll
 
-    from bachgan.corpus import save_rolls
+    from bachgan.io.corpus import save_rolls
 
     def phrase(shift: int) -> list[tuple[int, int, int, int]]:
         return [(t, p + shift, s + 32 * r, d) for r in range(4) for t, p, s, d in CHORALE_NOTES]

@@ -6,9 +6,9 @@ The names that need torch or matplotlib (``generate``, ``harmonize``, ``regenera
 
 from importlib import import_module
 
-from .corpus import Settings, load_rolls, prepare, save_rolls
 from .errors import BachganError, SkipFile
-from .midi import read_midi, write_midi
+from .io.corpus import Settings, load_rolls, prepare, save_rolls
+from .io.midi import read_midi, write_midi
 from .roll import Notes, Roll
 
 __all__ = [
@@ -31,11 +31,11 @@ __all__ = [
 __version__ = "0.1.0"
 
 _LAZY = {
-    "generate": "sample",
-    "harmonize": "harmonizer",
-    "regenerate": "regions",
-    "render_wav": "audio",
-    "plot_roll": "plot",
+    "generate": "generation.compose",
+    "harmonize": "generation.harmonize",
+    "regenerate": "generation.regenerate",
+    "render_wav": "io.audio",
+    "plot_roll": "io.pictures",
 }
 
 

@@ -19,7 +19,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from .errors import BachganError
-from .melodies import EXAMPLE_MELODIES
+from .io.melodies import EXAMPLE_MELODIES
 from .roll import VOICE_NAMES
 from .studio import Piece, Studio
 from .theory import KEY_NAMES, key_name

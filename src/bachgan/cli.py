@@ -89,7 +89,7 @@ def _add_prepare(commands) -> None:
 def _run_prepare(args: argparse.Namespace) -> None:
     import tempfile
 
-    from .corpus import Settings, prepare, skip_report_path
+    from .io.corpus import Settings, prepare, skip_report_path
 
     settings = Settings(resolution=args.resolution, voices=args.voices)
     with tempfile.TemporaryDirectory() as scratch:
@@ -160,7 +160,7 @@ def _run_train(args: argparse.Namespace) -> None:
     from dataclasses import fields
 
     from .config import TrainConfig, preset_settings
-    from .train import train
+    from .training.train import train
 
     settings = preset_settings(args.preset) if args.preset else {}
     given = {
@@ -227,7 +227,7 @@ def _add_generate(commands) -> None:
 
 
 def _add_sampling_option(command: argparse.ArgumentParser) -> None:
-    from .decoding import BINARIZATIONS, DEFAULT_BINARIZATION
+    from .generation.binarize import BINARIZATIONS, DEFAULT_BINARIZATION
 
     command.add_argument(
         "--sampling",
@@ -242,12 +242,17 @@ def _add_sampling_option(command: argparse.ArgumentParser) -> None:
 
 
 def _run_generate(args: argparse.Namespace) -> None:
-    from .checkpoint import load_checkpoint
-    from .decoding import DEFAULT_BINARIZATION
+    from .generation.binarize import DEFAULT_BINARIZATION
+    from .generation.compose import (
+        generate,
+        model_from_checkpoint,
+        pretrained_path,
+        seed_compositions,
+    )
+    from .generation.regenerate import parse_phrases
+    from .io.checkpoint import load_checkpoint
+    from .io.outputs import write_seed_composition
     from .limits import MAX_PIECES, check_count, check_tempo
-    from .outputs import write_seed_composition
-    from .regions import parse_phrases
-    from .sample import generate, model_from_checkpoint, pretrained_path, seed_compositions
 
     source = args.model or pretrained_path()
     checkpoint = load_checkpoint(source)  # read once: its arch says what to do with it
@@ -333,9 +338,9 @@ def _add_harmonize(commands) -> None:
 
 
 def _run_harmonize(args: argparse.Namespace) -> None:
-    from .harmonizer import harmonize_with_fit
+    from .generation.harmonize import harmonize_with_fit
+    from .generation.regenerate import parse_phrases
     from .limits import MAX_BARS
-    from .regions import parse_phrases
 
     melody = _read_user_music(args.melody, MAX_BARS, parts=1)
     # Without --phrases, a score's own fermatas (harmonize_with_fit's phrases=None).
@@ -404,8 +409,8 @@ def _add_regenerate(commands) -> None:
 
 
 def _run_regenerate(args: argparse.Namespace) -> None:
+    from .generation.regenerate import DEFAULT_NOVELTY, parse_bars, regenerate
     from .limits import MAX_BARS
-    from .regions import DEFAULT_NOVELTY, parse_bars, regenerate
 
     piece = _read_user_music(args.piece, MAX_BARS)
     bars = parse_bars(args.bars)
@@ -444,7 +449,7 @@ def _add_piece_options(command: argparse.ArgumentParser, seed_help: str) -> None
 
 
 def _add_revisions_option(command: argparse.ArgumentParser) -> None:
-    from .completion import Revisions
+    from .generation.completion import Revisions
 
     rounds = Revisions().rounds
     command.add_argument(
@@ -457,8 +462,8 @@ def _add_revisions_option(command: argparse.ArgumentParser) -> None:
 
 
 def _revisions(args: argparse.Namespace):
-    """The :class:`~bachgan.completion.Revisions` that ``--revisions`` asks for."""
-    from .completion import Revisions
+    """The :class:`~bachgan.generation.completion.Revisions` that ``--revisions`` asks for."""
+    from .generation.completion import Revisions
 
     return Revisions(rounds=args.revisions)
 
@@ -467,7 +472,7 @@ def _write_pieces(rolls: dict, args: argparse.Namespace) -> None:
     """Write each piece's MIDI, MusicXML, PNG and (unless --no-audio) WAV, and print their
     paths (and the seed, when it was drawn, so that the pieces can be made again). Files of
     another piece under the same names are replaced only with --overwrite."""
-    from .outputs import pieces_in_the_way, write_outputs
+    from .io.outputs import pieces_in_the_way, write_outputs
 
     in_the_way = [] if args.overwrite else pieces_in_the_way(rolls, args.out)
     if in_the_way:
@@ -487,7 +492,7 @@ def _write_pieces(rolls: dict, args: argparse.Namespace) -> None:
 
 
 def _add_evaluate(commands) -> None:
-    from .evaluate import JUDGE_SETS
+    from .evaluation.evaluate import JUDGE_SETS
 
     command = commands.add_parser(
         "evaluate",
@@ -537,14 +542,14 @@ def _add_evaluate(commands) -> None:
 
 
 def _run_evaluate(args: argparse.Namespace) -> None:
-    from .decoding import DEFAULT_BINARIZATION
-    from .evaluate import JUDGE_SETS, evaluate, load_music, piece_groups
-    from .report import summary_table, write_report
+    from .evaluation.evaluate import JUDGE_SETS, evaluate, load_music, piece_groups
+    from .evaluation.report import summary_table, write_report
+    from .generation.binarize import DEFAULT_BINARIZATION
 
     _require_scikit_learn()
     meter = _meter(args.meter)
     if args.model:
-        from .sample import generate
+        from .generation.compose import generate
 
         model = None if args.model == "shipped" else args.model
         # The model's own output: no held final chord, which would flatter some metrics.
@@ -599,7 +604,7 @@ def _require_scikit_learn() -> None:
 
 
 def _bach_or(source: str):
-    from .evaluate import load_named_music
+    from .evaluation.evaluate import load_named_music
 
     if source in ("heldout", "train"):
         return load_named_music("bach", split=source)
@@ -616,7 +621,7 @@ def _add_export(commands) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> None:
-    from .checkpoint import export_model
+    from .io.checkpoint import export_model
 
     print(export_model(args.run, args.out))
 
@@ -633,7 +638,7 @@ def _add_midi2image(commands) -> None:
 
 
 def _run_midi2image(args: argparse.Namespace) -> None:
-    from .image import roll_to_images, write_png
+    from .io.images import roll_to_images, write_png
 
     roll = _read_user_music(args.midi)
     for index, image in enumerate(roll_to_images(roll)):
@@ -652,9 +657,9 @@ def _add_image2midi(commands) -> None:
 
 
 def _run_image2midi(args: argparse.Namespace) -> None:
-    from .image import image_to_roll, read_png
+    from .io.images import image_to_roll, read_png
+    from .io.midi import write_midi
     from .limits import check_tempo
-    from .midi import write_midi
 
     tempo = check_tempo(args.tempo)
     print(write_midi(image_to_roll(read_png(args.image), tempo), args.midi))
@@ -719,8 +724,8 @@ def _check_port(host: str, port: int) -> None:
 def _read_user_music(path: Path, max_bars: int | None = None, parts: int = 4):
     """Read a MIDI or MusicXML file the user named (a score of ``parts`` parts), saying what
     the reader left out; a file that cannot be used is a one-line error."""
-    from .corpus import read_user_conversion
     from .errors import SkipFile
+    from .io.corpus import read_user_conversion
 
     try:
         conversion = read_user_conversion(path, max_bars, parts)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import out_of_range_rate
+from .evaluation.metrics import out_of_range_rate
 from .roll import Notes, Roll
 from .theory import key_signature_of_histogram, pitch_class_weights
 
@@ -93,7 +93,8 @@ def key_shift(fifths: int) -> int:
 def move_from_c(roll: Roll, fifths: int) -> Roll:
     """``roll``, written in C major / A minor, moved to the key signature of ``fifths``: up or
     down, whichever leaves fewer notes outside the voices' usual ranges
-    (:data:`~bachgan.metrics.USUAL_RANGES`), the shorter way when they tie. F sharp major is a
+    (:data:`~bachgan.evaluation.metrics.USUAL_RANGES`), the shorter way when they tie. F sharp
+    major is a
     tritone away either way: always up, it put 8 % of the notes out of the voices' ranges."""
     up = -key_shift(fifths)
     ways = (up, up - 12 if up > 0 else up + 12)

@@ -19,21 +19,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import read_user_conversion
 from .errors import BachganError, SkipFile
-from .evaluate import as_windows, load_music, whole_pieces
-from .harmonizer import harmonize_with_fit
-from .harmony import harmony_profile
+from .evaluation.evaluate import as_windows, load_music, whole_pieces
+from .evaluation.harmony_profile import harmony_profile
+from .evaluation.metrics import FEATURES, piece_features
+from .evaluation.originality import BarIndex
+from .generation.compose import LoadedModel, compute_threads, generate, load_model, pretrained_path
+from .generation.harmonize import harmonize_with_fit
+from .generation.regenerate import parse_phrases, regenerate
+from .io.corpus import read_user_conversion
+from .io.melodies import EXAMPLE_MELODIES, example_melody
+from .io.midi import read_midi
+from .io.outputs import write_outputs
+from .io.pictures import NARROW, plot_roll
 from .limits import check_tempo, clamp_tempo
-from .melodies import EXAMPLE_MELODIES, example_melody
-from .metrics import FEATURES, piece_features
-from .midi import read_midi
-from .originality import BarIndex
-from .outputs import write_outputs
-from .plot import NARROW, plot_roll
-from .regions import parse_phrases, regenerate
 from .roll import Roll
-from .sample import LoadedModel, compute_threads, generate, load_model, pretrained_path
 
 __all__ = ["LIMITS", "Limits", "Piece", "Studio"]
 
@@ -156,7 +156,8 @@ class Studio:
         meter: str = "4/4",
     ) -> Piece:
         """A new piece (in ``key``, e.g. ``"D major"``; C major or A minor without it; with
-        phrases closing where ``phrases`` says, :func:`~bachgan.regions.parse_phrases`; in
+        phrases closing where ``phrases`` says,
+        :func:`~bachgan.generation.regenerate.parse_phrases`; in
         ``meter``, one the model knows); the same settings give the same piece, and without a
         ``seed`` a new one is drawn."""
         seed = _new_seed() if seed is None else int(seed)
@@ -196,7 +197,7 @@ class Studio:
         phrases: str = "",
     ) -> Piece:
         """Three voices around an uploaded one-voice MIDI or MusicXML file, or around one of
-        the bundled :data:`~bachgan.melodies.EXAMPLE_MELODIES` when no file is given, which is
+        the bundled :data:`~bachgan.io.melodies.EXAMPLE_MELODIES` when no file is given, which is
         the ``voice`` (soprano or bass), starts ``pickup_beats`` before its first downbeat and
         ends phrases where ``phrases`` says (without it, where a score's fermatas stand)."""
         if melody_file:
@@ -233,7 +234,7 @@ class Studio:
         seed: int | None = None,
     ) -> Piece:
         """A piece written by this studio (its MIDI file) with ``bars`` of ``voices``
-        rewritten (:func:`bachgan.regions.regenerate`); everything else stays."""
+        rewritten (:func:`bachgan.generation.regenerate.regenerate`); everything else stays."""
         path = Path(piece_midi)
         if not path.is_file() or self.workdir.resolve() not in path.resolve().parents:
             raise BachganError("compose or harmonize a piece first")

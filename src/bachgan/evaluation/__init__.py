@@ -1,0 +1,1 @@
+"""Measuring music: metrics, harmony profiles, judges, originality, reports."""

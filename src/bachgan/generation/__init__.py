@@ -1,0 +1,1 @@
+"""Writing music with a trained model: loading it, composing, harmonizing, regenerating."""

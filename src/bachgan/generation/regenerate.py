@@ -1,0 +1,193 @@
+"""Rewrite a region of a four-voice piece with a completion model; everything else stays.
+
+The piece is put in C major / A minor as the model knows it, the chosen bars of the chosen
+voices are masked and completed given the rest (:mod:`bachgan.generation.completion`), and the
+result is
+moved back to the piece's key. Every note that lies wholly outside the region is kept note for
+note; notes that cross into the region end (or start) at its edge, and the region's notes start
+fresh at its first step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from ..encoding import decode, encode, estimate_key_fifths, key_shift, move_from_c
+from ..errors import BachganError
+from ..roll import VOICE_NAMES, Roll
+from ..theory import parse_key
+from .completion import Revisions, complete_chorale
+from .compose import DEFAULT_REVISIONS, KEY_MODES, LoadedModel, load_model, meter_bar_steps
+from .harmonize import melody_mode
+
+__all__ = ["DEFAULT_NOVELTY", "parse_bars", "parse_phrases", "parse_voices", "regenerate"]
+
+#: What keeping a region's old pitch costs, in nats, in every pass that rewrites it: enough
+#: that "regenerate" rewrites most of the region (the model given the same surroundings would
+#: otherwise write much the same lines again), not so much that it writes unlikely ones.
+DEFAULT_NOVELTY = 2.0
+#: Past this every old pitch is as good as forbidden.
+MAX_NOVELTY = 20.0
+
+
+def regenerate(
+    roll: Roll,
+    bars: tuple[int, int],
+    voices: Sequence[str] | None = None,
+    seed: int = 0,
+    model: LoadedModel | str | None = None,
+    revisions: Revisions = DEFAULT_REVISIONS,
+    key: str | None = None,
+    novelty: float = DEFAULT_NOVELTY,
+) -> Roll:
+    """``roll`` with bars ``bars`` (first and last, counted from 1, inclusive) of ``voices``
+    (names from :data:`~bachgan.roll.VOICE_NAMES`, lower case; all four by default) written
+    anew by a completion model. The same ``seed`` gives the same notes. With ``key`` (``"D
+    major"``, in the piece's mode) the whole result is moved to that key, whose signature it
+    carries. ``novelty`` is what keeping an old pitch of the region costs (nats; 0 lets the
+    model write the same lines again where it likes them best)."""
+    if not 0 <= novelty <= MAX_NOVELTY:
+        raise BachganError(f"novelty must be from 0 to {MAX_NOVELTY:g} nats (got {novelty})")
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    if not loaded.completes:
+        raise BachganError(
+            f"{loaded.source} cannot regenerate a region: it is not a completion model"
+        )
+    _check_piece(roll, loaded)
+    first, last = _check_bars(bars, roll.n_bars)
+    rows = [VOICE_NAMES.index(v.capitalize()) for v in parse_voices(voices)]
+    fifths = roll.key_fifths if roll.key_fifths is not None else estimate_key_fifths(roll)
+    mode_name = melody_mode(roll, fifths)
+    target = _target_key(key, fifths, mode_name)
+    shift = key_shift(fifths)
+    pitch, onset = _codes(roll, shift, loaded)
+    span = slice((first - 1) * roll.steps_per_bar, last * roll.steps_per_bar)
+    free = torch.zeros(1, *pitch.shape)
+    free[0, rows, span] = 1
+    mode = torch.tensor([KEY_MODES.index(mode_name)]) if loaded.config.modes else None
+    completed, completed_onset = complete_chorale(
+        loaded.generator,
+        torch.from_numpy(pitch)[None],
+        torch.from_numpy(onset)[None].float(),
+        free,
+        mode,
+        revisions,
+        torch.Generator().manual_seed(seed),
+        bar_steps=roll.steps_per_bar,
+        novelty=novelty,
+    )
+    pitch, onset = completed[0].numpy(), completed_onset[0].numpy()
+    onset[rows, span.start] |= pitch[rows, span.start] != loaded.encoding.rest  # fresh notes
+    meta = {k: v for k, v in roll.meta().items() if k != "resolution"}
+    if key is not None:
+        meta.update(key_fifths=target, key_mode=mode_name)
+    new = decode(pitch, onset, loaded.encoding, **meta)
+    return new.transpose(-shift) if key is None else move_from_c(new, target)
+
+
+def _target_key(key: str | None, fifths: int, mode: str) -> int:
+    """The key signature the result is written in: ``key``'s (which must be in the piece's
+    ``mode``: moving a piece cannot change its mode), or the piece's own ``fifths``."""
+    if key is None:
+        return fifths
+    try:
+        target, target_mode = parse_key(key)
+    except ValueError as error:
+        raise BachganError(str(error)) from None
+    if target_mode != mode:
+        raise BachganError(
+            f"the piece is in {mode}; --key moves it to another {mode} key (got {key})"
+        )
+    return target
+
+
+def parse_bars(text: str) -> tuple[int, int]:
+    """``"3-4"`` -> ``(3, 4)``; ``"5"`` -> ``(5, 5)``. A range open at one end (``"3-"``)
+    is refused: the last bar must be said."""
+    first, dash, last = text.strip().partition("-")
+    if not all(_whole_number(part) for part in ((first, last) if dash else (first,))):
+        raise BachganError(
+            f"bars must look like 3-4 (first and last, both given) or 5 (got {text[:20]!r})"
+        )
+    return int(first), int(last or first)
+
+
+def _whole_number(text: str) -> bool:
+    text = text.strip()
+    return 1 <= len(text) <= 6 and text.isascii() and text.isdecimal()
+
+
+def parse_phrases(text: str | None, bars: int) -> list[int]:
+    """Where phrases end, as typed: ``"4"`` -> every fourth bar of ``bars``; ``"3,6,10"`` ->
+    those bars; empty -> none."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    try:
+        numbers = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise BachganError(f"phrases are N or bars such as 3,6,10 (got {text!r})") from None
+    if len(numbers) == 1 and "," not in text:
+        if numbers[0] < 1:
+            raise BachganError("phrases of N bars need N of 1 or more")
+        return list(range(numbers[0], bars + 1, numbers[0]))
+    return numbers
+
+
+def parse_voices(voices: Sequence[str] | str | None) -> list[str]:
+    """Voice names, lower case, in score order; ``None`` means all four. A string may list
+    them with commas (``"alto,tenor"``)."""
+    names = [name.lower() for name in VOICE_NAMES]
+    if voices is None:
+        return names
+    if isinstance(voices, str):
+        voices = [v for v in voices.split(",") if v.strip()]
+    chosen = [v.strip().lower() for v in voices]
+    unknown = [v for v in chosen if v not in names]
+    if unknown or not chosen:
+        raise BachganError(
+            f"unknown voice {', '.join(unknown) or '(none)'}; choose from {', '.join(names)}"
+        )
+    twice = sorted({v for v in chosen if chosen.count(v) > 1}, key=names.index)
+    if twice:
+        raise BachganError(f"voice {', '.join(twice)} given more than once")
+    return [name for name in names if name in chosen]
+
+
+def _check_piece(roll: Roll, loaded: LoadedModel) -> None:
+    encoding = loaded.encoding
+    if roll.n_tracks != encoding.n_voices:
+        raise BachganError(f"the piece has {roll.n_tracks} voices; regenerating needs four")
+    if roll.resolution != encoding.resolution:
+        raise BachganError(f"the piece's grid is not {encoding.resolution} steps per quarter")
+    meter_bar_steps(loaded, roll.time_signature)
+
+
+def _check_bars(bars: tuple[int, int], n_bars: int) -> tuple[int, int]:
+    first, last = (int(b) for b in bars)
+    if not 1 <= first <= last <= n_bars:
+        raise BachganError(
+            f"bars {first}-{last} are not inside the piece (bars 1-{n_bars}, first <= last)"
+        )
+    return first, last
+
+
+def _codes(roll: Roll, shift: int, loaded: LoadedModel) -> tuple[np.ndarray, np.ndarray]:
+    """The piece as the model's codes in C major / A minor; a piece those codes cannot hold
+    exactly (a voice singing two notes at once, notes outside the model's range) is refused,
+    since the notes outside the region could not be kept."""
+    try:
+        moved = roll.transpose(shift)
+        pitch, onset = encode(moved, loaded.encoding, normalize_key=False)
+    except ValueError:
+        raise BachganError("the piece has notes outside the model's pitch range") from None
+    back = decode(pitch, onset, loaded.encoding)
+    if sorted(back.notes().to_tuples()) != sorted(moved.notes().to_tuples()):
+        raise BachganError(
+            "a voice of the piece sounds two notes at once; regenerating needs four voices "
+            "that each sing one note at a time"
+        )
+    return pitch, onset

@@ -1,0 +1,1 @@
+"""Reading and writing music and models: MIDI, MusicXML, scores, pictures, audio, data sets."""

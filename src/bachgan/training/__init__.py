@@ -1,0 +1,1 @@
+"""Training models: windows of the data, trainers, the training loop, monitoring."""
