@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import sys
 
-from bachgan.generation.compose import LoadedModel, load_model, pretrained_path
+from bachgan.generation.backend import LoadedModel
+from bachgan.generation.baselines import MuseGANBackend
+from bachgan.generation.loading import load_model, pretrained_path
 
 
 def load_musegan(path: str | None) -> LoadedModel:
     """The musegan model at ``path`` (default: the shipped baseline); exits with a one-line
     message for a model of another kind."""
     loaded = load_model(path or pretrained_path("musegan"))
-    if loaded.completes:
+    if not isinstance(loaded.backend, MuseGANBackend):
         sys.exit(f"{loaded.source} is a completion model; this benchmark measures a musegan one")
     return loaded

@@ -19,8 +19,9 @@ from pathlib import Path
 import torch
 
 from bachgan.generation.completion import NO_REVISIONS
-from bachgan.generation.compose import generate, load_model
+from bachgan.generation.compose import generate
 from bachgan.generation.harmonize import harmonize
+from bachgan.generation.loading import load_model
 from bachgan.generation.regenerate import regenerate
 from bachgan.io.melodies import example_melody
 from bachgan.io.musicxml_writer import write_musicxml
@@ -52,7 +53,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
     model = load_model(args.model)
-    if not model.completes:
+    if not model.can("regions"):
         raise SystemExit(f"{model.source} is not a completion model")
     melody = sixteen_bars(example_melody("Ode to Joy (Beethoven)"))
     (piece,) = generate(1, 16, seed=1, model=model)

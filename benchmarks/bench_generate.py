@@ -13,7 +13,9 @@ import time
 
 import torch
 
-from bachgan.generation.compose import LoadedModel, generate, load_model
+from bachgan.generation.backend import LoadedModel
+from bachgan.generation.compose import generate
+from bachgan.generation.loading import load_model
 from bachgan.io.audio import SAMPLE_RATE, render_audio
 from bachgan.models import SeedGenerator
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 
 from bachgan.evaluation.evaluate import JUDGE_SETS, evaluate, piece_groups
-from bachgan.generation.compose import generate, load_model
+from bachgan.generation.compose import generate
+from bachgan.generation.loading import load_model
 from bachgan.io.corpus import load_rolls, prepare
 
 ROWS = (

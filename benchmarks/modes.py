@@ -11,7 +11,8 @@ import argparse
 import torch
 
 from bachgan.evaluation.metrics import best_key
-from bachgan.generation.compose import generate, load_model
+from bachgan.generation.compose import generate
+from bachgan.generation.loading import load_model
 from bachgan.theory import parse_key
 
 KEYS = ("C major", "A minor", "D major", "F# minor", "Bb major", "G minor")

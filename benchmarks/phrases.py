@@ -21,7 +21,8 @@ import torch
 from bachgan.errors import SkipFile
 from bachgan.evaluation.harmony_profile import harmony_counts, tonic_of
 from bachgan.evaluation.metrics import voice_lines
-from bachgan.generation.compose import generate, load_model
+from bachgan.generation.compose import generate
+from bachgan.generation.loading import load_model
 from bachgan.io.corpus import bach_chorale_paths
 from bachgan.io.score_reader import read_score_conversion
 from bachgan.roll import Roll

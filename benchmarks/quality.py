@@ -28,8 +28,10 @@ from bachgan.config import TrainConfig, preset_settings
 from bachgan.encoding import CHORALE_ENCODING, decode
 from bachgan.errors import BachganError
 from bachgan.evaluation.evaluate import evaluate, piece_groups
+from bachgan.generation.baselines import MuseGANBackend
 from bachgan.generation.completion import NO_REVISIONS
-from bachgan.generation.compose import generate, load_model
+from bachgan.generation.compose import generate
+from bachgan.generation.loading import load_model
 from bachgan.io.checkpoint import load_checkpoint
 from bachgan.io.corpus import load_rolls, prepare
 from bachgan.io.images import image_to_roll
@@ -93,7 +95,9 @@ def harmonizations(melodies: list[Roll], loaded) -> list[Roll]:
     whose latent optimisation takes a minute or more each)."""
     from bachgan.generation.harmonize import harmonize_with_fit
 
-    chosen = [m for m in melodies if m.steps_per_bar == 16][: None if loaded.completes else 12]
+    chosen = [m for m in melodies if m.steps_per_bar == 16][
+        : 12 if isinstance(loaded.backend, MuseGANBackend) else None
+    ]
     started = time.perf_counter()
     results = []
     for melody in chosen:
@@ -162,13 +166,13 @@ def main() -> None:
         "random baseline": lambda: against_heldout(random_pieces(PIECES, 4)),
     }
     loaded = load_model(model)
-    if loaded.completes:
+    if not isinstance(loaded.backend, MuseGANBackend):
         columns["shipped model, 4 bars, one pass"] = lambda: against_heldout(
             generate(PIECES, 4, 1, loaded, final_chord=False, revisions=NO_REVISIONS)
         )
     else:
         columns["shipped model, 4 bars, argmax"] = lambda: against_heldout(
-            generate(PIECES, 4, 1, loaded, "argmax", final_chord=False)
+            generate(PIECES, 4, 1, loaded, sampling="argmax", final_chord=False)
         )
     if args.harmonize:
         columns["harmonized held-out sopranos"] = lambda: against_heldout(

@@ -14,7 +14,8 @@ import argparse
 import numpy as np
 
 from bachgan.evaluation.metrics import out_of_range_rate
-from bachgan.generation.compose import generate, load_model
+from bachgan.generation.compose import generate
+from bachgan.generation.loading import load_model
 from bachgan.theory import KEY_NAMES
 
 

@@ -16,7 +16,8 @@ import argparse
 import numpy as np
 
 from bachgan.evaluation.harmony_profile import harmony_profile
-from bachgan.generation.compose import generate, load_model
+from bachgan.generation.compose import generate
+from bachgan.generation.loading import load_model
 from bachgan.generation.regenerate import regenerate
 
 ROWS, FIRST, STOP = (1, 2), 64, 96

@@ -25,7 +25,8 @@ import torch
 
 from bachgan.evaluation.evaluate import evaluate
 from bachgan.generation.completion import POLISH_RULES, Revisions
-from bachgan.generation.compose import generate, load_model
+from bachgan.generation.compose import generate
+from bachgan.generation.loading import load_model
 from bachgan.io.corpus import load_rolls
 
 PIECES = 200

@@ -23,7 +23,7 @@ from _baseline import load_musegan
 from torch.nn import functional as F
 
 from bachgan.encoding import CHORALE_ENCODING
-from bachgan.generation.compose import LoadedModel
+from bachgan.generation.backend import LoadedModel
 from bachgan.generation.harmonize import harmonize_with_fit
 from bachgan.io.corpus import load_rolls
 from bachgan.models import Noise, voice_pitch_distribution

@@ -19,7 +19,8 @@ from PIL import Image
 
 from bachgan import studio as studio_module
 from bachgan.errors import BachganError
-from bachgan.generation.compose import generate, load_model
+from bachgan.generation.compose import generate
+from bachgan.generation.loading import load_model
 from bachgan.io.melodies import EXAMPLE_MELODIES, example_melody, parse_melody
 from bachgan.io.midi import read_midi, write_midi
 from bachgan.io.musicxml_writer import write_musicxml

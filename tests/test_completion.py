@@ -20,9 +20,12 @@ from bachgan.generation.completion import (
     complete_chorale,
     compose_chorales,
 )
-from bachgan.generation.compose import generate, load_model
+from bachgan.generation.completion_backend import CompletionBackend
+from bachgan.generation.compose import generate
 from bachgan.generation.harmonize import harmonize, harmonize_with_fit
-from bachgan.generation.regenerate import parse_phrases, parse_voices, regenerate
+from bachgan.generation.loading import load_model
+from bachgan.generation.regenerate import regenerate
+from bachgan.generation.requests import parse_phrases, parse_voices
 from bachgan.io.checkpoint import load_checkpoint
 from bachgan.io.melodies import EXAMPLE_MELODIES, example_melody
 from bachgan.io.midi import read_midi, write_midi
@@ -160,7 +163,7 @@ def test_a_trained_completion_model_composes_and_harmonizes(trained):
     checkpoint = torch.load(trained, weights_only=True)
     assert checkpoint["arch"] == "completion"
     model = load_model(trained)
-    assert model.completes
+    assert isinstance(model.backend, CompletionBackend)
     pieces = generate(2, bars=3, seed=4, model=model, candidates=2)
     assert [p.n_tracks for p in pieces] == [4, 4] and pieces[0].n_steps == 48
     again = generate(2, bars=3, seed=4, model=model, candidates=2)
@@ -411,7 +414,7 @@ def test_a_harmonized_melody_closes_its_phrases_with_fermatas(trained):
     # 12 steps of rest and the upbeat's beat come first: bar 2 from the first downbeat (step
     # 16) is steps 32-47.
     assert shifted.lead_in == 12 and 32 <= shifted.fermatas[0] < 48
-    with pytest.raises(BachganError, match="outside the melody's bars"):
+    with pytest.raises(BachganError, match="outside the piece's bars"):
         harmonize(tune, model, phrases=[40])
 
 
@@ -438,7 +441,7 @@ def test_phrases_are_read_as_a_length_or_as_bars():
 
 def test_a_piece_in_another_key_than_asked_is_composed_again():
     from bachgan.encoding import CHORALE_ENCODING
-    from bachgan.generation.compose import _in_their_keys
+    from bachgan.generation.completion_backend import _in_their_keys
 
     def chords(*midi_pitches) -> torch.Tensor:
         """A (1, 4, 16) piece: each chord of four pitches held for four steps."""

@@ -11,8 +11,9 @@ from bachgan.config import TrainConfig
 from bachgan.errors import BachganError
 from bachgan.evaluation.metrics import parallel_per_bar, polyphony, voice_crossing_rate
 from bachgan.generation.binarize import DecodingRules
-from bachgan.generation.compose import generate, load_model, pretrained_path
+from bachgan.generation.compose import generate
 from bachgan.generation.harmonize import fit_line, harmonize, harmonize_with_fit, melody_mode
+from bachgan.generation.loading import load_model, pretrained_path
 from bachgan.io.audio import write_wav
 from bachgan.io.midi import read_midi, write_midi
 from bachgan.roll import Notes, Roll
@@ -97,7 +98,7 @@ def test_a_model_taught_bachs_crossing_rate_keeps_its_crossings_when_decoded(
 
 
 def test_final_chord_fills_a_voice_that_rests_on_the_last_downbeat():
-    from bachgan.generation.compose import hold_final_chord
+    from bachgan.generation.endings import hold_final_chord
 
     roll = make_roll([(0, 72, 0, 16), (0, 74, 16, 16), (1, 65, 0, 20), (3, 48, 16, 16)], 32)
     ended = hold_final_chord(roll)

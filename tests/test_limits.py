@@ -26,8 +26,8 @@ from PIL import Image
 import bachgan
 from bachgan.cli import main
 from bachgan.errors import BachganError, SkipFile
-from bachgan.generation.compose import pretrained_path
 from bachgan.generation.harmonize import melody_line
+from bachgan.generation.loading import pretrained_path
 from bachgan.io.checkpoint import load_checkpoint, save_checkpoint
 from bachgan.io.corpus import prepare
 from bachgan.io.midi import read_midi, read_midi_conversion, write_midi

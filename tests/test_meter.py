@@ -10,8 +10,9 @@ from conftest import TINY_COMPLETION, tiny_config
 from bachgan.cli import main
 from bachgan.encoding import CHORALE_ENCODING, make_windows
 from bachgan.errors import BachganError
-from bachgan.generation.compose import generate, load_model
+from bachgan.generation.compose import generate
 from bachgan.generation.harmonize import harmonize
+from bachgan.generation.loading import load_model
 from bachgan.generation.regenerate import regenerate
 from bachgan.io.melodies import example_melody, parse_melody
 from bachgan.io.midi import read_midi, to_score, write_midi

@@ -242,14 +242,11 @@ def _add_sampling_option(command: argparse.ArgumentParser) -> None:
 
 
 def _run_generate(args: argparse.Namespace) -> None:
+    from .generation.baselines import seed_compositions
     from .generation.binarize import DEFAULT_BINARIZATION
-    from .generation.compose import (
-        generate,
-        model_from_checkpoint,
-        pretrained_path,
-        seed_compositions,
-    )
-    from .generation.regenerate import parse_phrases
+    from .generation.compose import generate
+    from .generation.loading import model_from_checkpoint, pretrained_path
+    from .generation.requests import parse_phrases
     from .io.checkpoint import load_checkpoint
     from .io.outputs import write_seed_composition
     from .limits import MAX_PIECES, check_count, check_tempo
@@ -265,13 +262,9 @@ def _run_generate(args: argparse.Namespace) -> None:
                 print(path)
         return
     loaded = model_from_checkpoint(checkpoint, str(source))
-    if loaded.completes and args.sampling in ("argmax", "voice-leading"):
-        print(
-            f"bachgan: note: --sampling {args.sampling} is for the musegan baseline; "
-            f"{Path(source).name} is a completion model, which takes its most likely notes "
-            "(or draws them with --sampling sample)",
-            file=sys.stderr,
-        )
+    note = loaded.backend.sampling_note(args.sampling)
+    if note:
+        print(f"bachgan: note: {note} ({Path(source).name})", file=sys.stderr)
     check_count("pieces", args.n, MAX_PIECES)
     phrases, revisions = parse_phrases(args.phrases, args.bars), _revisions(args)
     pieces = {}
@@ -281,9 +274,9 @@ def _run_generate(args: argparse.Namespace) -> None:
             args.bars,
             seed,
             loaded,
-            args.sampling or DEFAULT_BINARIZATION,
-            1.0 if args.temperature is None else args.temperature,
-            args.tempo,
+            sampling=args.sampling or DEFAULT_BINARIZATION,
+            temperature=1.0 if args.temperature is None else args.temperature,
+            tempo_bpm=args.tempo,
             candidates=args.candidates,
             key_mode=args.mode,
             revisions=revisions,
@@ -339,7 +332,7 @@ def _add_harmonize(commands) -> None:
 
 def _run_harmonize(args: argparse.Namespace) -> None:
     from .generation.harmonize import harmonize_with_fit
-    from .generation.regenerate import parse_phrases
+    from .generation.requests import parse_phrases
     from .limits import MAX_BARS
 
     melody = _read_user_music(args.melody, MAX_BARS, parts=1)
@@ -409,7 +402,8 @@ def _add_regenerate(commands) -> None:
 
 
 def _run_regenerate(args: argparse.Namespace) -> None:
-    from .generation.regenerate import DEFAULT_NOVELTY, parse_bars, regenerate
+    from .generation.regenerate import DEFAULT_NOVELTY, regenerate
+    from .generation.requests import parse_bars
     from .limits import MAX_BARS
 
     piece = _read_user_music(args.piece, MAX_BARS)
@@ -558,7 +552,7 @@ def _run_evaluate(args: argparse.Namespace) -> None:
             args.bars,
             args.seed,
             model,
-            args.sampling or DEFAULT_BINARIZATION,
+            sampling=args.sampling or DEFAULT_BINARIZATION,
             final_chord=False,
             meter=meter,
         )

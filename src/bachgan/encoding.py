@@ -18,7 +18,7 @@ import numpy as np
 
 from .evaluation.metrics import out_of_range_rate
 from .roll import Notes, Roll
-from .theory import key_signature_of_histogram, pitch_class_weights
+from .theory import key_of_histogram, key_signature_of_histogram, pitch_class_weights
 
 __all__ = [
     "CHORALE_ENCODING",
@@ -29,6 +29,7 @@ __all__ = [
     "key_shift",
     "make_windows",
     "move_from_c",
+    "window_keys",
 ]
 
 
@@ -202,3 +203,14 @@ def make_windows(
         empty = np.zeros((0, 0, steps_per_window), np.int64)
         return empty, empty.astype(bool), np.zeros(0, bool)
     return np.stack(pitches), np.stack(onsets), np.array(ends)
+
+
+def window_keys(pitch: np.ndarray, encoding: Encoding) -> np.ndarray:
+    """``(n,)`` ints: the best-fitting key of each window of pitch codes ``(n, V, T)`` as
+    ``tonic + 12 * minor``: 0 is C major, 21 is A minor."""
+    indices = pitch.reshape(len(pitch), -1)
+    keys = [
+        key_of_histogram(pitch_class_weights(counts[:-1], encoding.lowest_pitch))
+        for counts in (np.bincount(window, minlength=encoding.n_classes) for window in indices)
+    ]
+    return np.array([tonic + 12 * (mode == "minor") for tonic, mode in keys], dtype=np.int64)

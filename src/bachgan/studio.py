@@ -24,9 +24,12 @@ from .evaluation.evaluate import as_windows, load_music, whole_pieces
 from .evaluation.harmony_profile import harmony_profile
 from .evaluation.metrics import FEATURES, piece_features
 from .evaluation.originality import BarIndex
-from .generation.compose import LoadedModel, compute_threads, generate, load_model, pretrained_path
+from .generation.backend import LoadedModel
+from .generation.compose import generate
 from .generation.harmonize import harmonize_with_fit
-from .generation.regenerate import parse_phrases, regenerate
+from .generation.loading import compute_threads, load_model, pretrained_path
+from .generation.regenerate import regenerate
+from .generation.requests import parse_phrases
 from .io.corpus import read_user_conversion
 from .io.melodies import EXAMPLE_MELODIES, example_melody
 from .io.midi import read_midi
@@ -348,7 +351,7 @@ class Studio:
             f"**Trained:** {self.model.step} generator steps in {minutes:.1f} minutes "
             f"on `{Path(trained.get('data', '?')).name}`",
             f"**Generator:** {parameters:,} parameters; {config.n_voices} voices, "
-            f"{config.bars}-bar training windows; {_kind(self.model)}; in "
+            f"{config.bars}-bar training windows; {self.model.backend.describe(self.model)}; in "
             f"{' and '.join(self.meters)}",
         ]
         card = source.with_suffix(".md")
@@ -361,12 +364,6 @@ def _number(value: float | None) -> str:
     """A metric as the table shows it; a dash where a piece is too short to have it (a voice
     that never moves has no repeated notes)."""
     return "-" if value is None else f"{value:.3f}"
-
-
-def _kind(model: LoadedModel) -> str:
-    if model.completes:
-        return "completes partly given chorales (composes, harmonizes, regenerates)"
-    return f"writes {model.config.generated_steps_per_bar} decisions per bar in one pass"
 
 
 def engrave(musicxml: Path, stem: Path, page_width: int | None = None) -> list[Path]:

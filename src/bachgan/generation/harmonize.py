@@ -1,16 +1,12 @@
-"""Write the other three voices around a given melody with the trained generator.
+"""Write the other voices around a given melody (or bass) with a loaded model.
 
-A conditional (``completion``) model completes the chorale whose soprano is the melody: one
-pass of the generator and its revision rounds (:mod:`bachgan.generation.completion`).
-
-For an unconditional (``musegan``) model the method is latent optimisation (GAN inversion):
-a batch of latent points is optimised with Adam so that the generator's soprano matches the
-melody (cross-entropy on its pitch logits) while its alto, tenor and bass, sounding under the
-melody itself, avoid parallel perfect intervals, leaps over an octave and voice crossing; the
-best candidate's lower voices are then decoded under the melody with the voice-leading
-decoding (:mod:`bachgan.generation.binarize`), and the melody itself is written back unchanged.
-Since
-both generators are convolutional over time, melodies of any length work.
+The melody is put on the model's grid and in C major / A minor, in the octave where the
+model's voice sings; its key is the one its file names or the one it is heard in
+(:func:`~bachgan.theory.melody_key`); its phrases close at its fermatas or where asked. The
+model's backend writes the voices (:mod:`bachgan.generation.completion_backend` completes the
+chorale around the melody; :mod:`bachgan.generation.baselines` searches the latent space of
+the unconditional baseline), and the result is moved back to the melody's key with the
+melody itself unchanged. Melodies of any length work.
 """
 
 from __future__ import annotations
@@ -20,26 +16,18 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from ..encoding import Encoding, decode, encode, key_shift
 from ..errors import BachganError
 from ..evaluation.metrics import pitch_class_histogram
 from ..limits import clamp_tempo
-from ..models.musegan import Noise, VoiceLeadingFaults
 from ..roll import VOICE_NAMES, Roll
 from ..theory import key_signature, melody_key, mode_in_signature, parse_key
-from .binarize import DEFAULT_RULES, DecodingRules, hold_lone_rests, voice_leading_decode
-from .completion import NO_REVISIONS, Revisions, complete_chorale, compose_chorales
-from .compose import (
-    DEFAULT_REVISIONS,
-    KEY_MODES,
-    LoadedModel,
-    fermata_steps,
-    hold_final_chord,
-    load_model,
-    meter_bar_steps,
-)
+from .backend import DEFAULT_REVISIONS, KEY_MODES, HarmonyRequest, LoadedModel, meter_bar_steps
+from .binarize import DEFAULT_RULES, DecodingRules
+from .completion import Revisions
+from .endings import closing_bars, hold_final_chord
+from .loading import load_model
 
 __all__ = [
     "RULE_WEIGHT",
@@ -181,81 +169,40 @@ def harmonize_with_fit(
         last = line.n_bars - 1
         closes = sorted({step // line.steps_per_bar for step in own_fermatas} | {last})
     else:
-        closes = _closing_bars(phrases or (), line, lead_in, loaded)
+        if phrases:
+            loaded.require("phrases")
+        n_bars = -(-line.n_steps // line.steps_per_bar)
+        closes = closing_bars(phrases or (), n_bars, pickup_bar=lead_in > 0)
     fifths, mode = melody_key_signature(line, melody.fermatas, key)
     shift = fit_line(line, key_shift(fifths), encoding, voice_centre(loaded, row), row)
     target_pitch, target_onset = _encode_line(line, shift, encoding)
-    melody_codes = (target_pitch, target_onset)
-    if loaded.completes:
-        if progress is not None:
-            progress(0.0)
-        given = _Given(melody_codes, row, mode, line.steps_per_bar)
-        pitch, onset = _complete_under(loaded, given, seed, revisions, closes)
-        fit = 1.0
-    else:
-        noise = _optimise(loaded, target_pitch, seed, steps, candidates, rule_weight, progress)
-        pitch, onset, fit = _decoded_under(loaded, noise, melody_codes, rules)
+    request = HarmonyRequest(
+        (target_pitch, target_onset),
+        row,
+        mode,
+        line.steps_per_bar,
+        closes,
+        seed,
+        revisions,
+        steps,
+        candidates,
+        rule_weight,
+        rules,
+        progress,
+    )
+    pitch, onset, fit = loaded.backend.harmonize(loaded, request)
     meta = {"key_fifths": fifths, "key_mode": mode, "time_signature": line.time_signature}
     tempo = clamp_tempo(line.tempo_bpm)  # an absurd tempo marking is played within the limits
     roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=tempo, **meta)
     ends_held = _ends_on_held_note(target_pitch, line.steps_per_bar, encoding)
     roll = hold_final_chord(roll) if ends_held else roll
-    if loaded.completes:
-        roll = replace(roll, fermatas=own_fermatas or fermata_steps(roll, closes))
+    if own_fermatas:  # the melody's own, whatever the model
+        roll = replace(roll, fermatas=own_fermatas)
+    else:
+        roll = loaded.backend.mark_phrases(roll, closes)
     back = key_shift(fifths)
     roll = _silent_before(roll.transpose(-back), line.lead_in + lead_in)
     return Harmonization(roll, fit, (shift - back) // 12)
-
-
-def _decoded_under(
-    loaded: LoadedModel, noise: Noise, melody_codes: tuple[np.ndarray, np.ndarray], rules
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """The lower voices a musegan model writes from ``noise``, decoded under the melody, and
-    the share of steps where its own soprano sang the melody."""
-    with torch.no_grad():
-        output = loaded.generator(noise)
-    log_probs = output.pitch_logits.log_softmax(dim=-1)[0].numpy()
-    fit = float((log_probs[0].argmax(axis=-1) == melody_codes[0]).mean())
-    onset = (output.onset_logits > 0)[0].numpy()
-    pitch, onset = _lower_voices_under(melody_codes, log_probs, onset, loaded.encoding, rules)
-    return pitch, onset, fit
-
-
-def _lower_voices_under(
-    melody_codes: tuple[np.ndarray, np.ndarray],
-    log_probs: np.ndarray,
-    onset: np.ndarray,
-    encoding: Encoding,
-    rules: DecodingRules,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(V, T)`` pitch classes and onsets: the melody (its pitch classes and onsets) as the
-    soprano and the lower voices decoded by
-    :func:`~bachgan.generation.binarize.voice_leading_decode`
-    beneath it, holding their notes where they would rest alone if ``rules`` say so."""
-    melody, melody_onset = melody_codes
-    fixed = log_probs.copy()
-    fixed[0] = np.where(np.arange(fixed.shape[-1]) == melody[:, None], 0.0, -np.inf)
-    pitch = voice_leading_decode(fixed[None], encoding.lowest_pitch, rules)[0]
-    if rules.hold_lone_rests:
-        held, onset = hold_lone_rests(pitch[None], onset[None], rest=fixed.shape[-1] - 1)
-        pitch, onset = held[0], onset[0]
-    pitch[0], onset[0] = melody, melody_onset
-    return pitch, onset
-
-
-def _closing_bars(
-    phrases: Sequence[int], line: Roll, lead_in: int, loaded: LoadedModel
-) -> list[int]:
-    """The bars of the (padded) line where phrases close: ``phrases`` counted from the first
-    downbeat, and the last bar."""
-    if phrases and not loaded.completes:
-        raise BachganError(f"{loaded.source} cannot place phrases: it is not a completion model")
-    last = -(-line.n_steps // line.steps_per_bar) - 1
-    first_full = 1 if lead_in else 0  # the pickup's bar comes before bar 1
-    closes = {bar - 1 + first_full for bar in phrases}
-    if any(not 0 <= bar <= last for bar in closes):
-        raise BachganError(f"phrase ends {sorted(phrases)} are outside the melody's bars")
-    return sorted(closes | {last})
 
 
 def _with_bar_lines(line: Roll, pickup_beats: float) -> tuple[Roll, int]:
@@ -296,41 +243,9 @@ def _voice_row(voice: str, loaded: LoadedModel) -> int:
     names = [name.lower() for name in VOICE_NAMES]
     if voice not in names:
         raise BachganError(f"unknown voice {voice!r}; choose from {', '.join(names)}")
-    if voice != "soprano" and not loaded.completes:
-        raise BachganError(f"{loaded.source} harmonizes sopranos only (not a completion model)")
+    if voice != "soprano":
+        loaded.require("lower voices")
     return names.index(voice)
-
-
-@dataclass(frozen=True)
-class _Given:
-    """A melody as a completion model takes it: its codes ``(pitch, onset)``, the voice
-    ``row`` it is sung by, its ``mode`` and its bar length in steps."""
-
-    codes: tuple[np.ndarray, np.ndarray]
-    row: int
-    mode: str
-    bar_steps: int
-
-
-def _complete_under(
-    loaded: LoadedModel, given: _Given, seed: int, revisions: Revisions, closes: list[int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(V, T)`` codes: the ``given`` melody and the other voices completed by a completion
-    model in the melody's mode and meter, closing phrases in the bars ``closes``."""
-    (melody, melody_onset), row, mode = given.codes, given.row, given.mode
-    voices, steps = loaded.config.n_voices, len(melody)
-    pitch = torch.full((1, voices, steps), loaded.encoding.rest, dtype=torch.long)
-    onset = torch.zeros(1, voices, steps)
-    pitch[0, row] = torch.from_numpy(melody)
-    onset[0, row] = torch.from_numpy(melody_onset).float()
-    free = torch.ones(1, voices, steps)
-    free[0, row] = 0
-    modes = torch.tensor([KEY_MODES.index(mode)]) if loaded.config.modes else None
-    rng = torch.Generator().manual_seed(seed)
-    pitch, onset = complete_chorale(
-        loaded.generator, pitch, onset, free, modes, revisions, rng, closes, given.bar_steps
-    )
-    return pitch[0].numpy(), onset[0].numpy()
 
 
 def fit_line(line: Roll, shift: int, encoding: Encoding, centre: float, voice: int = 0) -> int:
@@ -367,15 +282,7 @@ def voice_centre(loaded: LoadedModel, voice: int = 0, windows: int = 64) -> floa
 
 def _sung_centre(loaded: LoadedModel, voice: int, windows: int) -> float:
     rng = torch.Generator().manual_seed(0)
-    if loaded.completes:
-        steps = loaded.config.bars * loaded.config.steps_per_bar
-        mode = torch.zeros(windows, dtype=torch.long) if loaded.config.modes else None
-        pitch, _ = compose_chorales(loaded.generator, windows, steps, mode, NO_REVISIONS, rng)
-        sung = pitch[:, voice]
-    else:
-        noise = Noise.sample(loaded.config, windows, generator=rng)
-        with torch.no_grad():
-            sung = loaded.generator(noise).pitch_logits[:, voice].argmax(dim=-1)
+    sung = loaded.backend.sung_pitches(loaded, voice, windows, rng)
     sounding = sung[sung != loaded.encoding.rest]
     return float(sounding.float().mean()) + loaded.encoding.lowest_pitch
 
@@ -413,44 +320,6 @@ def _encode_line(line: Roll, shift: int, encoding: Encoding) -> tuple[np.ndarray
     shifted = replace(line, lowest_pitch=line.lowest_pitch + shift)
     pitch, onset = encode(shifted, encoding, normalize_key=False)
     return pitch[0], onset[0]
-
-
-def _optimise(
-    loaded: LoadedModel,
-    target: np.ndarray,
-    seed: int,
-    steps: int,
-    candidates: int,
-    rule_weight: float,
-    progress: Callable[[float], None] | None = None,
-) -> Noise:
-    """The candidate latent point with the lowest final objective: the soprano's mean
-    cross-entropy against ``target`` plus ``rule_weight`` times the faults per bar of the
-    lower voices' pitch probabilities under the melody itself. A mode-conditioned model's
-    candidates draw their modes as in training, so the best-fitting candidate's mode wins."""
-    bars = len(target) // loaded.encoding.steps_per_bar
-    generator = torch.Generator().manual_seed(seed)
-    noise = Noise.sample(loaded.config, candidates, bars, generator=generator)
-    variables = [t.requires_grad_(True) for t in noise.parameters()]
-    optimiser = torch.optim.Adam(variables, lr=0.1)
-    labels = torch.from_numpy(target)[None].expand(candidates, -1)
-    melody = F.one_hot(labels, loaded.config.n_classes).float()[:, None]  # (K, 1, T, C)
-    faults = VoiceLeadingFaults(loaded.config, crossings=True)
-    loaded.generator.requires_grad_(False)
-    for step in range(steps):
-        if progress is not None:
-            progress(step / steps)
-        logits = loaded.generator(noise).pitch_logits  # (K, V, T, C)
-        loss = F.cross_entropy(logits[:, 0].transpose(1, 2), labels, reduction="none").mean(1)
-        if rule_weight:
-            under_melody = torch.cat([melody, logits[:, 1:].softmax(dim=-1)], dim=1)
-            loss = loss + rule_weight * faults(under_melody)
-        prior = sum(t.square().flatten(1).mean(dim=1) for t in variables)  # stay near N(0, 1)
-        optimiser.zero_grad()
-        (loss + 0.01 * prior).sum().backward()
-        optimiser.step()
-    best = int(loss.argmin())
-    return noise.pick(slice(best, best + 1))
 
 
 def _ends_on_held_note(pitch: np.ndarray, bar_steps: int, encoding: Encoding) -> bool:

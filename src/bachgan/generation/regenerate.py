@@ -19,11 +19,13 @@ from ..encoding import decode, encode, estimate_key_fifths, key_shift, move_from
 from ..errors import BachganError
 from ..roll import VOICE_NAMES, Roll
 from ..theory import parse_key
+from .backend import DEFAULT_REVISIONS, KEY_MODES, LoadedModel, meter_bar_steps
 from .completion import Revisions, complete_chorale
-from .compose import DEFAULT_REVISIONS, KEY_MODES, LoadedModel, load_model, meter_bar_steps
 from .harmonize import melody_mode
+from .loading import load_model
+from .requests import parse_voices
 
-__all__ = ["DEFAULT_NOVELTY", "parse_bars", "parse_phrases", "parse_voices", "regenerate"]
+__all__ = ["DEFAULT_NOVELTY", "MAX_NOVELTY", "regenerate"]
 
 #: What keeping a region's old pitch costs, in nats, in every pass that rewrites it: enough
 #: that "regenerate" rewrites most of the region (the model given the same surroundings would
@@ -52,10 +54,7 @@ def regenerate(
     if not 0 <= novelty <= MAX_NOVELTY:
         raise BachganError(f"novelty must be from 0 to {MAX_NOVELTY:g} nats (got {novelty})")
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
-    if not loaded.completes:
-        raise BachganError(
-            f"{loaded.source} cannot regenerate a region: it is not a completion model"
-        )
+    loaded.require("regions")
     _check_piece(roll, loaded)
     first, last = _check_bars(bars, roll.n_bars)
     rows = [VOICE_NAMES.index(v.capitalize()) for v in parse_voices(voices)]
@@ -102,59 +101,6 @@ def _target_key(key: str | None, fifths: int, mode: str) -> int:
             f"the piece is in {mode}; --key moves it to another {mode} key (got {key})"
         )
     return target
-
-
-def parse_bars(text: str) -> tuple[int, int]:
-    """``"3-4"`` -> ``(3, 4)``; ``"5"`` -> ``(5, 5)``. A range open at one end (``"3-"``)
-    is refused: the last bar must be said."""
-    first, dash, last = text.strip().partition("-")
-    if not all(_whole_number(part) for part in ((first, last) if dash else (first,))):
-        raise BachganError(
-            f"bars must look like 3-4 (first and last, both given) or 5 (got {text[:20]!r})"
-        )
-    return int(first), int(last or first)
-
-
-def _whole_number(text: str) -> bool:
-    text = text.strip()
-    return 1 <= len(text) <= 6 and text.isascii() and text.isdecimal()
-
-
-def parse_phrases(text: str | None, bars: int) -> list[int]:
-    """Where phrases end, as typed: ``"4"`` -> every fourth bar of ``bars``; ``"3,6,10"`` ->
-    those bars; empty -> none."""
-    text = (text or "").strip()
-    if not text:
-        return []
-    try:
-        numbers = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise BachganError(f"phrases are N or bars such as 3,6,10 (got {text!r})") from None
-    if len(numbers) == 1 and "," not in text:
-        if numbers[0] < 1:
-            raise BachganError("phrases of N bars need N of 1 or more")
-        return list(range(numbers[0], bars + 1, numbers[0]))
-    return numbers
-
-
-def parse_voices(voices: Sequence[str] | str | None) -> list[str]:
-    """Voice names, lower case, in score order; ``None`` means all four. A string may list
-    them with commas (``"alto,tenor"``)."""
-    names = [name.lower() for name in VOICE_NAMES]
-    if voices is None:
-        return names
-    if isinstance(voices, str):
-        voices = [v for v in voices.split(",") if v.strip()]
-    chosen = [v.strip().lower() for v in voices]
-    unknown = [v for v in chosen if v not in names]
-    if unknown or not chosen:
-        raise BachganError(
-            f"unknown voice {', '.join(unknown) or '(none)'}; choose from {', '.join(names)}"
-        )
-    twice = sorted({v for v in chosen if chosen.count(v) > 1}, key=names.index)
-    if twice:
-        raise BachganError(f"voice {', '.join(twice)} given more than once")
-    return [name for name in names if name in chosen]
 
 
 def _check_piece(roll: Roll, loaded: LoadedModel) -> None:

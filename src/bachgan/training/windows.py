@@ -18,13 +18,12 @@ import numpy as np
 import torch
 
 from ..config import LEARNABLE_METERS
-from ..encoding import Encoding, encode, make_windows
+from ..encoding import Encoding, encode, make_windows, window_keys
 from ..errors import BachganError
 from ..io.corpus import load_rolls
 from ..models.musegan import bar_positions
-from ..theory import key_of_histogram, pitch_class_weights
 
-__all__ = ["WindowSet", "load_windows", "transpose_batch", "window_keys", "window_modes"]
+__all__ = ["WindowSet", "load_windows", "transpose_batch", "window_modes"]
 
 
 @dataclass
@@ -157,15 +156,4 @@ def window_modes(pitch: torch.Tensor, encoding: Encoding) -> torch.Tensor:
     """``(n,)`` long: 1 where a window's best-fitting key is minor, 0 where major (the
     Krumhansl-Schmuckler estimate of :func:`bachgan.evaluation.metrics.best_key`, over the pitch
     classes of its sounding steps)."""
-    return window_keys(pitch, encoding) // 12
-
-
-def window_keys(pitch: torch.Tensor, encoding: Encoding) -> torch.Tensor:
-    """``(n,)`` long: each window's best-fitting key (as :func:`window_modes` finds it) as
-    ``tonic + 12 * minor``: 0 is C major, 21 is A minor."""
-    indices = pitch.numpy().reshape(len(pitch), -1)
-    keys = [
-        key_of_histogram(pitch_class_weights(counts[:-1], encoding.lowest_pitch))
-        for counts in (np.bincount(window, minlength=encoding.n_classes) for window in indices)
-    ]
-    return torch.tensor([tonic + 12 * (mode == "minor") for tonic, mode in keys], dtype=torch.long)
+    return torch.from_numpy(window_keys(pitch.numpy(), encoding)) // 12
