@@ -73,11 +73,11 @@ def test_odd_meters_are_one_line(meter, capsys, tmp_path):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (["--bars", "3-"], "first and last, both given"),
-        (["--bars", "-4"], "first and last, both given"),
-        (["--bars", "³"], "bars must look like 3-4"),
-        (["--bars", "1-2", "--voices", "alto,alto"], "voice alto given more than once"),
-        (["--bars", "1-2", "--voices", ""], "unknown voice (none)"),
+        (["--region", "3-"], "first and last, both given"),
+        (["--region", "-4"], "first and last, both given"),
+        (["--region", "³"], "bars must look like 3-4"),
+        (["--region", "1-2", "--voices", "alto,alto"], "voice alto given more than once"),
+        (["--region", "1-2", "--voices", ""], "unknown voice (none)"),
     ],
 )
 def test_odd_regions_are_one_line(options, message, piece, capsys, tmp_path):

@@ -238,16 +238,20 @@ def test_regenerate_from_the_command_line(trained, tmp_path, capsys):
     (piece,) = generate(1, bars=4, seed=3, model=model)
     path = write_midi(piece, tmp_path / "piece.mid")
     args = ["regenerate", str(path), "--model", str(trained), "--no-audio", "--out"]
-    assert (
-        main([*args, str(tmp_path / "out"), "--bars", "2-3", "--voices", "alto", "--seed", "0"])
-        == 0
-    )
-    assert (tmp_path / "out" / "piece_regenerated_0.mid").exists()
+    region = ["--region", "2-3", "--voices", "alto", "--seed", "0"]
+    assert main([*args, str(tmp_path / "out"), *region]) == 0
+    written = (tmp_path / "out" / "piece_regenerated_0.mid").read_bytes()
+    # The earlier spelling, --bars, still works, with a note.
+    assert main([*args, str(tmp_path / "old"), "--bars", *region[1:]]) == 0
+    assert "--bars is now --region" in capsys.readouterr().err
+    assert (tmp_path / "old" / "piece_regenerated_0.mid").read_bytes() == written
     for bad, message in (
-        (["--bars", "4-9"], "bars 4-9 are not inside the piece (bars 1-4"),
-        (["--bars", "x"], "bars must look like 3-4"),
-        (["--bars", "1", "--voices", "viola"], "unknown voice viola"),
-        (["--bars", "1", "--novelty", "-2"], "novelty must be from 0 to 20"),
+        (["--region", "4-9"], "bars 4-9 are not inside the piece (bars 1-4"),
+        (["--region", "x"], "bars must look like 3-4"),
+        (["--region", "1", "--voices", "viola"], "unknown voice viola"),
+        (["--region", "1", "--novelty", "-2"], "novelty must be from 0 to 20"),
+        (["--voices", "alto"], "say which bars to rewrite: --region"),
+        (["--region", "1", "--bars", "2"], "give --region only"),
     ):
         assert main([*args, str(tmp_path / "bad"), *bad]) == 2
         assert message in capsys.readouterr().err
@@ -257,7 +261,7 @@ def test_regenerate_from_the_command_line(trained, tmp_path, capsys):
 def test_a_musicxml_score_is_regenerated_like_a_midi_file(trained, tmp_path):
     (piece,) = generate(1, bars=4, seed=3, model=load_model(trained))
     score = write_musicxml(piece, tmp_path / "piece.musicxml")
-    args = ["regenerate", str(score), "--model", str(trained), "--no-audio", "--bars", "2"]
+    args = ["regenerate", str(score), "--model", str(trained), "--no-audio", "--region", "2"]
     assert main([*args, "--voices", "alto", "--seed", "0", "--out", str(tmp_path / "out")]) == 0
     new = read_midi(tmp_path / "out" / "piece_regenerated_0.mid")
 

@@ -372,7 +372,7 @@ def _add_regenerate(commands) -> None:
         "regenerate",
         help="rewrite some bars of some voices of a piece; the rest stays note for note",
         description=(
-            "Rewrite bars --bars of --voices of PIECE (a four-track MIDI file in 4/4 or 3/4, "
+            "Rewrite the bars --region of --voices of PIECE (a four-track MIDI file in 4/4 or 3/4, "
             "such as one bachgan wrote, or a MusicXML score with Soprano, Alto, Tenor and Bass "
             "parts) with a completion model, given everything around them. "
             "Notes wholly outside the region are kept exactly; writes "
@@ -380,7 +380,8 @@ def _add_regenerate(commands) -> None:
         ),
     )
     command.add_argument("piece", type=Path, help="four-track MIDI file or SATB MusicXML score")
-    command.add_argument("--bars", required=True, help="first and last bar, from 1: 3-4, or 5")
+    command.add_argument("--region", help="the bars to rewrite, first and last, from 1: 3-4, or 5")
+    command.add_argument("--bars", help=argparse.SUPPRESS)  # the earlier name of --region
     command.add_argument(
         "--voices",
         help="comma-separated voices to rewrite: soprano,alto,tenor,bass (default: all)",
@@ -406,8 +407,8 @@ def _run_regenerate(args: argparse.Namespace) -> None:
     from .generation.requests import parse_bars
     from .limits import MAX_BARS
 
+    bars = parse_bars(_region(args))
     piece = _read_user_music(args.piece, MAX_BARS)
-    bars = parse_bars(args.bars)
     roll = regenerate(
         piece,
         bars,
@@ -419,6 +420,19 @@ def _run_regenerate(args: argparse.Namespace) -> None:
         novelty=DEFAULT_NOVELTY if args.novelty is None else args.novelty,
     )
     _write_pieces({f"{args.piece.stem}_regenerated_{args.seed}": roll}, args)
+
+
+def _region(args: argparse.Namespace) -> str:
+    """The region regenerate rewrites: ``--region``, or ``--bars`` (its earlier name, still
+    accepted with a note)."""
+    if args.region is not None and args.bars is not None:
+        raise BachganError("give --region only (--bars is its earlier name)")
+    if args.bars is not None:
+        print("bachgan: note: --bars is now --region", file=sys.stderr)
+        return args.bars
+    if args.region is None:
+        raise BachganError("say which bars to rewrite: --region 3-4 (or 5)")
+    return args.region
 
 
 def _add_piece_options(command: argparse.ArgumentParser, seed_help: str) -> None:
