@@ -16,8 +16,8 @@ import pytest
 from test_limits import run_capped
 
 from bachgan.errors import SkipFile
-from bachgan.io.corpus import read_user_conversion
 from bachgan.io.score_reader import read_score_conversion
+from bachgan.io.user_music import read_user_music
 from bachgan.limits import MAX_SCORE_BYTES
 
 MB = 2**20
@@ -147,8 +147,8 @@ def capped_read(
 ) -> subprocess.CompletedProcess:
     """Read ``path`` as a user's melody in a Python that may grow by ``extra_bytes`` at most."""
     return run_capped(
-        "from pathlib import Path; from bachgan.io.corpus import read_user_conversion",
-        f"read_user_conversion(Path({str(path)!r}), max_bars={max_bars})",
+        "from pathlib import Path; from bachgan.io.user_music import read_user_music",
+        f"read_user_music(Path({str(path)!r}), max_bars={max_bars})",
         extra_bytes,
     )
 
@@ -190,7 +190,7 @@ def test_a_score_above_the_size_cap_is_refused_before_parsing(tmp_path):
     path = write(tmp_path / "large.musicxml", score_xml(part("Melody", 1, body)))
     assert path.stat().st_size > MAX_SCORE_BYTES
     with pytest.raises(SkipFile, match=r"MB \(scores up to 4.0 MB\)"):
-        read_user_conversion(path, max_bars=256)
+        read_user_music(path, max_bars=256)
 
 
 def zip_bomb(path: Path, inflated: int, declared: int | None = None) -> Path:
@@ -237,7 +237,7 @@ def test_an_mxl_within_the_caps_is_read_through_its_container(tmp_path):
         archive.writestr("META-INF/container.xml", container)
         archive.writestr("aaa.xml", score_xml())  # not the root file
         archive.writestr("music/melody.musicxml", melody(bars=3))
-    assert read_user_conversion(path, max_bars=32).roll.n_bars == 3
+    assert read_user_music(path, max_bars=32).roll.n_bars == 3
 
 
 # --------------------------------------------------------------------------- XML itself
@@ -252,14 +252,14 @@ def test_entity_declarations_are_refused_and_nothing_is_read(kind, tmp_path):
     used = "&secret;" if kind == "xxe" else "&b;"
     data = score_xml(part(used, 1, measure(1, note() * 4, True)), doctype=ENTITIES[kind])
     with pytest.raises(SkipFile, match="declares XML entities"):
-        read_user_conversion(write(tmp_path / f"{kind}.musicxml", data), max_bars=32)
+        read_user_music(write(tmp_path / f"{kind}.musicxml", data), max_bars=32)
 
 
 def test_an_external_dtd_is_never_fetched(tmp_path):
     doctype = '<!DOCTYPE score-partwise SYSTEM "http://127.0.0.1:9/partwise.dtd">'
     data = melody().replace(b"<score-partwise", doctype.encode() + b"<score-partwise", 1)
     path = write(tmp_path / "dtd.musicxml", data)
-    assert read_user_conversion(path, max_bars=32).roll.n_bars == 2
+    assert read_user_music(path, max_bars=32).roll.n_bars == 2
 
 
 @pytest.mark.parametrize(
@@ -275,13 +275,13 @@ def test_an_external_dtd_is_never_fetched(tmp_path):
 )
 def test_malformed_scores_are_refused_with_their_reason(data, reason, tmp_path):
     with pytest.raises(SkipFile, match=re.escape(reason)):
-        read_user_conversion(write(tmp_path / "odd.musicxml", data), max_bars=32)
+        read_user_music(write(tmp_path / "odd.musicxml", data), max_bars=32)
 
 
 def test_a_missing_score_is_said_to_be_missing(tmp_path):
     for name in ("gone.musicxml", "gone.mxl", "gone.mid"):
         with pytest.raises(SkipFile, match=r"^no such file$"):
-            read_user_conversion(tmp_path / name, max_bars=32)
+            read_user_music(tmp_path / name, max_bars=32)
 
 
 def test_a_scores_sane_tempo_marking_is_kept_and_an_odd_one_ignored(tmp_path):
@@ -290,5 +290,5 @@ def test_a_scores_sane_tempo_marking_is_kept_and_an_odd_one_ignored(tmp_path):
         body = measure(1, marking + note() * 4, True)
         return write(tmp_path / f"t{bpm}.musicxml", score_xml(part("Melody", 1, body)))
 
-    assert read_user_conversion(with_tempo("66"), max_bars=32).roll.tempo_bpm == 66
-    assert read_user_conversion(with_tempo("5000"), max_bars=32).roll.tempo_bpm == 100
+    assert read_user_music(with_tempo("66"), max_bars=32).roll.tempo_bpm == 66
+    assert read_user_music(with_tempo("5000"), max_bars=32).roll.tempo_bpm == 100

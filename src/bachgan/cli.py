@@ -733,10 +733,10 @@ def _read_user_music(path: Path, max_bars: int | None = None, parts: int = 4):
     """Read a MIDI or MusicXML file the user named (a score of ``parts`` parts), saying what
     the reader left out; a file that cannot be used is a one-line error."""
     from .errors import SkipFile
-    from .io.corpus import read_user_conversion
+    from .io.user_music import read_user_music
 
     try:
-        conversion = read_user_conversion(path, max_bars, parts)
+        conversion = read_user_music(path, max_bars, parts)
     except SkipFile as skip:
         raise BachganError(f"cannot read {path}: {skip}") from skip
     for words, count in conversion.losses().items():

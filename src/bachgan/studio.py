@@ -30,11 +30,11 @@ from .generation.harmonize import harmonize_with_fit
 from .generation.loading import compute_threads, load_model, pretrained_path
 from .generation.regenerate import regenerate
 from .generation.requests import parse_phrases
-from .io.corpus import read_user_conversion
 from .io.melodies import EXAMPLE_MELODIES, example_melody
 from .io.midi import read_midi
 from .io.outputs import write_outputs
 from .io.pictures import NARROW, plot_roll
+from .io.user_music import read_user_music
 from .limits import check_tempo, clamp_tempo
 from .roll import Roll
 
@@ -256,7 +256,7 @@ class Studio:
                 f"{self.limits.max_upload_bytes / 1e6:g} MB are accepted"
             )
         try:
-            conversion = read_user_conversion(path, max_bars=self.limits.max_melody_bars)
+            conversion = read_user_music(path, max_bars=self.limits.max_melody_bars)
         except SkipFile as skip:
             raise BachganError(f"this file cannot be used as a melody: {skip}") from skip
         losses = conversion.losses()

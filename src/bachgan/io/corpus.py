@@ -27,7 +27,7 @@ from ..roll import DEFAULT_PITCH_RANGE, LOSSES, Conversion, Roll
 from ..workers import worker_pool
 from .files import atomic_write, write_json
 from .midi import read_midi_conversion
-from .score_reader import read_score_conversion
+from .score_reader import SCORE_SUFFIXES, read_score_conversion
 
 __all__ = [
     "BACH",
@@ -38,14 +38,12 @@ __all__ = [
     "find_files",
     "load_rolls",
     "prepare",
-    "read_user_conversion",
     "save_rolls",
 ]
 
 #: The name of the built-in source: the Bach works bundled with music21.
 BACH = "bach"
 MIDI_SUFFIXES = (".mid", ".midi")
-SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".krn")
 _CONVERTER_VERSION = 4
 
 
@@ -178,15 +176,6 @@ def convert_file(path: Path, settings: Settings) -> Conversion:
             path, settings.resolution, settings.pitch_range, settings.voices
         )
     raise SkipFile(f"not a MIDI or MusicXML file ({suffix or 'no suffix'})")
-
-
-def read_user_conversion(path: Path, max_bars: int | None = None, parts: int = 1) -> Conversion:
-    """A file a user gives: MIDI (every track, as :func:`read_midi_conversion` reads it) or a
-    score of ``parts`` parts (a melody: one; a chorale: Soprano, Alto, Tenor, Bass), its pickup
-    and fermatas read as well; raises :class:`SkipFile` with the reason it cannot be used."""
-    if path.suffix.lower() not in SCORE_SUFFIXES:
-        return read_midi_conversion(path, max_bars=max_bars)
-    return read_score_conversion(path, voices=parts, max_bars=max_bars)
 
 
 def _convert_for_pool(path: Path, settings: Settings) -> Conversion | str:

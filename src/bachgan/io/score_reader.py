@@ -25,7 +25,10 @@ from ..roll import (
 )
 from .score_bytes import ScoreData, parse_musicxml, read_score_data
 
-__all__ = ["read_score_conversion"]
+__all__ = ["SCORE_SUFFIXES", "read_score_conversion"]
+
+#: The suffixes of the scores this module reads: MusicXML, compressed MusicXML, Humdrum.
+SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".krn")
 
 _VOICE_INITIALS = tuple(name[0] for name in VOICE_NAMES)
 
