@@ -26,15 +26,16 @@ from bachgan.io.midi import read_midi, write_midi
 from bachgan.io.musicxml_writer import write_musicxml
 from bachgan.io.pictures import NARROW
 from bachgan.io.score_reader import read_score_conversion
+from bachgan.limits import AppLimits
 from bachgan.roll import Notes, Roll
-from bachgan.studio import Limits, Studio
+from bachgan.studio import Studio
 
 CHROMIUM = os.environ.get("BACHGAN_CHROMIUM", "/usr/bin/chromium")
 #: The same pieces every time, so a test can compose a piece that is in its reference music.
 REFERENCE_SEED = 7
 
 
-TEST_LIMITS = Limits(max_bars=16, max_upload_bytes=20_000, max_melody_bars=16)
+TEST_LIMITS = AppLimits(max_bars=16, max_upload_bytes=20_000, max_melody_bars=16)
 
 
 @pytest.fixture(scope="module")

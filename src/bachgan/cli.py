@@ -550,9 +550,10 @@ def _add_evaluate(commands) -> None:
 
 
 def _run_evaluate(args: argparse.Namespace) -> None:
-    from .evaluation.evaluate import JUDGE_SETS, evaluate, load_music, piece_groups
+    from .evaluation.evaluate import JUDGE_SETS, evaluate, piece_groups
     from .evaluation.report import summary_table, write_report
     from .generation.binarize import DEFAULT_BINARIZATION
+    from .io.corpus import load_music
 
     _require_scikit_learn()
     meter = _meter(args.meter)
@@ -612,7 +613,7 @@ def _require_scikit_learn() -> None:
 
 
 def _bach_or(source: str):
-    from .evaluation.evaluate import load_named_music
+    from .io.corpus import load_named_music
 
     if source in ("heldout", "train"):
         return load_named_music("bach", split=source)

@@ -8,11 +8,13 @@ browser app check them here, so that a request beyond them is a one-line
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from .errors import BachganError, SkipFile
 from .roll import steps_per_bar
 
 __all__ = [
+    "APP_LIMITS",
     "MAX_AUDIO_SECONDS",
     "MAX_BARS",
     "MAX_CANDIDATES",
@@ -26,6 +28,7 @@ __all__ = [
     "MAX_SCORE_QUARTERS",
     "MAX_TRACKS",
     "TEMPO_RANGE_BPM",
+    "AppLimits",
     "check_count",
     "check_roll_size",
     "check_temperature",
@@ -62,6 +65,28 @@ MAX_SCORE_QUARTERS = 8000
 MAX_IMAGE_COLUMNS = 16_000
 #: Length of one rendered WAV file (an hour is about 635 MB of 44.1 kHz stereo, 318 MB mono).
 MAX_AUDIO_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class AppLimits:
+    """What one request to the browser app may ask for: tighter than the command line's caps,
+    so that no visitor can tie the server up."""
+
+    max_bars: int = 32
+    max_candidates: int = 8
+    tempo_range: tuple[float, float] = (30.0, 240.0)
+    max_upload_bytes: int = 1_000_000
+    max_melody_bars: int = 32
+    #: Bytes of pieces and uploads kept on disk (the largest piece, 32 bars at 30 bpm, is
+    #: about 23 MB); beyond it, and after ``max_age_seconds``, the oldest are deleted.
+    disk_budget_bytes: int = 500_000_000
+    max_age_seconds: float = 3600.0
+    #: Cores one request computes on; the app serves two requests at a time.
+    threads_per_request: int = 1
+
+
+#: The browser app's caps.
+APP_LIMITS = AppLimits()
 
 
 def check_tempo(bpm: float, tempo_range: tuple[float, float] = TEMPO_RANGE_BPM) -> float:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BachganError, SkipFile
-from .evaluation.evaluate import as_windows, load_music, whole_pieces
+from .evaluation.evaluate import as_windows, whole_pieces
 from .evaluation.harmony_profile import harmony_profile
 from .evaluation.metrics import FEATURES, piece_features
 from .evaluation.originality import BarIndex
@@ -30,35 +30,17 @@ from .generation.harmonize import harmonize_with_fit
 from .generation.loading import compute_threads, load_model, pretrained_path
 from .generation.regenerate import regenerate
 from .generation.requests import parse_phrases
+from .io.corpus import load_music
 from .io.melodies import EXAMPLE_MELODIES, example_melody
 from .io.midi import read_midi
 from .io.outputs import write_outputs
 from .io.pictures import NARROW, plot_roll
 from .io.user_music import read_user_music
-from .limits import check_tempo, clamp_tempo
+from .limits import APP_LIMITS, AppLimits, check_tempo, clamp_tempo
 from .roll import Roll
 
-__all__ = ["LIMITS", "Limits", "Piece", "Studio"]
+__all__ = ["Piece", "Studio"]
 
-
-@dataclass(frozen=True)
-class Limits:
-    """What one request may ask for, so that no visitor can tie the server up."""
-
-    max_bars: int = 32
-    max_candidates: int = 8
-    tempo_range: tuple[float, float] = (30.0, 240.0)
-    max_upload_bytes: int = 1_000_000
-    max_melody_bars: int = 32
-    #: Bytes of pieces and uploads kept on disk (the largest piece, 32 bars at 30 bpm, is
-    #: about 23 MB); beyond it, and after ``max_age_seconds``, the oldest are deleted.
-    disk_budget_bytes: int = 500_000_000
-    max_age_seconds: float = 3600.0
-    #: Cores one request computes on; the app serves two requests at a time.
-    threads_per_request: int = 1
-
-
-LIMITS = Limits()
 
 #: The metrics shown for a piece, with the words a musician would use.
 SHOWN_METRICS = {
@@ -132,7 +114,7 @@ class Studio:
         model: LoadedModel | str | os.PathLike | None = None,
         reference: Callable[[], list[Roll]] | None = None,
         workdir: str | os.PathLike | None = None,
-        limits: Limits = LIMITS,
+        limits: AppLimits = APP_LIMITS,
     ) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model)
         self.limits = limits

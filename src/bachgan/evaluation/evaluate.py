@@ -12,15 +12,12 @@ different lengths and keys are compared on equal terms; cadences are judged on w
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from ..encoding import CHORALE_ENCODING, decode, encode
 from ..errors import BachganError
-from ..io.corpus import BACH, find_files, load_rolls, prepare
 from ..io.split import name_key
 from ..roll import VOICE_NAMES, Roll, steps_per_bar
 from .harmony_profile import cadence_profile, harmony_profile, interval_divergences
@@ -43,28 +40,9 @@ __all__ = [
     "Evaluation",
     "as_windows",
     "evaluate",
-    "load_music",
-    "load_named_music",
     "piece_groups",
     "whole_pieces",
 ]
-
-
-def load_music(source: str, split: str = "all") -> list[Roll]:
-    """Rolls from ``"bach"`` (with ``split``), a data set ``.npz``, a folder or a MIDI file."""
-    return load_named_music(source, split)[0]
-
-
-def load_named_music(source: str, split: str = "all") -> tuple[list[Roll], list[str]]:
-    """:func:`load_music` with each piece's name (for the Bach corpus, ``music21:...``)."""
-    if source.endswith(".npz"):
-        return load_rolls(source)
-    if source != BACH:
-        find_files([source])  # a clear error for a missing path or an empty folder
-    with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "music.npz"
-        prepare([source], out, progress=False, split=split if source == BACH else "all")
-        return load_rolls(out)
 
 
 def piece_groups(names: list[str]) -> list[str]:

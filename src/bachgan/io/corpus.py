@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import zipfile
 import zlib
 from collections import Counter
@@ -36,6 +37,8 @@ __all__ = [
     "bach_chorale_paths",
     "convert_file",
     "find_files",
+    "load_music",
+    "load_named_music",
     "load_rolls",
     "prepare",
     "save_rolls",
@@ -481,3 +484,20 @@ def _fermatas_along_time(rolls: list[Roll]) -> np.ndarray:
 
 def _or(value: int | None, default: int) -> int:
     return default if value is None else value
+
+
+def load_music(source: str, split: str = "all") -> list[Roll]:
+    """Rolls from ``"bach"`` (with ``split``), a data set ``.npz``, a folder or a MIDI file."""
+    return load_named_music(source, split)[0]
+
+
+def load_named_music(source: str, split: str = "all") -> tuple[list[Roll], list[str]]:
+    """:func:`load_music` with each piece's name (for the Bach corpus, ``music21:...``)."""
+    if source.endswith(".npz"):
+        return load_rolls(source)
+    if source != BACH:
+        find_files([source])  # a clear error for a missing path or an empty folder
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "music.npz"
+        prepare([source], out, progress=False, split=split if source == BACH else "all")
+        return load_rolls(out)
