@@ -349,3 +349,14 @@ def test_music_in_a_meter_the_run_does_not_learn_says_how_to_learn_it(tmp_path, 
     assert "its pieces are in 2/4 (12); train --meters 2/4 learns those" in error
     assert main([*argv, "--out", str(tmp_path / "learnt"), "--meters", "2/4"]) == 0
     assert load_checkpoint(tmp_path / "learnt")["train_config"]["meters"] == ["2/4"]
+
+
+def test_a_completion_run_without_the_critic_trains_the_generator_alone(chorales, tmp_path):
+    config = tiny(chorales, tmp_path / "run", arch="completion", adversarial_weight=0.0)
+    torch.manual_seed(config.seed)
+    untrained = make_trainer(config, CPU)
+    saved = load_checkpoint(train(config, progress=False))
+    assert saved["train_config"]["adversarial_weight"] == 0.0
+    critic, generator = untrained.critic.state_dict(), untrained.generator.state_dict()
+    assert all(torch.equal(saved["critic"][k], value) for k, value in critic.items())
+    assert any(not torch.equal(saved["generator"][k], value) for k, value in generator.items())

@@ -198,6 +198,9 @@ class TrainConfig:
     #: Weight of the completion model's reconstruction loss: cross-entropy of the generated
     #: cells' pitches and onsets against the masked-out real ones (completion only).
     reconstruction_weight: float = 10.0
+    #: Weight of the completion model's adversarial loss. 0 trains it without a critic, on
+    #: the reconstruction alone: the ablation that shows what the critic adds.
+    adversarial_weight: float = 1.0
     #: Condition generator and critic on each window's mode (major or minor, estimated from
     #: its pitch classes), so that a window is clearly in one or the other; ``bachgan
     #: generate --mode`` can then ask for either (musegan only).
@@ -255,6 +258,7 @@ class TrainConfig:
             "pitch_distribution_weight",
             "pitch_class_pairs_weight",
             "reconstruction_weight",
+            "adversarial_weight",
         ):
             if getattr(self, weight) < 0:
                 flag = "--" + weight.replace("_", "-")

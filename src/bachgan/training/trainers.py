@@ -342,27 +342,29 @@ class CompletionTrainer(MuseGANTrainer):
         return ending_steps(ends, steps, self.data.bar_steps[indices])
 
     def step(self, batches) -> dict[str, float]:
-        for _ in range(self.config.n_critic):
+        adversarial_weight = self.config.adversarial_weight
+        critic_losses: dict[str, float] = {}
+        for _ in range(self.config.n_critic if adversarial_weight else 1):
             indices = batches.next()
             real, mode = self._real(indices), self._real_modes(indices)
             steps = real[0].shape[2]
             mask, ending = self._masks(len(indices), steps), self._ending(indices, steps)
             positions = self.data.positions(indices).to(self.device)
-            with torch.no_grad():
-                _, fake = self._completed(self.generator, real, mask, mode, ending, positions)
-            extra = critic_extra(mask, ending)
-            critic_losses = self._critic_step(real, fake, mode, extra, positions)
+            if adversarial_weight:
+                with torch.no_grad():
+                    _, fake = self._completed(self.generator, real, mask, mode, ending, positions)
+                extra = critic_extra(mask, ending)
+                critic_losses = self._critic_step(real, fake, mode, extra, positions)
         self.critic.requires_grad_(False)
         output, fake = self._completed(self.g, real, mask, mode, ending, positions)
-        adversarial = -self.critic(*fake, mode, critic_extra(mask, ending), positions).mean()
         reconstruction = _reconstruction(output, real, mask)
-        loss_g = adversarial + self.config.reconstruction_weight * reconstruction
+        loss_g = self.config.reconstruction_weight * reconstruction
+        if adversarial_weight:
+            adversarial = -self.critic(*fake, mode, critic_extra(mask, ending), positions).mean()
+            loss_g = loss_g + adversarial_weight * adversarial
+            critic_losses["generator"] = adversarial.item()
         self._generator_update(loss_g)
-        return {
-            **critic_losses,
-            "generator": adversarial.item(),
-            "reconstruction": reconstruction.item(),
-        }
+        return {**critic_losses, "reconstruction": reconstruction.item()}
 
     def load_state_dict(self, state: dict) -> None:
         if CompletionConfig.from_dict(state["model_config"]) != self.model_config:
