@@ -2,14 +2,15 @@
 Compose requests at once.
 
 Starts `bachgan app`'s server in this process on a free local port (the shipped model, Bach's
-reference numbers loaded first). Then, through the HTTP API with gradio_client, as a visitor
-would: Compose --bars bars, Regenerate bars 5-6 of that piece (or the last two), and
-Harmonize a melody of --bars bars (the soprano of a composed piece, uploaded as MIDI), each
-alone, the median of 5 with every file downloaded; then --requests Compose requests at the
-same time from as many clients in threads: whether all succeeded, requests per second and
-latency percentiles.
+reference numbers, from the training chorales or --data, loaded first). Then, through the
+HTTP API with gradio_client, as a visitor would: Compose --bars bars, Regenerate bars 5-6 of
+that piece (or the last two), and Harmonize a melody of --bars bars (the soprano of a
+composed piece, uploaded as MIDI), each alone, the median of --repeats (5) with every file
+downloaded; then --requests Compose requests at the same time from as many clients in
+threads: whether all succeeded, requests per second and latency percentiles.
 
-    python benchmarks/bench_app.py [--requests 8] [--bars 16] [--meter 3/4]
+    python benchmarks/app_speed.py [--requests 8] [--bars 16] [--meter 3/4] [--repeats 5]
+        [--data PATH]
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from __future__ import annotations
 import argparse
 import socket
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from common import add_data_option, print_header, print_row, reference_rolls, timed
 from gradio_client import Client, handle_file
 
 from bachgan.app import KEY_CHOICES, VOICES, launch
@@ -30,22 +31,20 @@ from bachgan.generation.compose import generate
 from bachgan.io.midi import write_midi
 from bachgan.studio import Studio
 
-REPEATS = 5
-
 
 def free_port() -> int:
+    """A local TCP port that nothing listens on."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def timed(action, *args, **kwargs) -> float:
+def request_seconds(action, *args) -> float:
     """Seconds one request takes, its files downloaded."""
-    started = time.perf_counter()
-    _, wav, *_ = action(*args, **kwargs)
+    (_, wav, *_), seconds = timed(action, *args)
     if not wav:
         raise RuntimeError("no audio came back")
-    return time.perf_counter() - started
+    return seconds
 
 
 def compose(client: Client, seed: int, bars: int, meter: str) -> tuple:
@@ -60,6 +59,7 @@ def regenerate(client: Client, seed: int, bars: int) -> tuple:
 
 
 def harmonize(client: Client, melody: Path, seed: int) -> tuple:
+    """Harmonize the uploaded ``melody`` as the soprano."""
     return client.predict(
         handle_file(str(melody)), "Frère Jacques", seed, "soprano", 0, "", api_name="/harmonize"
     )
@@ -78,18 +78,30 @@ def melody_file(studio: Studio, bars: int, meter: str, folder: Path) -> Path:
     return write_midi(soprano, folder / "melody.mid")
 
 
-def alone(url: str, studio: Studio, bars: int, meter: str) -> dict[str, float]:
-    """Median seconds of each action on an otherwise idle server."""
+def alone(url: str, studio: Studio, bars: int, meter: str, repeats: int) -> dict[str, float]:
+    """Median seconds of each action over ``repeats`` requests on an otherwise idle server."""
     client = Client(url, verbose=False)
     compose(client, 0, bars, meter)  # warm-up
     times: dict[str, list[float]] = {"Compose": [], "Regenerate": [], "Harmonize": []}
     with tempfile.TemporaryDirectory() as folder:
         melody = melody_file(studio, bars, meter, Path(folder))
-        for seed in range(1, REPEATS + 1):
-            times["Compose"].append(timed(compose, client, seed, bars, meter))
-            times["Regenerate"].append(timed(regenerate, client, seed, bars))
-            times["Harmonize"].append(timed(harmonize, client, melody, seed))
+        for seed in range(1, repeats + 1):
+            times["Compose"].append(request_seconds(compose, client, seed, bars, meter))
+            times["Regenerate"].append(request_seconds(regenerate, client, seed, bars))
+            times["Harmonize"].append(request_seconds(harmonize, client, melody, seed))
     return {action: float(np.median(seconds)) for action, seconds in times.items()}
+
+
+def at_once(url: str, requests: int, bars: int, meter: str) -> list:
+    """Seconds of each of ``requests`` Compose requests sent at the same time from as many
+    clients, or the exception a request raised."""
+
+    def one_visitor(seed: int) -> float:
+        return request_seconds(compose, Client(url, verbose=False), seed, bars, meter)
+
+    with ThreadPoolExecutor(requests) as pool:
+        futures = [pool.submit(one_visitor, seed) for seed in range(requests)]
+        return [f.exception() or f.result() for f in futures]
 
 
 def main() -> None:
@@ -97,36 +109,30 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=8)
     parser.add_argument("--bars", type=int, default=16)
     parser.add_argument("--meter", default="4/4")
+    parser.add_argument("--repeats", type=int, default=5, help="requests per action alone")
+    add_data_option(parser)
     args = parser.parse_args()
-    studio = Studio()
+    studio = Studio(reference=lambda: reference_rolls("train", args.data)[0])
     studio.reference()
     port = free_port()
     app = launch(studio, port=port, block=False)
     url = f"http://127.0.0.1:{port}/"
 
-    def one_visitor(seed: int) -> float:
-        return timed(compose, Client(url, verbose=False), seed, args.bars, args.meter)
-
     try:
-        medians = alone(url, studio, args.bars, args.meter)
-        started = time.perf_counter()
-        with ThreadPoolExecutor(args.requests) as pool:
-            futures = [pool.submit(one_visitor, seed) for seed in range(args.requests)]
-            outcomes = [f.exception() or f.result() for f in futures]
-        wall = time.perf_counter() - started
+        medians = alone(url, studio, args.bars, args.meter, args.repeats)
+        outcomes, wall = timed(at_once, url, args.requests, args.bars, args.meter)
     finally:
         app.close()
     latencies = np.array([o for o in outcomes if isinstance(o, float)])
     failures = [o for o in outcomes if not isinstance(o, float)]
-    print(f"| {args.bars} bars of {args.meter} | value |")
-    print("|---|---|")
+    print_header(f"{args.bars} bars of {args.meter}", "value")
     for action, seconds in medians.items():
-        print(f"| {action} alone (median of {REPEATS}) | {seconds:.2f} s |")
-    print(f"| {args.requests} Compose requests at once: succeeded | {len(latencies)} |")
-    print(f"| wall time | {wall:.2f} s |")
-    print(f"| requests per second | {len(latencies) / wall:.2f} |")
+        print_row(f"{action} alone (median of {args.repeats})", f"{seconds:.2f} s")
+    print_row(f"{args.requests} Compose requests at once: succeeded", len(latencies))
+    print_row("wall time", f"{wall:.2f} s")
+    print_row("requests per second", f"{len(latencies) / wall:.2f}")
     for q in (50, 90, 100):
-        print(f"| latency p{q} | {np.percentile(latencies, q):.2f} s |")
+        print_row(f"latency p{q}", f"{np.percentile(latencies, q):.2f} s")
     for failure in failures:
         print(f"failed: {failure!r}")
 

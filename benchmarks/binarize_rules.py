@@ -1,32 +1,35 @@
 """How the voice-leading decoding's costs change free generation: the numbers behind the
 choice of `DecodingRules` in docs/ABLATIONS.md (rows 32-33).
 
-Samples 200 pieces of 4 bars once, decodes them by argmax and with the voice-leading decoding
-at each --costs value (nats per parallel, leap over an octave and, unless --crossing-cost
-sets it apart, crossing), and evaluates
-each against 120 training chorales (the held-out chorales are kept for the final table), with
-the decoding's time.
+Samples --pieces pieces of 4 bars once, decodes them by argmax and with the voice-leading
+decoding at each --costs value (nats per parallel, leap over an octave and, unless
+--crossing-cost sets it apart, crossing), and evaluates each against 120 training chorales
+(the held-out chorales are kept for the final table), with the decoding's time.
 
-    python benchmarks/decoding.py [--model PATH] [--costs 1 3 10] [--crossing-cost 0] [--bars 4]
-
-Needs runs/train.npz (`bachgan prepare bach --split train --out runs/train.npz`).
+    python benchmarks/binarize_rules.py [--model PATH] [--costs 1 3 10] [--crossing-cost 0]
+        [--bars 4] [--pieces 200] [--data PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
-from _baseline import load_musegan
+from common import (
+    add_data_option,
+    add_model_option,
+    load_musegan,
+    print_header,
+    print_row,
+    reference_rolls,
+    timed,
+)
 
 from bachgan.evaluation.evaluate import evaluate
 from bachgan.generation.binarize import DecodingRules, decode_output
-from bachgan.io.corpus import load_rolls
 from bachgan.models.musegan import Noise
 
-PIECES = 200
 REFERENCE_PIECES = 120
 METRICS = (
     "parallel_per_bar",
@@ -39,40 +42,40 @@ METRICS = (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="a musegan checkpoint (default: the shipped baseline)")
+    add_model_option(parser, "musegan")
     parser.add_argument("--costs", type=float, nargs="+", default=[1.0, 3.0, 10.0])
     parser.add_argument("--crossing-cost", type=float, help="nats per crossing (default: --costs)")
     parser.add_argument("--bars", type=int, default=4)
+    parser.add_argument("--pieces", type=int, default=200)
+    add_data_option(parser)
     args = parser.parse_args()
-    training, _ = load_rolls("runs/train.npz")
+    training, _ = reference_rolls("train", args.data)
     chosen = np.random.default_rng(0).permutation(len(training))[:REFERENCE_PIECES]
     reference = [training[i] for i in chosen]
     loaded = load_musegan(args.model)
     noise = Noise.sample(
-        loaded.config, PIECES, args.bars, generator=torch.Generator().manual_seed(5)
+        loaded.config, args.pieces, args.bars, generator=torch.Generator().manual_seed(5)
     )
     with torch.no_grad():
         output = loaded.generator(noise)
-    print("| decoding | seconds | classifier | Fréchet | " + " | ".join(METRICS) + " |")
-    print("|---|---|---|---|" + "---|" * len(METRICS))
+    print_header("decoding", "seconds", "classifier", "Fréchet", *METRICS)
     settings = [("argmax", None)] + [
         ("voice-leading", DecodingRules(cost, cost, _or(args.crossing_cost, cost)))
         for cost in args.costs
     ]
     for mode, rules in settings:
-        started = time.perf_counter()
         extra = {"rules": rules} if rules else {}
-        rolls = decode_output(output, loaded.encoding, mode, **extra)
-        seconds = time.perf_counter() - started
+        rolls, seconds = timed(decode_output, output, loaded.encoding, mode, **extra)
         result = evaluate(rolls, reference, judges=()).numbers
         label = mode if rules is None else f"{mode}, cost {rules.parallel_cost:g}"
         if rules is not None and rules.crossing_cost != rules.parallel_cost:
             label += f", crossing {rules.crossing_cost:g}"
-        values = " | ".join(f"{result['metrics'][m]['generated']:.3f}" for m in METRICS)
-        print(
-            f"| {label} | {seconds:.1f} | {result['classifier_accuracy']:.3f} | "
-            f"{result['frechet_distance']:.2f} | {values} |",
-            flush=True,
+        print_row(
+            label,
+            f"{seconds:.1f}",
+            f"{result['classifier_accuracy']:.3f}",
+            f"{result['frechet_distance']:.2f}",
+            *(f"{result['metrics'][m]['generated']:.3f}" for m in METRICS),
         )
 
 

@@ -4,7 +4,7 @@ harmonizing a 16-bar melody, regenerating two bars of a 16-bar piece, and writin
 piece's MusicXML. Median of --repeats calls each, in
 one process with torch on 2 threads.
 
-    python benchmarks/bench_compose.py [--model PATH] [--repeats 10]
+    python benchmarks/compose_speed.py [--model PATH] [--repeats 10]
 """
 
 from __future__ import annotations
@@ -13,29 +13,18 @@ import argparse
 import itertools
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import torch
+from common import add_model_option, call_seconds, load_completion, print_header, print_row
 
 from bachgan.generation.completion import NO_REVISIONS
 from bachgan.generation.compose import generate
 from bachgan.generation.harmonize import harmonize
-from bachgan.generation.loading import load_model
 from bachgan.generation.regenerate import regenerate
 from bachgan.io.melodies import example_melody
 from bachgan.io.musicxml_writer import write_musicxml
 from bachgan.roll import Roll
-
-
-def median_seconds(function, repeats: int) -> float:
-    function()  # warm-up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def sixteen_bars(melody: Roll) -> Roll:
@@ -49,12 +38,10 @@ def sixteen_bars(melody: Roll) -> Roll:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="a completion checkpoint (default: the shipped model)")
+    add_model_option(parser, "completion")
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
-    model = load_model(args.model)
-    if not model.can("regions"):
-        raise SystemExit(f"{model.source} is not a completion model")
+    model = load_completion(args.model)
     melody = sixteen_bars(example_melody("Ode to Joy (Beethoven)"))
     (piece,) = generate(1, 16, seed=1, model=model)
     folder = Path(tempfile.mkdtemp())
@@ -73,10 +60,9 @@ def main() -> None:
         rows["compose 16 bars of 3/4 in G major (composed again until in the key)"] = lambda: (
             generate(1, 16, next(seeds), model, meter="3/4", key="G major")
         )
-    print("| task | median seconds |")
-    print("|---|---|")
+    print_header("task", "median seconds")
     for name, function in rows.items():
-        print(f"| {name} | {median_seconds(function, args.repeats):.3f} |", flush=True)
+        print_row(name, f"{statistics.median(call_seconds(function, args.repeats)):.3f}")
 
 
 if __name__ == "__main__":

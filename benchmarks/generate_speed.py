@@ -2,16 +2,17 @@
 with the default voice-leading decoding and with argmax decoding), the seed DCGAN
 generator's time per sample in the same run, audio rendering speed and peak RSS.
 
-    python benchmarks/bench_generate.py [--pieces 200]
+    python benchmarks/generate_speed.py [--pieces 200]
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
-import time
+import statistics
 
 import torch
+from common import call_seconds, print_header, print_row
 
 from bachgan.generation.backend import LoadedModel
 from bachgan.generation.compose import generate
@@ -23,11 +24,8 @@ MODES = ("voice-leading", "argmax")
 
 
 def per_call(function, repeats: int) -> float:
-    function()  # warm-up
-    started = time.perf_counter()
-    for _ in range(repeats):
-        function()
-    return (time.perf_counter() - started) / repeats
+    """Mean seconds per call of ``function`` over ``repeats`` calls after a warm-up call."""
+    return statistics.fmean(call_seconds(function, repeats))
 
 
 def generation_times(model: LoadedModel, mode: str, pieces: int) -> tuple[float, float]:
@@ -50,20 +48,19 @@ def main() -> None:
     seconds_of_music = piece.n_steps / piece.resolution * 60 / piece.tempo_bpm
     render = per_call(lambda: render_audio(piece), 3)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("| measurement | value |")
-    print("|---|---|")
+    print_header("measurement", "value")
     for mode, (batched, single) in timings.items():
         label = f"chorale model, {mode}, 4-bar piece"
-        print(f"| {label}, batched ({args.pieces}) | {batched * 1000:.2f} ms |")
-        print(f"| {label}, one at a time | {single * 1000:.2f} ms |")
+        print_row(f"{label}, batched ({args.pieces})", f"{batched * 1000:.2f} ms")
+        print_row(f"{label}, one at a time", f"{single * 1000:.2f} ms")
     single = timings["voice-leading"][1]
-    print(f"| seed DCGAN generator, one sample | {seed_single * 1000:.0f} ms |")
-    print(f"| seed / chorale model (one at a time, voice-leading) | {seed_single / single:.0f}x |")
-    print(
-        f"| audio rendering, 16 bars ({seconds_of_music:.1f} s of music, {SAMPLE_RATE} Hz) | "
-        f"{seconds_of_music / render:.0f}x real time |"
+    print_row("seed DCGAN generator, one sample", f"{seed_single * 1000:.0f} ms")
+    print_row("seed / chorale model (one at a time, voice-leading)", f"{seed_single / single:.0f}x")
+    print_row(
+        f"audio rendering, 16 bars ({seconds_of_music:.1f} s of music, {SAMPLE_RATE} Hz)",
+        f"{seconds_of_music / render:.0f}x real time",
     )
-    print(f"| peak RSS | {rss:.0f} MiB |")
+    print_row("peak RSS", f"{rss:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -1,28 +1,35 @@
 """How the part-writing term of `bachgan harmonize` changes its harmonizations: the numbers
 behind the harmonization paragraphs of docs/ABLATIONS.md.
 
-For each --rule-weights value, harmonizes the sopranos of the first 12 held-out 4/4 chorales
-(as benchmarks/quality.py does) and evaluates them against the held-out chorales, beside the
-share of steps on which the generator's own soprano matched the melody.
+For each --rule-weights value, harmonizes the sopranos of the first --melodies held-out 4/4
+chorales (12, as benchmarks/quality.py does) after --steps steps of latent optimisation (150,
+as in `bachgan harmonize`), and evaluates them against the held-out chorales, beside the share
+of steps on which the generator's own soprano matched the melody.
 
-    python benchmarks/harmonization.py [--model PATH] [--rule-weights 0 0.3 1]
-
-Needs runs/heldout.npz (`bachgan prepare bach --split heldout --out runs/heldout.npz`).
+    python benchmarks/harmonization.py [--model PATH] [--rule-weights 0 0.3 1] [--melodies 12]
+        [--steps 150] [--data PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-from _baseline import load_musegan
+from common import (
+    add_data_option,
+    add_model_option,
+    load_musegan,
+    print_header,
+    print_row,
+    reference_rolls,
+    timed,
+)
 
 from bachgan.evaluation.evaluate import evaluate
-from bachgan.generation.harmonize import RULE_WEIGHT, harmonize_with_fit
-from bachgan.io.corpus import load_rolls
+from bachgan.generation.backend import LoadedModel
+from bachgan.generation.harmonize import RULE_WEIGHT, Harmonization, harmonize_with_fit
+from bachgan.roll import Roll
 
-MELODIES = 12
 WHOLE = ("classifier_accuracy", "frechet_distance")
 METRICS = (
     "parallel_per_bar",
@@ -35,24 +42,30 @@ METRICS = (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="a musegan checkpoint (default: the shipped baseline)")
+    add_model_option(parser, "musegan")
     parser.add_argument("--rule-weights", type=float, nargs="+", default=[0.0, RULE_WEIGHT])
+    parser.add_argument("--melodies", type=int, default=12, help="held-out sopranos to harmonize")
+    parser.add_argument("--steps", type=int, default=150, help="latent optimisation steps")
+    add_data_option(parser)
     args = parser.parse_args()
-    heldout, _ = load_rolls("runs/heldout.npz")
-    melodies = [m for m in heldout if m.steps_per_bar == 16][:MELODIES]
+    heldout, _ = reference_rolls("heldout", args.data)
+    melodies = [m for m in heldout if m.steps_per_bar == 16][: args.melodies]
     model = load_musegan(args.model)
-    shown = WHOLE + METRICS
-    print("| rule weight | soprano fit | " + " | ".join(shown) + " | seconds |")
-    print("|---|---|" + "---|" * len(shown) + "---|")
+    print_header("rule weight", "soprano fit", *WHOLE, *METRICS, "seconds")
     for weight in args.rule_weights:
-        started = time.perf_counter()
-        results = [harmonize_with_fit(m, model, rule_weight=weight) for m in melodies]
-        seconds = time.perf_counter() - started
+        results, seconds = timed(harmonize_all, melodies, model, weight, args.steps)
         row = evaluate([r.roll for r in results], heldout, judges=()).numbers
         fit = np.mean([r.soprano_fit for r in results])
         values = [row[n] for n in WHOLE] + [row["metrics"][n]["generated"] for n in METRICS]
-        cells = " | ".join(f"{v:.3f}" for v in values)
-        print(f"| {weight:g} | {fit:.3f} | {cells} | {seconds:.0f} |", flush=True)
+        print_row(f"{weight:g}", f"{fit:.3f}", *(f"{v:.3f}" for v in values), f"{seconds:.0f}")
+
+
+def harmonize_all(
+    melodies: list[Roll], model: LoadedModel, weight: float, steps: int
+) -> list[Harmonization]:
+    """Each melody harmonized with the part-writing term at ``weight``, after ``steps`` steps of
+    latent optimisation."""
+    return [harmonize_with_fit(m, model, steps=steps, rule_weight=weight) for m in melodies]
 
 
 if __name__ == "__main__":

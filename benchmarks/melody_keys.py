@@ -7,22 +7,24 @@ are left out, and so are the few sopranos that divide into two notes. Compares t
 of `bachgan harmonize` with the pitch-class profile alone (the key signature whose major scale
 holds most notes, then major or relative minor).
 
-    python benchmarks/melody_keys.py
+    python benchmarks/melody_keys.py [--data PATH]
 """
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from common import add_data_option, print_header, print_row, reference_rolls
 
 from bachgan.errors import BachganError
 from bachgan.generation.harmonize import melody_key_signature, melody_line
-from bachgan.io.corpus import bach_chorale_paths, load_rolls, prepare
 from bachgan.io.midi import read_midi, write_midi
+from bachgan.roll import Roll
 from bachgan.theory import key_signature, key_signature_of_histogram, mode_in_signature
 
 
@@ -40,18 +42,28 @@ def bach_key(roll) -> tuple[int, str] | None:
 
 
 def profile_only(melody) -> tuple[int, str]:
+    """``(fifths, mode)`` from the melody's duration-weighted pitch classes alone."""
     notes = melody.notes()
     histogram = np.bincount(notes.pitch % 12, weights=notes.duration, minlength=12)
     fifths = key_signature_of_histogram(histogram)
     return fifths, mode_in_signature(histogram, fifths)
 
 
+def scores(data: str | None) -> list[Roll]:
+    """The chorales of the corpus (or ``data``) read from MusicXML files, which carry keys."""
+    rolls, names = reference_rolls("all", data)
+    return [
+        roll for roll, name in zip(rolls, names, strict=True) if name.endswith((".mxl", ".xml"))
+    ]
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_option(parser)
+    args = parser.parse_args()
+    rolls = scores(args.data)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        paths = [str(p) for p in bach_chorale_paths() if p.suffix in (".mxl", ".xml")]
-        prepare(paths, folder / "bach.npz", progress=False)
-        rolls, _ = load_rolls(folder / "bach.npz")
         right, wrong = Counter(), Counter()
         for index, roll in enumerate(rolls):
             key = bach_key(roll) if roll.key_fifths is not None else None
@@ -68,11 +80,10 @@ def main() -> None:
             ):
                 right[name] += found == key
                 wrong[name] += found != key
-    print("| key finder | right | of | share |")
-    print("|---|---|---|---|")
+    print_header("key finder", "right", "of", "share")
     for name in right:
         total = right[name] + wrong[name]
-        print(f"| {name} | {right[name]} | {total} | {right[name] / total:.3f} |")
+        print_row(name, right[name], total, f"{right[name] / total:.3f}")
 
 
 if __name__ == "__main__":

@@ -4,22 +4,21 @@ held final chord) against every Bach chorale in that meter (training and held-ou
 as one half of Bach's pieces against the other; and 100 pieces of 8 bars as `bachgan
 generate` writes them, for the endings.
 
-    python benchmarks/meters.py [--model PATH] [--pieces 200] [--judges all|fast]
+    python benchmarks/meters.py [--model PATH] [--pieces 200] [--judges all|fast] [--data PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 
 import torch
+from common import add_data_option, add_model_option, print_header, print_row, reference_rolls
 
 from bachgan.evaluation.evaluate import JUDGE_SETS, evaluate, piece_groups
 from bachgan.generation.compose import generate
 from bachgan.generation.loading import load_model
-from bachgan.io.corpus import load_rolls, prepare
 
 ROWS = (
     ("harmony", "complete sonorities (share of eighths)"),
@@ -32,14 +31,13 @@ ROWS = (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="checkpoint (default: the shipped model)")
+    add_model_option(parser)
     parser.add_argument("--pieces", type=int, default=200)
     parser.add_argument("--judges", choices=tuple(JUDGE_SETS), default="all")
     parser.add_argument("--out", default="meters.json", help="all numbers as JSON")
+    add_data_option(parser)
     args = parser.parse_args()
-    scratch = Path(tempfile.mkdtemp())
-    prepare(["bach"], scratch / "bach.npz", progress=False)
-    bach, names = load_rolls(scratch / "bach.npz")
+    bach, names = reference_rolls("all", args.data)
     model = load_model(args.model)
     results = {}
     for beats in sorted(model.meters, reverse=True):
@@ -62,30 +60,33 @@ def main() -> None:
 def print_table(results: dict) -> None:
     """Bach and the model side by side, meter by meter."""
     meters = list(results)
-    print("| metric | " + " | ".join(f"Bach {m} | model {m}" for m in meters) + " |")
-    print("|---|" + "---|---|" * len(meters))
-    cells = [
-        f"{results[m]['pieces']} pieces | {results[m]['raw']['windows']['generated']}"
-        for m in meters
-    ]
-    print("| pieces / 4-bar windows | " + " | ".join(cells) + " |")
+    print_header("metric", *(f"{side} {m}" for m in meters for side in ("Bach", "model")))
+    # Each cell below holds one meter's two columns.
+    print_row(
+        "pieces / 4-bar windows",
+        *(
+            f"{results[m]['pieces']} pieces | {results[m]['raw']['windows']['generated']}"
+            for m in meters
+        ),
+    )
     for section, metric in ROWS:
         values = [results[m]["raw"][section][metric] for m in meters]
-        cells = [f"{v['reference']:.3f} | {v['generated']:.3f}" for v in values]
-        print(f"| {metric} | " + " | ".join(cells) + " |")
+        print_row(metric, *(f"{v['reference']:.3f} | {v['generated']:.3f}" for v in values))
     for metric in ("root-position tonic triad", "bass falls a fifth"):
         values = [results[m]["written"]["cadences"][metric] for m in meters]
-        cells = [f"{v['reference']:.2f} | {v['generated']:.2f}" for v in values]
-        print(f"| pieces ending: {metric} (8 bars as written) | " + " | ".join(cells) + " |")
+        print_row(
+            f"pieces ending: {metric} (8 bars as written)",
+            *(f"{v['reference']:.2f} | {v['generated']:.2f}" for v in values),
+        )
     for judge in results[meters[0]]["raw"]["judges"]:
-        cells = []
-        for m in meters:
-            verdicts = results[m]["raw"]["judges"][judge]
-            cells.append(
-                f"{verdicts['bach vs bach']['mean']:.3f} (floor) | "
-                f"{verdicts['generated']['mean']:.3f}"
-            )
-        print(f"| {judge} judge: accuracy | " + " | ".join(cells) + " |")
+        verdicts = [results[m]["raw"]["judges"][judge] for m in meters]
+        print_row(
+            f"{judge} judge: accuracy",
+            *(
+                f"{v['bach vs bach']['mean']:.3f} (floor) | {v['generated']['mean']:.3f}"
+                for v in verdicts
+            ),
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 import torch
+from common import add_model_option, print_header, print_row
 
 from bachgan.evaluation.metrics import best_key
 from bachgan.generation.compose import generate
@@ -20,14 +21,13 @@ KEYS = ("C major", "A minor", "D major", "F# minor", "Bb major", "G minor")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="checkpoint (default: the shipped model)")
+    add_model_option(parser)
     parser.add_argument("--pieces", type=int, default=100)
     parser.add_argument("--bars", type=int, default=8)
     parser.add_argument("--meter", default="4/4")
     args = parser.parse_args()
     model = load_model(args.model)
-    print("| asked key | mode honoured | tonic and mode honoured |")
-    print("|---|---|---|")
+    print_header("asked key", "mode honoured", "tonic and mode honoured")
     for key in KEYS:
         fifths, mode = parse_key(key)
         tonic = (7 * fifths + (9 if mode == "minor" else 0)) % 12
@@ -35,7 +35,7 @@ def main() -> None:
         found = [best_key(piece) for piece in pieces]
         modes = sum(found_mode == mode for _, found_mode in found) / len(found)
         both = sum(found_key == (tonic, mode) for found_key in found) / len(found)
-        print(f"| {key} | {modes:.2f} | {both:.2f} |", flush=True)
+        print_row(key, f"{modes:.2f}", f"{both:.2f}")
 
 
 if __name__ == "__main__":

@@ -5,10 +5,11 @@ where there is none) is a root-position tonic or dominant triad (the chord of an
 a half cadence). Bars asked to close are set
 beside the other bars of the same pieces and beside the same bars of pieces composed
 without phrases (same seeds); the last bar, always held, is left out. With ``--bach`` the same
-is measured on Bach's chorales bundled with music21: the inner bars with a fermata against
-their other inner bars.
+is measured on Bach's chorales bundled with music21 (or --data): the inner bars with a
+fermata against their other inner bars.
 
     python benchmarks/phrases.py [--model PATH] [--pieces 100] [--bars 16] [--every 4] [--bach]
+        [--data PATH]
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ import argparse
 
 import numpy as np
 import torch
+from common import add_data_option, add_model_option, print_header, print_row, reference_rolls
 
-from bachgan.errors import SkipFile
 from bachgan.evaluation.harmony_profile import harmony_counts, tonic_of
 from bachgan.evaluation.metrics import voice_lines
 from bachgan.generation.compose import generate
 from bachgan.generation.loading import load_model
-from bachgan.io.corpus import bach_chorale_paths
-from bachgan.io.score_reader import read_score_conversion
 from bachgan.roll import Roll
 from bachgan.theory import identify_chord, pitch_class_set
 
@@ -65,16 +64,12 @@ def bar_closes(pieces: list[Roll], bars: list[int]) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(-1, 2)
 
 
-def bach_rows(meters: list[str]) -> None:
-    """The table's rows for Bach's chorales in ``meters``: the inner bars with a fermata (as
-    the score reader finds them), and the other inner bars (the last bar left out, as for the
-    pieces)."""
+def bach_rows(meters: list[str], data: str | None) -> None:
+    """The table's rows for Bach's chorales (or ``data``) in ``meters``: the inner bars with a
+    fermata (as the score reader finds them), and the other inner bars (the last bar left out,
+    as for the pieces)."""
     found: dict[str, dict[str, list]] = {m: {"fermata": [], "other": []} for m in meters}
-    for path in bach_chorale_paths():
-        try:
-            roll = read_score_conversion(path).roll
-        except SkipFile:
-            continue
+    for roll in reference_rolls("all", data)[0]:
         meter = "{}/{}".format(*roll.time_signature)
         if meter not in found or roll.n_bars < 3:
             continue
@@ -86,24 +81,26 @@ def bach_rows(meters: list[str]) -> None:
         for label, key in (("Bach, fermata", "fermata"), ("Bach, other", "other")):
             held, cadential = np.concatenate(rows[key]).mean(axis=0)
             count = sum(len(r) for r in rows[key])
-            print(f"| {meter} | {label} ({count}) | {held:.2f} | {cadential:.2f} |", flush=True)
+            print_row(meter, f"{label} ({count})", f"{held:.2f}", f"{cadential:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="checkpoint (default: the shipped model)")
+    add_model_option(parser)
     parser.add_argument("--pieces", type=int, default=100)
     parser.add_argument("--bars", type=int, default=16)
     parser.add_argument("--every", type=int, default=4, help="phrase length in bars")
     parser.add_argument("--bach", action="store_true", help="also measure Bach's chorales")
+    add_data_option(parser)
     args = parser.parse_args()
     model = load_model(args.model)
     asked = list(range(args.every, args.bars, args.every))  # from 1; the last bar always closes
     inner = [bar - 1 for bar in asked]
     others = [bar for bar in range(args.bars - 1) if bar not in inner]
     print(f"{args.pieces} pieces of {args.bars} bars, phrases asked to end in bars {asked}")
-    print("| meter | bars | held chord | I or V root-position triad at the fermata (or last) |")
-    print("|---|---|---|---|")
+    print_header(
+        "meter", "bars", "held chord", "I or V root-position triad at the fermata (or last)"
+    )
     for beats in sorted(model.meters, reverse=True):
         meter = f"{beats}/4"
         phrased = generate(args.pieces, args.bars, 0, model, meter=meter, phrases=asked)
@@ -114,9 +111,9 @@ def main() -> None:
             ("the same bars, no --phrases", plain, inner),
         ):
             held, cadential = bar_closes(pieces, bars).mean(axis=0)
-            print(f"| {meter} | {label} | {held:.2f} | {cadential:.2f} |", flush=True)
+            print_row(meter, label, f"{held:.2f}", f"{cadential:.2f}")
     if args.bach:
-        bach_rows([f"{beats}/4" for beats in sorted(model.meters, reverse=True)])
+        bach_rows([f"{beats}/4" for beats in sorted(model.meters, reverse=True)], args.data)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
 Makes a folder of Bach chorale MIDI files from the music21 corpus (music21's own MIDI writer),
 then converts each file with both pipelines, interleaved file by file in one process, and
 prints files/s, the ratio, peak traced memory per file and how many of the file's notes each
-representation keeps exactly. Finally times `bachgan prepare bach` cold and cached.
+representation keeps exactly. Finally times `bachgan prepare bach` (or `bachgan prepare
+SOURCE` with --source) cold and cached.
 
-    python benchmarks/bench_prepare.py [--files 60]
+    python benchmarks/prepare_speed.py [--files 60] [--source bach]
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import symusic
+from common import print_header, print_row, timed, traced
 from seed_pipeline import LOWEST, WINDOW, seed_midi2image, seed_resize
 
 from bachgan.io.corpus import bach_chorale_paths
@@ -28,6 +28,7 @@ from bachgan.io.midi import read_midi_conversion
 
 
 def make_midi_folder(folder: Path, count: int) -> list[Path]:
+    """MIDI files of the first ``count`` four-part Bach chorales, written by music21."""
     from music21 import corpus
 
     paths = []
@@ -55,6 +56,7 @@ def source_notes(path: Path) -> list[tuple[int, int, int, int]]:
 
 
 def kept_by_bachgan(notes, roll) -> int:
+    """How many of ``notes`` the ``roll`` holds exactly."""
     ours = set(roll.notes().to_tuples())
     return sum((t, p, s, d) in ours for t, p, s, d in notes)
 
@@ -77,50 +79,31 @@ def kept_by_seed(notes, images: dict[str, np.ndarray]) -> tuple[int, int]:
     return kept, merged
 
 
-def timed(function, *args):
-    tracemalloc.start()
-    started = time.perf_counter()
-    result = function(*args)
-    seconds = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return result, seconds, peak
-
-
-def seed_conversion(path: Path):
+def seed_conversion(path: Path) -> dict[str, np.ndarray]:
+    """The article's images of the MIDI file at ``path``, each resized as the article does."""
     images = seed_midi2image(path)
     for matrix in images.values():
         seed_resize(matrix)
     return images
 
 
-def prepare_wall_times() -> tuple[float, float]:
+def prepare_wall_times(source: str) -> tuple[float, float]:
+    """Seconds of `bachgan prepare SOURCE` with an empty conversion cache, then again."""
     with tempfile.TemporaryDirectory() as scratch:
         environment = {**os.environ, "BACHGAN_CACHE": str(Path(scratch) / "cache")}
-        times = []
-        for _ in range(2):
-            started = time.perf_counter()
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "bachgan",
-                    "prepare",
-                    "bach",
-                    "--out",
-                    str(Path(scratch) / "bach.npz"),
-                ],
-                check=True,
-                env=environment,
-                capture_output=True,
-            )
-            times.append(time.perf_counter() - started)
-    return times[0], times[1]
+        command = [sys.executable, "-m", "bachgan", "prepare", source]
+        command += ["--out", str(Path(scratch) / "bach.npz")]
+        cold, cached = [
+            timed(subprocess.run, command, check=True, env=environment, capture_output=True)[1]
+            for _ in range(2)
+        ]
+    return cold, cached
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=60)
+    parser.add_argument("--source", default="bach", help="what `bachgan prepare` is timed on")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         paths = make_midi_folder(Path(scratch), args.files)
@@ -130,29 +113,35 @@ def main() -> None:
         for path in paths:
             notes = source_notes(path)
             notes_total += len(notes)
-            conversion, seconds, peak = timed(read_midi_conversion, path, 4, (21, 108), 4)
+            conversion, seconds, peak = traced(read_midi_conversion, path, 4, (21, 108), 4)
             _add(totals["bachgan"], seconds, peak)
             kept += kept_by_bachgan(notes, conversion.roll)
-            images, seconds, peak = timed(seed_conversion, path)
+            images, seconds, peak = traced(seed_conversion, path)
             _add(totals["seed"], seconds, peak)
             exact, joined = kept_by_seed(notes, images)
             seed_kept, seed_merged = seed_kept + exact, seed_merged + joined
     rate = {name: len(paths) / t[0] for name, t in totals.items()}
     print(f"{len(paths)} Bach chorale MIDI files, {notes_total} notes, interleaved file by file\n")
-    print("| pipeline | files/s | peak traced memory per file | notes kept exactly | merged |")
-    print("|---|---|---|---|---|")
-    print(
-        f"| bachgan (symusic) | {rate['bachgan']:.1f} | {totals['bachgan'][1] / 2**20:.2f} MiB "
-        f"| {kept / notes_total:.1%} | 0 |"
+    print_header(
+        "pipeline", "files/s", "peak traced memory per file", "notes kept exactly", "merged"
     )
-    print(
-        f"| seed (music21 midi2image + resize) | {rate['seed']:.2f} | "
-        f"{totals['seed'][1] / 2**20:.2f} MiB | {seed_kept / notes_total:.1%} | "
-        f"{seed_merged / notes_total:.1%} |"
+    print_row(
+        "bachgan (symusic)",
+        f"{rate['bachgan']:.1f}",
+        f"{totals['bachgan'][1] / 2**20:.2f} MiB",
+        f"{kept / notes_total:.1%}",
+        0,
+    )
+    print_row(
+        "seed (music21 midi2image + resize)",
+        f"{rate['seed']:.2f}",
+        f"{totals['seed'][1] / 2**20:.2f} MiB",
+        f"{seed_kept / notes_total:.1%}",
+        f"{seed_merged / notes_total:.1%}",
     )
     print(f"\nspeed ratio bachgan / seed: {rate['bachgan'] / rate['seed']:.0f}x")
-    cold, cached = prepare_wall_times()
-    print(f"`bachgan prepare bach`: cold {cold:.1f} s, cached {cached:.1f} s")
+    cold, cached = prepare_wall_times(args.source)
+    print(f"`bachgan prepare {args.source}`: cold {cold:.1f} s, cached {cached:.1f} s")
 
 
 def _add(total: list, seconds: float, peak: int) -> None:

@@ -1,16 +1,18 @@
 """The quality protocol of docs/RESULTS.md, reproduced by one command.
 
-1. `bachgan prepare bach --split train` and `--split heldout` (the fixed split in the package).
-2. Optionally train the chorale model for --minutes on the training split (the shipped model's
-   preset) and time it; otherwise evaluate --model (default: the shipped model).
-3. Sample 200 pieces of 4 bars and 200 of 16 bars (raw model output, no held final chord) as
-   `bachgan generate` does by default, 200 of 8 bars exactly as it writes them, and the same
-   4-bar pieces in one pass without revisions (a completion model) or decoded by argmax (a
-   musegan model); harmonize the held-out sopranos.
+1. `bachgan prepare bach --split train` and `--split heldout` (the fixed split in the package;
+   --data puts one data set on both sides instead).
+2. Optionally train the chorale model for --train-minutes on the training split (the shipped
+   model's preset) and time it; otherwise evaluate --model (default: the shipped model).
+3. Sample --pieces (200) pieces of 4 bars and as many of 16 bars (raw model output, no held
+   final chord) as `bachgan generate` does by default, as many of 8 bars exactly as it writes
+   them, and the same 4-bar pieces in one pass without revisions (a completion model) or
+   decoded by argmax (a musegan model); harmonize the held-out sopranos.
 4. Evaluate each against the held-out chorales in 4-bar windows, beside the floor (held-out
    Bach against training Bach), a random baseline and, with --seed-model, the seed DCGAN.
 
     python benchmarks/quality.py [--train-minutes 20] [--model PATH] [--seed-model RUN]
+        [--pieces 200] [--judges all|fast|none] [--data PATH]
 """
 
 from __future__ import annotations
@@ -18,27 +20,34 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from common import (
+    add_data_option,
+    add_model_option,
+    print_header,
+    print_row,
+    reference_path,
+    reference_rolls,
+    timed,
+)
 
 from bachgan.config import TrainConfig, preset_settings
 from bachgan.encoding import CHORALE_ENCODING, decode
 from bachgan.errors import BachganError
-from bachgan.evaluation.evaluate import evaluate, piece_groups
+from bachgan.evaluation.evaluate import JUDGE_SETS, evaluate, piece_groups
+from bachgan.generation.backend import LoadedModel
 from bachgan.generation.baselines import MuseGANBackend
 from bachgan.generation.completion import NO_REVISIONS
 from bachgan.generation.compose import generate
+from bachgan.generation.harmonize import Harmonization, harmonize_with_fit
 from bachgan.generation.loading import load_model
 from bachgan.io.checkpoint import load_checkpoint
-from bachgan.io.corpus import load_rolls, prepare
 from bachgan.io.images import image_to_roll
 from bachgan.roll import VOICE_NAMES, Roll, split_voices
 from bachgan.training.train import train
-
-PIECES = 200
 
 
 def shipped_preset(data: str, out: str, minutes: float) -> TrainConfig:
@@ -93,19 +102,11 @@ def seed_pieces(run: str, count: int) -> list[Roll]:
 def harmonizations(melodies: list[Roll], loaded) -> list[Roll]:
     """Harmonize the sopranos of the 4/4 held-out chorales (the first 12 for a musegan model,
     whose latent optimisation takes a minute or more each)."""
-    from bachgan.generation.harmonize import harmonize_with_fit
-
     chosen = [m for m in melodies if m.steps_per_bar == 16][
         : 12 if isinstance(loaded.backend, MuseGANBackend) else None
     ]
-    started = time.perf_counter()
-    results = []
-    for melody in chosen:
-        try:
-            results.append(harmonize_with_fit(melody, loaded))
-        except BachganError as error:  # a soprano that divides into two notes somewhere
-            print(f"left out a held-out soprano: {error}")
-    seconds = (time.perf_counter() - started) / len(chosen)
+    results, seconds = timed(harmonize_each, chosen, loaded)
+    seconds /= len(chosen)
     fit = np.mean([r.soprano_fit for r in results])
     print(
         f"harmonizations of {len(results)} held-out sopranos, {seconds:.2f} s each: the "
@@ -114,10 +115,21 @@ def harmonizations(melodies: list[Roll], loaded) -> list[Roll]:
     return [r.roll for r in results]
 
 
+def harmonize_each(melodies: list[Roll], loaded: LoadedModel) -> list[Harmonization]:
+    """The harmonization of each melody, leaving out (and saying so) those it cannot take."""
+    results: list[Harmonization] = []
+    for melody in melodies:
+        try:
+            results.append(harmonize_with_fit(melody, loaded))
+        except BachganError as error:  # a soprano that divides into two notes somewhere
+            print(f"left out a held-out soprano: {error}")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-minutes", type=float, default=0.0)
-    parser.add_argument("--model", help="checkpoint to evaluate (default: the shipped model)")
+    add_model_option(parser)
     parser.add_argument("--seed-model", help="a `bachgan train --arch seed` run to include")
     parser.add_argument("--out", default="quality.json", help="all numbers as JSON")
     parser.add_argument(
@@ -127,65 +139,69 @@ def main() -> None:
         help="leave out the harmonized held-out sopranos (latent optimisation, slow)",
     )
     parser.add_argument("--print", metavar="JSON", help="print the table of an earlier --out")
+    parser.add_argument("--pieces", type=int, default=200, help="pieces of each kind")
+    parser.add_argument(
+        "--judges", choices=(*JUDGE_SETS, "none"), default="all", help="none: the numbers alone"
+    )
+    add_data_option(parser)
     args = parser.parse_args()
     if args.print:
         print_saved(args.print)
         return
-    scratch = Path(tempfile.mkdtemp())
-    prepare(["bach"], scratch / "train.npz", split="train", progress=False)
-    prepare(["bach"], scratch / "heldout.npz", split="heldout", progress=False)
-    training, training_names = load_rolls(scratch / "train.npz")
-    heldout, heldout_names = load_rolls(scratch / "heldout.npz")
+    training, training_names = reference_rolls("train", args.data)
+    heldout, heldout_names = reference_rolls("heldout", args.data)
     model = args.model
     if args.train_minutes:
-        started = time.perf_counter()
-        model = str(
-            train(
-                shipped_preset(str(scratch / "train.npz"), str(scratch / "run"), args.train_minutes)
-            )
-        )
-        print(f"trained {time.perf_counter() - started:.0f} s -> {model}")
+        data, run = str(reference_path("train", args.data)), str(Path(tempfile.mkdtemp()) / "run")
+        trained, seconds = timed(train, shipped_preset(data, run, args.train_minutes))
+        model = str(trained)
+        print(f"trained {seconds:.0f} s -> {model}")
     groups = piece_groups(heldout_names)
+    judges, pieces = JUDGE_SETS.get(args.judges, ()), args.pieces
 
-    def against_heldout(pieces: list[Roll]):
-        return evaluate(pieces, heldout, training, reference_groups=groups)
+    def against_heldout(generated: list[Roll]):
+        return evaluate(generated, heldout, training, reference_groups=groups, judges=judges)
 
     columns = {
         "held-out Bach vs training Bach (floor)": lambda: evaluate(
-            heldout, training, training, reference_groups=piece_groups(training_names)
+            heldout,
+            training,
+            training,
+            reference_groups=piece_groups(training_names),
+            judges=judges,
         ),
         "shipped model, 4 bars": lambda: against_heldout(
-            generate(PIECES, 4, 1, model, final_chord=False)
+            generate(pieces, 4, 1, model, final_chord=False)
         ),
         "shipped model, 16 bars": lambda: against_heldout(
-            generate(PIECES, 16, 2, model, final_chord=False)
+            generate(pieces, 16, 2, model, final_chord=False)
         ),
         "as `bachgan generate` writes them, 8 bars": lambda: against_heldout(
-            generate(PIECES, 8, 3, model)
+            generate(pieces, 8, 3, model)
         ),
-        "random baseline": lambda: against_heldout(random_pieces(PIECES, 4)),
+        "random baseline": lambda: against_heldout(random_pieces(pieces, 4)),
     }
     loaded = load_model(model)
     if not isinstance(loaded.backend, MuseGANBackend):
         columns["shipped model, 4 bars, one pass"] = lambda: against_heldout(
-            generate(PIECES, 4, 1, loaded, final_chord=False, revisions=NO_REVISIONS)
+            generate(pieces, 4, 1, loaded, final_chord=False, revisions=NO_REVISIONS)
         )
     else:
         columns["shipped model, 4 bars, argmax"] = lambda: against_heldout(
-            generate(PIECES, 4, 1, loaded, sampling="argmax", final_chord=False)
+            generate(pieces, 4, 1, loaded, sampling="argmax", final_chord=False)
         )
     if args.harmonize:
         columns["harmonized held-out sopranos"] = lambda: against_heldout(
             harmonizations(heldout, loaded)
         )
     if args.seed_model:
-        columns["seed DCGAN"] = lambda: against_heldout(seed_pieces(args.seed_model, PIECES))
+        columns["seed DCGAN"] = lambda: against_heldout(seed_pieces(args.seed_model, pieces))
     numbers = {}
     for name, column in columns.items():  # saved after each column: a stop loses one
-        started = time.perf_counter()
-        numbers[name] = column().numbers
+        result, seconds = timed(column)
+        numbers[name] = result.numbers
         Path(args.out).write_text(json.dumps(numbers, indent=2))
-        print(f"{name}: {time.perf_counter() - started:.0f} s", flush=True)
+        print(f"{name}: {seconds:.0f} s", flush=True)
     print_table(numbers)
 
 
@@ -199,9 +215,7 @@ def print_table(numbers: dict) -> None:
     shuffled-voice Bach (the same in every column that is compared with them) come first."""
     names = list(numbers)
     model = numbers[names[1]]  # a column compared with the held-out chorales
-    sides = ["held-out Bach", "shuffled-voice Bach", *names]
-    print("| metric | " + " | ".join(sides) + " |")
-    print("|---|" + "---|" * len(sides))
+    print_header("metric", "held-out Bach", "shuffled-voice Bach", *names)
     _row("windows (generated side)", ["", ""], [numbers[n]["windows"]["generated"] for n in names])
     for judge, label in (("tree", "tree judge"), ("cnn", "network judge"), ("weak", "weak judge")):
         if judge not in model.get("judges", {}):
@@ -257,8 +271,7 @@ def _verdict(verdict: dict) -> str:
 
 
 def _row(label: str, fixed: list, values: list) -> None:
-    cells = [v if isinstance(v, str) else f"{v:.3g}" for v in [*fixed, *values]]
-    print(f"| {label} | " + " | ".join(cells) + " |")
+    print_row(label, *(v if isinstance(v, str) else f"{v:.3g}" for v in [*fixed, *values]))
 
 
 if __name__ == "__main__":

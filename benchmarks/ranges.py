@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from common import print_header, print_row
 
 from bachgan.evaluation.metrics import out_of_range_rate
 from bachgan.generation.compose import generate
@@ -25,8 +26,7 @@ def main() -> None:
     parser.add_argument("--bars", type=int, default=8)
     args = parser.parse_args()
     model = load_model()
-    print("| key | notes outside the ranges | soprano's highest | bass's lowest |")
-    print("|---|---|---|---|")
+    print_header("key", "notes outside the ranges", "soprano's highest", "bass's lowest")
     for key in KEY_NAMES:
         pieces = generate(args.pieces, args.bars, 5, model, key=key)
         notes = [piece.notes() for piece in pieces]
@@ -35,7 +35,7 @@ def main() -> None:
         )
         highest = np.mean([n.pitch[n.track == 0].max() for n in notes])
         lowest = np.mean([n.pitch[n.track == 3].min() for n in notes])
-        print(f"| {key} | {outside:.3f} | {highest:.1f} | {lowest:.1f} |")
+        print_row(key, f"{outside:.3f}", f"{highest:.1f}", f"{lowest:.1f}")
 
 
 if __name__ == "__main__":

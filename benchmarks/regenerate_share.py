@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from common import print_header, print_row
 
 from bachgan.evaluation.harmony_profile import harmony_profile
 from bachgan.generation.compose import generate
@@ -31,11 +32,8 @@ MEASURES = (
 
 
 def region_notes(roll) -> set:
+    """The notes of the alto and tenor that start in bars 5-6."""
     return {n for n in roll.notes().to_tuples() if n[0] in ROWS and FIRST <= n[2] < STOP}
-
-
-def row(cells: list[str]) -> str:
-    return "| " + " | ".join(cells) + " |"
 
 
 def main() -> None:
@@ -45,11 +43,9 @@ def main() -> None:
     args = parser.parse_args()
     model = load_model()
     pieces = [generate(1, 8, 100 + trial, model)[0] for trial in range(args.tries)]
-    header = ["novelty", "notes rewritten, mean", "median", "least", "unchanged", *MEASURES]
-    print(row(header))
-    print("|---" * len(header) + "|")
+    print_header("novelty", "notes rewritten, mean", "median", "least", "unchanged", *MEASURES)
     before = harmony_profile([p.slice_steps(*AROUND) for p in pieces])
-    print(row(["(before)", "", "", "", "", *(f"{before[m]:.3f}" for m in MEASURES)]))
+    print_row("(before)", "", "", "", "", *(f"{before[m]:.3f}" for m in MEASURES))
     for novelty in args.novelty:
         shares, regions = [], []
         for trial, piece in enumerate(pieces):
@@ -61,7 +57,7 @@ def main() -> None:
         after = harmony_profile(regions)
         summary = [f"{novelty:g}", *(f"{v:.2f}" for v in (shares.mean(), np.median(shares)))]
         summary += [f"{shares.min():.2f}", str(int((shares == 0).sum()))]
-        print(row([*summary, *(f"{after[m]:.3f}" for m in MEASURES)]))
+        print_row(*summary, *(f"{after[m]:.3f}" for m in MEASURES))
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@ default, and the earlier unconditional musegan model) against the seed DCGAN, on
 against two DDP processes (gloo), and musegan's preset against the same model without the
 generator's rule terms (voice leading, texture, pitch distribution).
 
-Each configuration runs in its own process (its own peak RSS), one after another in one run:
+Each configuration runs in its own process (its own peak RSS), one after another in one run,
+on the Bach chorales (or --data); --seed-steps 0 leaves the seed DCGAN out:
 
-    python benchmarks/bench_train.py [--steps 20] [--seed-steps 2]
+    python benchmarks/train_speed.py [--steps 20] [--seed-steps 2] [--data PATH]
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from common import add_data_option, print_header, print_row, reference_path
 
 HERE = Path(__file__).resolve()
 #: The chorale model with the generator trained by its critic alone ("musegan-plain").
@@ -76,8 +79,39 @@ def worker(arch: str, data: str, steps: int, threads: int) -> None:
 
 
 def run(command: list[str]) -> dict:
+    """The JSON line that a worker started by ``command`` printed last."""
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure(data: str, steps: int, seed_steps: int) -> dict[str, dict]:
+    """Each configuration's numbers, trained on ``data`` one after another, the seed DCGAN
+    for ``seed_steps`` steps (none: left out), the others for ``steps``."""
+    me = [sys.executable, str(HERE), "--worker"]
+    rows = {
+        "completion (default), 1 process": run([*me, "completion", data, str(steps), "2"]),
+        "musegan, 1 process": run([*me, "musegan", data, str(steps), "2"]),
+        "musegan without the rule terms, 1 process": run(
+            [*me, "musegan-plain", data, str(steps), "2"]
+        ),
+    }
+    if seed_steps:
+        rows["seed DCGAN, 1 process"] = run([*me, "seed", data, str(seed_steps), "2"])
+    rows["completion, 2 processes (DDP, gloo)"] = run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node=2",
+            str(HERE),
+            "--worker",
+            "completion",
+            data,
+            str(steps),
+            "1",
+        ]
+    )
+    return rows
 
 
 def main() -> None:
@@ -85,54 +119,31 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--seed-steps", type=int, default=2)
     parser.add_argument("--worker", nargs=4, metavar=("ARCH", "DATA", "STEPS", "THREADS"))
+    add_data_option(parser)
     args = parser.parse_args()
     if args.worker:
         arch, data, steps, threads = args.worker
         worker(arch, data, int(steps), int(threads))
         return
-    with tempfile.TemporaryDirectory() as scratch:
-        data = str(Path(scratch) / "bach.npz")
-        subprocess.run(
-            [sys.executable, "-m", "bachgan", "prepare", "bach", "--out", data],
-            check=True,
-            capture_output=True,
-        )
-        me = [sys.executable, str(HERE), "--worker"]
-        rows = {
-            "completion (default), 1 process": run([*me, "completion", data, str(args.steps), "2"]),
-            "musegan, 1 process": run([*me, "musegan", data, str(args.steps), "2"]),
-            "musegan without the rule terms, 1 process": run(
-                [*me, "musegan-plain", data, str(args.steps), "2"]
-            ),
-            "seed DCGAN, 1 process": run([*me, "seed", data, str(args.seed_steps), "2"]),
-            "completion, 2 processes (DDP, gloo)": run(
-                [
-                    sys.executable,
-                    "-m",
-                    "torch.distributed.run",
-                    "--nproc_per_node=2",
-                    str(HERE),
-                    "--worker",
-                    "completion",
-                    data,
-                    str(args.steps),
-                    "1",
-                ]
-            ),
-        }
-    print("| configuration | s/step | training samples/s | parameters (G+D) | peak RSS |")
-    print("|---|---|---|---|---|")
+    rows = measure(str(reference_path("all", args.data)), args.steps, args.seed_steps)
+    print_header("configuration", "s/step", "training samples/s", "parameters (G+D)", "peak RSS")
     for name, row in rows.items():
-        print(
-            f"| {name} | {row['seconds_per_step']:.3f} | {row['samples_per_second']:.1f} | "
-            f"{row['parameters']:,} | {row['peak_rss_mib']:.0f} MiB |"
+        print_row(
+            name,
+            f"{row['seconds_per_step']:.3f}",
+            f"{row['samples_per_second']:.1f}",
+            f"{row['parameters']:,}",
+            f"{row['peak_rss_mib']:.0f} MiB",
         )
-    completion, seed = rows["completion (default), 1 process"], rows["seed DCGAN, 1 process"]
+    completion = rows["completion (default), 1 process"]
     musegan, ddp = rows["musegan, 1 process"], rows["completion, 2 processes (DDP, gloo)"]
-    print(
-        f"\ncompletion / seed training samples per second: "
-        f"{completion['samples_per_second'] / seed['samples_per_second']:.0f}x"
-    )
+    print()
+    if "seed DCGAN, 1 process" in rows:
+        seed = rows["seed DCGAN, 1 process"]
+        print(
+            f"completion / seed training samples per second: "
+            f"{completion['samples_per_second'] / seed['samples_per_second']:.0f}x"
+        )
     plain = rows["musegan without the rule terms, 1 process"]
     print(
         f"default preset / without the rule terms, s/step: "
