@@ -9,15 +9,17 @@
    them, and the same 4-bar pieces in one pass without revisions (a completion model) or
    decoded by argmax (a musegan model); harmonize the held-out sopranos.
 4. Evaluate each against the held-out chorales in 4-bar windows, beside the floor (held-out
-   Bach against training Bach), a random baseline and, with --seed-model, the seed DCGAN.
+   Bach against training Bach), a random baseline, with --seed-model the seed DCGAN and
+   with --peer the MIDI files of another system (JS Fake Chorales: its midi/ folder).
 
     python benchmarks/quality.py [--train-minutes 20] [--model PATH] [--seed-model RUN]
-        [--pieces 200] [--judges all|fast|none] [--data PATH]
+        [--peer NAME=DIR] [--pieces 200] [--judges all|fast|none] [--data PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import tempfile
 from pathlib import Path
@@ -45,6 +47,7 @@ from bachgan.generation.compose import generate
 from bachgan.generation.harmonize import Harmonization, harmonize_with_fit
 from bachgan.generation.loading import load_model
 from bachgan.io.checkpoint import load_checkpoint
+from bachgan.io.corpus import load_music
 from bachgan.io.images import image_to_roll
 from bachgan.roll import VOICE_NAMES, Roll, split_voices
 from bachgan.training.train import train
@@ -126,11 +129,26 @@ def harmonize_each(melodies: list[Roll], loaded: LoadedModel) -> list[Harmonizat
     return results
 
 
+def peer_column(peer: str) -> tuple[str, str]:
+    """``"JS Fakes=jsf/midi"`` -> the column's name and the folder of its MIDI files."""
+    name, separator, folder = peer.partition("=")
+    if not separator or not name or not folder:
+        raise SystemExit(f"--peer takes NAME=DIR (got {peer!r})")
+    return name, folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-minutes", type=float, default=0.0)
     add_model_option(parser)
     parser.add_argument("--seed-model", help="a `bachgan train --arch seed` run to include")
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="another system's MIDI files (a folder) as a column called NAME, judged the same way",
+    )
     parser.add_argument("--out", default="quality.json", help="all numbers as JSON")
     parser.add_argument(
         "--no-harmonize",
@@ -196,6 +214,10 @@ def main() -> None:
         )
     if args.seed_model:
         columns["seed DCGAN"] = lambda: against_heldout(seed_pieces(args.seed_model, pieces))
+    for name, folder in map(peer_column, args.peer):
+        columns[name] = functools.partial(
+            lambda folder: against_heldout(load_music(folder)), folder
+        )
     numbers = {}
     for name, column in columns.items():  # saved after each column: a stop loses one
         result, seconds = timed(column)

@@ -49,8 +49,8 @@ TINY = {
     ),
     "prepare_speed.py": ("--files 2 --source {sources}", "| pipeline | files/s |"),
     "quality.py": (
-        "--data {data} --pieces 4 --judges none --out {out}/quality.json",
-        "| metric | held-out Bach | shuffled-voice Bach |",
+        "--data {data} --pieces 4 --judges none --out {out}/quality.json --peer peer={sources}",
+        "harmonized held-out sopranos | peer |",
     ),
     "ranges.py": ("--pieces 1 --bars 2", "| key | notes outside the ranges |"),
     "regenerate_share.py": ("--tries 1 --novelty 0", "| novelty | notes rewritten, mean |"),
