@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import tempfile
 from pathlib import Path
@@ -215,9 +214,7 @@ def main() -> None:
     if args.seed_model:
         columns["seed DCGAN"] = lambda: against_heldout(seed_pieces(args.seed_model, pieces))
     for name, folder in map(peer_column, args.peer):
-        columns[name] = functools.partial(
-            lambda folder: against_heldout(load_music(folder)), folder
-        )
+        columns[name] = lambda folder=folder: against_heldout(load_music(folder))
     numbers = {}
     for name, column in columns.items():  # saved after each column: a stop loses one
         result, seconds = timed(column)
