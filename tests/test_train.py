@@ -21,8 +21,8 @@ from bachgan.evaluation.metrics import (
     voice_crossing_rate,
 )
 from bachgan.io.checkpoint import load_checkpoint
+from bachgan.training.architectures import make_trainer
 from bachgan.training.train import train
-from bachgan.training.trainers import make_trainer
 
 CPU = torch.device("cpu")
 

@@ -65,6 +65,19 @@ COMPLETION_SIZES = {
     },
 }
 
+#: Sizes of the sequential model (``arch="sequential"``) by the same names.
+SEQUENTIAL_SIZES = {
+    "default": {},
+    "tiny": {
+        "channels": 16,
+        "pitch_embedding": 8,
+        "recurrent": 16,
+        "head": 16,
+        "critic_channels": 16,
+        "dilations": (1, 2, 4, 8),
+    },
+}
+
 #: Per-architecture defaults for settings the user leaves out.
 ARCH_DEFAULTS = {
     "completion": {
@@ -72,6 +85,13 @@ ARCH_DEFAULTS = {
         "learning_rate": 3e-4,
         "betas": (0.5, 0.9),
         "n_critic": 2,
+        "meters": ("4/4", "3/4"),
+    },
+    "sequential": {
+        "batch_size": 32,
+        "learning_rate": 1e-3,
+        "betas": (0.9, 0.99),
+        "n_critic": 1,
         "meters": ("4/4", "3/4"),
     },
     "musegan": {
@@ -125,7 +145,8 @@ class TrainConfig:
     arch: str = field(
         default="completion",
         metadata=option(
-            "the conditional chorale model (completion), the unconditional one (musegan) or "
+            "the conditional chorale model (completion), the one that writes a sixteenth at a "
+            "time (sequential), the unconditional one (musegan) or "
             "the article's DCGAN (seed)",
             choices=tuple(ARCH_DEFAULTS),
         ),
@@ -244,7 +265,7 @@ class TrainConfig:
                 f"cannot train on meters {', '.join(unknown)}; choose from "
                 f"{', '.join(LEARNABLE_METERS)}"
             )
-        if self.arch != "completion" and self.meters not in (None, ("4/4",)):
+        if self.arch not in ("completion", "sequential") and self.meters not in (None, ("4/4",)):
             raise BachganError(f"the {self.arch} model learns 4/4 only")
         if self.steps is not None and self.minutes is not None:
             raise BachganError("give --steps or --minutes, not both")

@@ -24,7 +24,7 @@ from .backend import (
     batch_passes,
     mode_index,
 )
-from .completion import NO_REVISIONS, Revisions, complete_chorale, compose_chorales
+from .completion import NO_REVISIONS, Revisions, complete_chorale
 from .endings import fermata_steps
 
 __all__ = ["KEY_RETRIES", "CompletionBackend"]
@@ -47,8 +47,8 @@ class CompletionBackend:
     def check(self, loaded: LoadedModel) -> None:
         rng = torch.Generator().manual_seed(0)
         mode = torch.zeros(1, dtype=torch.long) if loaded.config.modes else None
-        pitch, onset = compose_chorales(
-            loaded.generator, 1, loaded.config.steps_per_bar, mode, Revisions(rounds=1), rng
+        pitch, onset = self.compose_codes(
+            loaded, 1, loaded.config.steps_per_bar, mode, Revisions(rounds=1), rng
         )
         decode(pitch[0].numpy(), onset[0].numpy(), loaded.encoding)
 
@@ -87,8 +87,8 @@ class CompletionBackend:
         free[0, row] = 0
         modes = torch.tensor([KEY_MODES.index(request.mode)]) if loaded.config.modes else None
         rng = torch.Generator().manual_seed(request.seed)
-        pitch, onset = complete_chorale(
-            loaded.generator,
+        pitch, onset = self.complete(
+            loaded,
             pitch,
             onset,
             free,
@@ -105,8 +105,48 @@ class CompletionBackend:
     ) -> torch.Tensor:
         steps = loaded.config.bars * loaded.config.steps_per_bar
         mode = torch.zeros(windows, dtype=torch.long) if loaded.config.modes else None
-        pitch, _ = compose_chorales(loaded.generator, windows, steps, mode, NO_REVISIONS, rng)
+        pitch, _ = self.compose_codes(loaded, windows, steps, mode, NO_REVISIONS, rng)
         return pitch[:, voice]
+
+    def complete(
+        self,
+        loaded: LoadedModel,
+        pitch: torch.Tensor,
+        onset: torch.Tensor,
+        free: torch.Tensor,
+        mode: torch.Tensor | None,
+        revisions: Revisions,
+        rng: torch.Generator,
+        closes: Sequence[int] | None = None,
+        bar_steps: int | None = None,
+        novelty: float = 0.0,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Write the ``free`` cells of the chorales ``pitch``/``onset`` ``(B, V, T)`` in C
+        major / A minor (:func:`~bachgan.generation.completion.complete_chorale`), closing
+        phrases in the bars ``closes`` (by default the last)."""
+        return complete_chorale(
+            loaded.generator, pitch, onset, free, mode, revisions, rng, closes, bar_steps, novelty
+        )
+
+    def compose_codes(
+        self,
+        loaded: LoadedModel,
+        n: int,
+        steps: int,
+        mode: torch.Tensor | None,
+        revisions: Revisions,
+        rng: torch.Generator,
+        closes: Sequence[int] | None = None,
+        bar_steps: int | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` new chorales of ``steps`` steps: empty chorales completed by
+        :meth:`complete`. Returns ``(pitch, onset)`` codes ``(n, V, steps)``."""
+        shape = (n, loaded.config.n_voices, steps)
+        rest = torch.full(shape, loaded.encoding.rest, dtype=torch.long)
+        empty = torch.zeros(shape)
+        return self.complete(
+            loaded, rest, empty, torch.ones(shape), mode, revisions, rng, closes, bar_steps
+        )
 
     def sampling_note(self, sampling: str | None) -> str:
         if sampling in ("argmax", "voice-leading"):
@@ -153,8 +193,8 @@ def _compose(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``count`` chorales of the request's length and meter, in passes of bounded memory."""
     parts = [
-        compose_chorales(
-            loaded.generator,
+        loaded.backend.compose_codes(
+            loaded,
             len(range(count)[part]),
             request.bars * request.bar_steps,
             _part(mode, part),

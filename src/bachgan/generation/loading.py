@@ -17,10 +17,12 @@ from ..errors import BachganError
 from ..io.checkpoint import load_checkpoint
 from ..models.conditional import CompletionConfig, CompletionGenerator, completion_critic
 from ..models.musegan import Critic, MuseGANConfig, MuseGANGenerator
+from ..models.sequential import SequentialConfig, SequentialGenerator
 from .backend import LoadedModel
 from .baselines import MuseGANBackend
 from .binarize import DEFAULT_RULES, DecodingRules
 from .completion_backend import CompletionBackend
+from .sequential_backend import SequentialBackend
 
 __all__ = [
     "CHORALE_ARCHITECTURES",
@@ -34,6 +36,7 @@ __all__ = [
 #: The chorale models by ``arch``: their sizes, generator, critic and backend.
 CHORALE_ARCHITECTURES = {
     "completion": (CompletionConfig, CompletionGenerator, completion_critic, CompletionBackend),
+    "sequential": (SequentialConfig, SequentialGenerator, completion_critic, SequentialBackend),
     "musegan": (MuseGANConfig, MuseGANGenerator, Critic, MuseGANBackend),
 }
 

@@ -20,7 +20,7 @@ from ..errors import BachganError
 from ..roll import VOICE_NAMES, Roll
 from ..theory import parse_key
 from .backend import DEFAULT_REVISIONS, KEY_MODES, LoadedModel, meter_bar_steps
-from .completion import Revisions, complete_chorale
+from .completion import Revisions
 from .harmonize import melody_mode
 from .loading import load_model
 from .requests import parse_voices
@@ -67,8 +67,8 @@ def regenerate(
     free = torch.zeros(1, *pitch.shape)
     free[0, rows, span] = 1
     mode = torch.tensor([KEY_MODES.index(mode_name)]) if loaded.config.modes else None
-    completed, completed_onset = complete_chorale(
-        loaded.generator,
+    completed, completed_onset = loaded.backend.complete(
+        loaded,
         torch.from_numpy(pitch)[None],
         torch.from_numpy(onset)[None].float(),
         free,

@@ -72,19 +72,31 @@ class CompletionConfig:
         return self.steps_per_bar // 4
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data["voice_ranges"] = [list(r) for r in self.voice_ranges]
-        data["dilations"] = list(self.dilations)
-        data["meters"] = list(self.meters)
-        return data
+        return sizes_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> CompletionConfig:
-        values = dict(data)
-        values["voice_ranges"] = tuple(tuple(int(x) for x in r) for r in data["voice_ranges"])
-        values["dilations"] = tuple(int(d) for d in data["dilations"])
-        values["meters"] = tuple(int(m) for m in data.get("meters", (4,)))
-        return cls(**values)
+        return sizes_from_dict(cls, data)
+
+
+def sizes_to_dict(config) -> dict:
+    """A model's sizes (a dataclass with ``voice_ranges``, ``dilations`` and ``meters``) as
+    plain JSON values."""
+    data = asdict(config)
+    data["voice_ranges"] = [list(r) for r in config.voice_ranges]
+    data["dilations"] = list(config.dilations)
+    data["meters"] = list(config.meters)
+    return data
+
+
+def sizes_from_dict(cls: type, data: dict):
+    """The sizes of class ``cls`` from :func:`sizes_to_dict`'s values (a checkpoint that
+    records no meters learned 4/4)."""
+    values = dict(data)
+    values["voice_ranges"] = tuple(tuple(int(x) for x in r) for r in data["voice_ranges"])
+    values["dilations"] = tuple(int(d) for d in data["dilations"])
+    values["meters"] = tuple(int(m) for m in data.get("meters", (4,)))
+    return cls(**values)
 
 
 class CompletionGenerator(nn.Module):

@@ -34,7 +34,8 @@ from ..io.checkpoint import (
     save_checkpoint,
 )
 from ..io.files import write_json
-from .trainers import Trainer, make_trainer
+from .architectures import make_trainer
+from .trainers import Trainer
 
 __all__ = ["train"]
 

@@ -45,7 +45,7 @@ from ..models.musegan import GeneratorOutput, critic_input
 from .monitor import score_samples
 from .windows import load_windows, transpose_batch, window_modes
 
-__all__ = ["ARCHITECTURES", "Trainer", "make_trainer"]
+__all__ = ["CompletionTrainer", "MuseGANTrainer", "SeedTrainer", "Trainer"]
 
 
 _EVAL_PIECES = 128
@@ -481,15 +481,3 @@ class SeedTrainer:
         self.generator.train()
         for index, image in enumerate(images):
             writer.add_image(f"samples/{index}", image.cpu(), step)
-
-
-ARCHITECTURES = {
-    "completion": CompletionTrainer,
-    "musegan": MuseGANTrainer,
-    "seed": SeedTrainer,
-}
-
-
-def make_trainer(config: TrainConfig, device: torch.device) -> Trainer:
-    """The trainer for ``config.arch``."""
-    return ARCHITECTURES[config.arch](config, device)

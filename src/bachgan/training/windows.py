@@ -23,7 +23,7 @@ from ..errors import BachganError
 from ..io.corpus import load_rolls
 from ..models.musegan import bar_positions
 
-__all__ = ["WindowSet", "load_windows", "transpose_batch", "window_modes"]
+__all__ = ["WindowSet", "load_windows", "transpose_batch", "transposed_batch", "window_modes"]
 
 
 @dataclass
@@ -139,8 +139,15 @@ def transpose_batch(
 ) -> torch.Tensor:
     """Shift each window by a random number of semitones in ``[-max, max]`` where every voice
     stays inside its range; windows that would leave it are left as they are."""
+    return transposed_batch(pitch, encoding, max_semitones, generator)[0]
+
+
+def transposed_batch(
+    pitch: torch.Tensor, encoding: Encoding, max_semitones: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`transpose_batch` and the shift each window got ``(n,)`` (0 where it was left)."""
     if max_semitones == 0:
-        return pitch
+        return pitch, torch.zeros(len(pitch), dtype=torch.long)
     shifts = torch.randint(
         -max_semitones, max_semitones + 1, (pitch.shape[0], 1, 1), generator=generator
     )
@@ -149,7 +156,7 @@ def transpose_batch(
     low = torch.tensor([r[0] for r in encoding.voice_ranges])[None, :, None]
     high = torch.tensor([r[1] for r in encoding.voice_ranges])[None, :, None]
     fits = ((moved >= low) & (moved <= high) | ~sounding).all(dim=2).all(dim=1)
-    return torch.where(fits[:, None, None], moved, pitch)
+    return torch.where(fits[:, None, None], moved, pitch), torch.where(fits, shifts[:, 0, 0], 0)
 
 
 def window_modes(pitch: torch.Tensor, encoding: Encoding) -> torch.Tensor:

@@ -1,0 +1,147 @@
+"""The training step of the sequential model (:mod:`bachgan.models.sequential`).
+
+Each real window gets a random mask (:func:`~bachgan.models.conditional.random_masks`) and,
+with ``transpose``, a random shift, its tonic told to the model. The generator learns by
+teacher forcing: the cross-entropy of every masked cell's token given the real cells before it
+(the reconstruction). With ``adversarial_weight`` above 0 the critic of the completion model
+(:func:`~bachgan.models.conditional.completion_critic`) compares real windows with windows the
+generator wrote itself, and the generator's loss adds the critic's score of a window written
+with straight-through Gumbel-softmax draws, so that the critic's gradient reaches every choice
+it made.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from ..config import SEQUENTIAL_SIZES, TrainConfig
+from ..encoding import decode
+from ..errors import BachganError
+from ..generation.sequential import MINOR_TONIC, write_chorale
+from ..models.conditional import completion_critic, critic_extra
+from ..models.sequential import SequentialConfig, SequentialGenerator, from_tokens, to_tokens
+from .monitor import score_samples
+from .trainers import _EVAL_PIECES, CompletionTrainer
+from .windows import transposed_batch
+
+__all__ = ["SequentialTrainer"]
+
+
+class SequentialTrainer(CompletionTrainer):
+    """Teacher-forced reconstruction, and with ``adversarial_weight`` the WGAN-GP critic
+    (see the module docstring). Shares the masks, the EMA and the checkpoint state with
+    :class:`~bachgan.training.trainers.CompletionTrainer`."""
+
+    def __init__(self, config: TrainConfig, device: torch.device) -> None:
+        self.config, self.device = config, device
+        self._load_windows()
+        tonics = 12 if config.transpose and self.modes is not None else 0
+        self.model_config = SequentialConfig(
+            **self._data_sizes(),
+            **SEQUENTIAL_SIZES[config.model_size],
+            meters=self.data.meters,
+            tonics=tonics,
+        )
+        self.generator = SequentialGenerator(self.model_config).to(device)
+        self.critic = completion_critic(self.model_config).to(device)
+        self._start_optimising()
+
+    def wrap(self, wrapper) -> None:
+        if self.config.adversarial_weight:
+            raise BachganError(
+                "the sequential model trains with its critic in one process only; "
+                "set adversarial_weight to 0 to train it on several"
+            )
+        super().wrap(wrapper)
+
+    def _tokens(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The windows ``indices`` as tokens ``(B, V, T)``, randomly transposed, and each
+        one's tonic (``None`` for a model without tonics)."""
+        pitch, shifts = transposed_batch(
+            self.data.pitch[indices], self.data.encoding, self.config.transpose, self.augment_rng
+        )
+        tokens = to_tokens(pitch, self.data.onset[indices], self.data.encoding.rest)
+        tonic = None
+        if self.model_config.tonics:
+            tonic = (shifts + MINOR_TONIC * self.modes[indices]) % 12
+            tonic = tonic.to(self.device)
+        return tokens.to(self.device), tonic
+
+    def step(self, batches) -> dict[str, float]:
+        indices = batches.next()
+        tokens, tonic = self._tokens(indices)
+        mode = self._real_modes(indices)
+        steps = tokens.shape[2]
+        mask, ending = self._masks(len(indices), steps), self._ending(indices, steps)
+        positions = self.data.positions(indices).to(self.device)
+        conditions = (mode, tonic, ending, positions)
+        logits = self.g(tokens, mask, *conditions)
+        reconstruction = _masked_cross_entropy(logits, tokens, mask)
+        loss_g = self.config.reconstruction_weight * reconstruction
+        losses = {"reconstruction": reconstruction.item()}
+        if self.config.adversarial_weight:
+            extra = critic_extra(mask, ending)
+            pitch, onset = from_tokens(tokens, self.model_config.rest)
+            real = (F.one_hot(pitch, self.model_config.n_classes).float(), onset.float())
+            with torch.no_grad():
+                drawn = self.generator.write(tokens, mask, *conditions, _sampled)
+            losses.update(
+                self._critic_step(real, (drawn.pitch, drawn.onset), mode, extra, positions)
+            )
+            self.critic.requires_grad_(False)
+            written = self.generator.write(tokens, mask, *conditions, _straight_through)
+            adversarial = -self.critic(written.pitch, written.onset, mode, extra, positions)
+            adversarial = adversarial.mean()
+            loss_g = loss_g + self.config.adversarial_weight * adversarial
+            losses["generator"] = adversarial.item()
+        self.critic.requires_grad_(False)
+        self._generator_update(loss_g)
+        return losses
+
+    def load_state_dict(self, state: dict) -> None:
+        if SequentialConfig.from_dict(state["model_config"]) != self.model_config:
+            raise ValueError("the checkpoint's model sizes or voice ranges differ")
+        self._load_weights(state)
+
+    def evaluate(self, writer, step: int) -> float:
+        """128 chorales written by the EMA generator, scored against 128 training windows
+        and logged, as :meth:`~bachgan.training.trainers.MuseGANTrainer.evaluate`."""
+        rng = torch.Generator().manual_seed(0)
+        config = self.model_config
+        mode = (torch.rand(_EVAL_PIECES, generator=rng) < config.minor_share).long()
+        shape = (_EVAL_PIECES, config.n_voices, config.bars * config.steps_per_bar)
+        ema = self.ema.cpu().eval()
+        pitch, onset = write_chorale(
+            ema,
+            torch.full(shape, config.rest),
+            torch.zeros(shape),
+            torch.ones(shape),
+            mode if config.modes else None,
+            rng,
+        )
+        self.ema.to(self.device)
+        rolls = [
+            decode(p.numpy(), o.numpy(), self.data.encoding)
+            for p, o in zip(pitch, onset, strict=True)
+        ]
+        return score_samples(rolls, self._reference_features(), writer, step)
+
+
+def _masked_cross_entropy(
+    logits: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """Cross-entropy of the masked cells' tokens, averaged over them."""
+    losses = F.cross_entropy(logits.flatten(0, 2), tokens.flatten(), reduction="none")
+    return (losses * mask.flatten()).sum() / mask.sum().clamp(min=1)
+
+
+def _sampled(logits: torch.Tensor) -> torch.Tensor:
+    """A token drawn from the logits, one-hot."""
+    picked = torch.multinomial(logits.softmax(dim=-1), 1)[:, 0]
+    return F.one_hot(picked, logits.shape[-1]).float()
+
+
+def _straight_through(logits: torch.Tensor) -> torch.Tensor:
+    """A token drawn by Gumbel-softmax: one-hot forward, the relaxed draw's gradient back."""
+    return F.gumbel_softmax(logits, tau=1.0, hard=True)

@@ -1,0 +1,168 @@
+"""The sequential model: its tokens, its writing, its training and its backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import make_roll, tiny_config
+from torch.nn import functional as F
+
+from bachgan.generation.compose import generate
+from bachgan.generation.harmonize import harmonize
+from bachgan.generation.loading import load_model
+from bachgan.generation.regenerate import regenerate
+from bachgan.generation.sequential import write_chorale
+from bachgan.generation.sequential_backend import SequentialBackend
+from bachgan.io.checkpoint import load_checkpoint
+from bachgan.io.melodies import example_melody
+from bachgan.models.musegan import bar_positions
+from bachgan.models.sequential import (
+    SequentialConfig,
+    SequentialGenerator,
+    from_tokens,
+    to_tokens,
+)
+from bachgan.training.architectures import make_trainer
+from bachgan.training.train import train
+from bachgan.training.windows import transposed_batch
+
+REST = 60
+HOLD = 61
+TINY = SequentialConfig(
+    channels=16, pitch_embedding=8, recurrent=16, head=16, dilations=(1, 2), dropout=0.0
+)
+CPU = torch.device("cpu")
+
+
+def test_tokens_say_struck_held_repeated_and_silent():
+    pitch = torch.tensor([[5, 5, 5, 7, REST, REST, 7, 7]])
+    onset = torch.tensor([[1, 0, 1, 1, 0, 0, 1, 0]])
+    tokens = to_tokens(pitch, onset, REST)
+    assert tokens.tolist() == [[5, HOLD, 5, 7, REST, REST, 7, HOLD]]
+    back_pitch, back_onset = from_tokens(tokens, REST)
+    assert back_pitch.tolist() == pitch.tolist()
+    assert back_onset.long().tolist() == onset.tolist()
+
+
+def test_a_note_sounding_at_the_first_step_is_struck_there():
+    tokens = to_tokens(torch.tensor([[9, 9]]), torch.tensor([[0, 0]]), REST)
+    assert tokens.tolist() == [[9, HOLD]]
+
+
+def _conditions(batch: int, steps: int):
+    mode = torch.zeros(batch, dtype=torch.long)
+    return mode, None, torch.zeros(batch, steps), bar_positions(steps, 16)
+
+
+def _most_likely(logits: torch.Tensor) -> torch.Tensor:
+    return F.one_hot(logits.argmax(-1), logits.shape[-1]).float()
+
+
+def test_writing_keeps_the_given_cells_and_agrees_with_teacher_forcing():
+    torch.manual_seed(0)
+    generator = SequentialGenerator(TINY).eval()
+    steps = 24
+    tokens = torch.full((2, 4, steps), REST)
+    tokens[:, 0] = torch.tensor([30] * 4 + [HOLD] * 4 + [32] * 16)
+    mask = torch.ones(2, 4, steps)
+    mask[:, 0] = 0
+    conditions = _conditions(2, steps)
+    with torch.no_grad():
+        written = generator.write(tokens, mask, *conditions, _most_likely)
+        chosen = written.tokens.argmax(-1)
+        logits = generator(chosen, mask, *conditions)
+    assert torch.equal(chosen[:, 0], tokens[:, 0])
+    free = mask > 0
+    assert torch.equal(logits.argmax(-1)[free], chosen[free])
+    pitch, onset = written.codes()
+    assert torch.equal(pitch, from_tokens(chosen, REST)[0])
+    assert torch.equal(onset, from_tokens(chosen, REST)[1])
+
+
+def test_a_voice_holds_only_a_note_it_sings():
+    torch.manual_seed(1)
+    generator = SequentialGenerator(TINY).eval()
+    with torch.no_grad():
+        generator.heads[1][-1].bias[HOLD] = 50.0  # the alto would hold whatever it could
+        written = generator.write(
+            torch.full((3, 4, 16), REST), torch.ones(3, 4, 16), *_conditions(3, 16), _most_likely
+        )
+    alto = written.tokens.argmax(-1)[:, 1]
+    assert (alto[:, 0] != HOLD).all()
+    assert (alto[:, 1:] == HOLD).all()
+    assert (written.pitch.argmax(-1)[:, 1] != REST).all()
+
+
+def test_a_regenerated_region_ends_in_given_notes_that_are_struck_again():
+    generator = SequentialGenerator(TINY).eval()
+    pitch = torch.full((1, 4, 16), 30)
+    onset = torch.zeros(1, 4, 16)
+    onset[..., 0] = 1  # one note per voice, all 16 steps long
+    free = torch.zeros(1, 4, 16)
+    free[..., :8] = 1
+    rng = torch.Generator().manual_seed(0)
+    new_pitch, new_onset = write_chorale(generator, pitch, onset, free, torch.tensor([0]), rng)
+    assert (new_pitch[..., 8:] == 30).all()
+    assert new_onset[..., 8].all()
+
+
+def test_transposed_windows_report_their_shift(chorales):
+    from bachgan.encoding import CHORALE_ENCODING
+    from bachgan.training.windows import load_windows
+
+    data = load_windows(chorales, 4, transpose_range=3, base=CHORALE_ENCODING)
+    rng = torch.Generator().manual_seed(0)
+    moved, shifts = transposed_batch(data.pitch[:16], data.encoding, 3, rng)
+    sounding = data.pitch[:16] != data.encoding.rest
+    difference = (moved - data.pitch[:16]) * sounding
+    expected = shifts[:, None, None] * sounding
+    assert torch.equal(difference, expected)
+    assert shifts.abs().max() <= 3 and (shifts != 0).any()
+
+
+@pytest.fixture(scope="module")
+def sequential_model(chorales, tmp_path_factory):
+    """A tiny sequential model trained for a few steps with its critic, in every key."""
+    out = tmp_path_factory.mktemp("sequential") / "run"
+    config = tiny_config(chorales, out, arch="sequential", steps=3, transpose=2)
+    return train(config, progress=False)
+
+
+def test_a_sequential_run_trains_generator_and_critic_and_knows_the_tonic(sequential_model):
+    saved = load_checkpoint(sequential_model)
+    assert saved["arch"] == "sequential"
+    assert SequentialConfig.from_dict(saved["model_config"]).tonics == 12
+    assert "critic" in saved and saved["train_config"]["adversarial_weight"] > 0
+
+
+def test_without_the_critic_the_critic_stays_untouched(chorales, tmp_path):
+    config = tiny_config(
+        chorales, tmp_path / "run", arch="sequential", steps=2, adversarial_weight=0.0
+    )
+    torch.manual_seed(config.seed)
+    untrained = make_trainer(config, CPU)
+    saved = load_checkpoint(train(config, progress=False))
+    critic, generator = untrained.critic.state_dict(), untrained.generator.state_dict()
+    assert all(torch.equal(saved["critic"][k], value) for k, value in critic.items())
+    assert any(not torch.equal(saved["generator"][k], value) for k, value in generator.items())
+
+
+def test_the_sequential_model_composes_harmonizes_and_regenerates(sequential_model):
+    loaded = load_model(sequential_model)
+    assert isinstance(loaded.backend, SequentialBackend)
+    pieces = generate(2, 3, 4, loaded, candidates=2)
+    assert [(p.n_tracks, p.n_steps) for p in pieces] == [(4, 48), (4, 48)]
+    again = generate(2, 3, 4, loaded, candidates=2)
+    assert all(np.array_equal(a.sounding, b.sounding) for a, b in zip(pieces, again, strict=True))
+    melody = example_melody("Ode to Joy (Beethoven)")
+    harmonized = harmonize(melody, loaded)
+    soprano, line = harmonized.notes(), melody.notes()
+    sung = soprano.track == 0
+    assert np.array_equal(soprano.pitch[sung], line.pitch)
+    assert np.array_equal(soprano.start[sung], line.start)
+    assert np.array_equal(soprano.duration[sung], line.duration)
+    piece = make_roll(n_steps=32)
+    rewritten = regenerate(piece, (2, 2), seed=1, model=loaded)
+    first_bar = {note for note in piece.notes().to_tuples() if note[2] + note[3] <= 16}
+    assert first_bar <= set(rewritten.notes().to_tuples())
