@@ -11,6 +11,7 @@ from bachgan.evaluation.harmony_profile import (
     harmony_counts,
     harmony_profile,
     interval_histograms,
+    opens_on_tonic,
 )
 from bachgan.roll import Notes, Roll
 from bachgan.theory import (
@@ -120,6 +121,16 @@ def test_the_hand_made_phrase_ends_with_a_perfect_cadence():
         "tonic": True,
         "bass falls a fifth": True,
     }
+
+
+def test_a_piece_opens_on_the_tonic_when_its_first_full_chord_is_the_tonics():
+    c_major_after = [(v, p, 8, 8) for v, p in enumerate((72, 67, 64, 48))]
+    assert opens_on_tonic(make_roll([(v, p, 0, 8) for v, p in enumerate((72, 67, 64, 48))], 8))
+    late_bass = [(0, 71, 0, 8), (1, 67, 0, 8), (2, 62, 0, 8), (3, 43, 4, 4)]  # first full: G
+    ii65 = [(0, 72, 0, 8), (1, 69, 0, 8), (2, 65, 0, 8), (3, 50, 0, 8), (0, 72, 8, 8)]
+    assert not opens_on_tonic(make_roll(late_bass + c_major_after, 16, key_fifths=0))
+    assert not opens_on_tonic(make_roll(ii65 + c_major_after[1:], 16, key_fifths=0))
+    assert not opens_on_tonic(make_roll([(0, 72, 0, 8)], 8))  # one voice: no chord at all
 
 
 def test_an_ending_on_an_inverted_chord_is_not_root_position():

@@ -23,6 +23,7 @@ from .theory import key_of_histogram, key_signature_of_histogram, pitch_class_we
 __all__ = [
     "CHORALE_ENCODING",
     "Encoding",
+    "closing_bars",
     "decode",
     "encode",
     "estimate_key_fifths",
@@ -30,6 +31,7 @@ __all__ = [
     "make_windows",
     "move_from_c",
     "window_keys",
+    "window_spans",
 ]
 
 
@@ -183,26 +185,45 @@ def make_windows(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cut encoded pieces whose bars last ``bar_steps`` into windows: ``(pitch, onset)`` of
     shape ``(n, voices, steps)`` and ``ends`` ``(n,)``, true for a window that ends where its
-    piece ends.
+    piece ends (the windows of :func:`window_spans`)."""
+    spans = window_spans(pieces, steps_per_window, bar_steps)
+    if not spans:
+        empty = np.zeros((0, 0, steps_per_window), np.int64)
+        return empty, empty.astype(bool), np.zeros(0, bool)
+    pitches = [pieces[k][0][:, end - steps_per_window : end] for k, end in spans]
+    onsets = [pieces[k][1][:, end - steps_per_window : end] for k, end in spans]
+    ends = [end == pieces[k][0].shape[1] for k, end in spans]
+    return np.stack(pitches), np.stack(onsets), np.array(ends)
+
+
+def window_spans(
+    pieces: list[tuple[np.ndarray, np.ndarray]], steps_per_window: int, bar_steps: int
+) -> list[tuple[int, int]]:
+    """``(piece, end step)`` of each window of ``steps_per_window`` steps cut from encoded
+    pieces whose bars last ``bar_steps``.
 
     Every window ends on a bar line, one per bar line; where a window is not a whole number of
     bars (five 3/4 bars and a beat make a 4/4 window of four bars) it starts inside a bar, at
     position ``-steps_per_window % bar_steps``. Windows that are entirely silent in any voice
     are left out.
     """
-    pitches, onsets, ends = [], [], []
+    spans = []
     first_end = -(-steps_per_window // bar_steps) * bar_steps
-    for pitch, onset in pieces:
+    for index, (pitch, onset) in enumerate(pieces):
         for end in range(first_end, pitch.shape[1] + 1, bar_steps):
-            window = slice(end - steps_per_window, end)
-            if (onset[:, window].any(axis=1)).all():
-                pitches.append(pitch[:, window])
-                onsets.append(onset[:, window])
-                ends.append(end == pitch.shape[1])
-    if not pitches:
-        empty = np.zeros((0, 0, steps_per_window), np.int64)
-        return empty, empty.astype(bool), np.zeros(0, bool)
-    return np.stack(pitches), np.stack(onsets), np.array(ends)
+            if onset[:, end - steps_per_window : end].any(axis=1).all():
+                spans.append((index, end))
+    return spans
+
+
+def closing_bars(roll: Roll) -> np.ndarray:
+    """``(steps,)`` bool: true on every step of the bars where a phrase of ``roll`` closes
+    (a bar that holds a fermata)."""
+    closing = np.zeros(roll.n_steps, dtype=bool)
+    for step in roll.fermatas:
+        first = step // roll.steps_per_bar * roll.steps_per_bar
+        closing[first : first + roll.steps_per_bar] = True
+    return closing
 
 
 def window_keys(pitch: np.ndarray, encoding: Encoding) -> np.ndarray:

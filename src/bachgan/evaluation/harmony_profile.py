@@ -15,7 +15,8 @@ Definitions (voices are tracks, soprano first, bass last; a roll's voices are si
 * ``bass step share``: among bass intervals that change pitch, those of one or two semitones;
 * cadences, per piece: the last sounding chord is a ``root-position triad`` (major or minor,
   the bass on its root), it is the ``tonic`` of the piece's key (:func:`tonic_of`), and the
-  bass ``falls a fifth`` (or rises a fourth) into it from its last other note.
+  bass ``falls a fifth`` (or rises a fourth) into it from its last other note; and openings:
+  the first chord in which all four voices sound is the tonic's (:func:`opens_on_tonic`).
 
 Numpy only, no torch. Counts are summed over pieces before shares are taken.
 """
@@ -265,6 +266,18 @@ def cadence(roll: Roll) -> dict[str, bool]:
     return ending
 
 
+def opens_on_tonic(roll: Roll) -> bool:
+    """Whether the first chord that all the voices sing is a chord of the piece's tonic
+    (:func:`tonic_of`), in any position; a piece whose voices never sound together opens on
+    nothing."""
+    lines = voice_lines(roll)
+    together = np.flatnonzero((lines >= 0).all(axis=0))
+    if together.size == 0:
+        return False
+    chord = identify_chord(pitch_class_set(lines[:, together[0]]))
+    return chord is not None and chord.root == tonic_of(roll)
+
+
 def tonic_of(roll: Roll) -> int:
     """The tonic pitch class of a piece: with a key signature, its major key or its relative
     minor, whichever the notes fit better (:func:`~bachgan.theory.mode_in_signature`);
@@ -276,8 +289,8 @@ def tonic_of(roll: Roll) -> int:
 
 
 def cadence_profile(rolls: list[Roll]) -> dict[str, float]:
-    """The share of pieces ending each way of :func:`cadence`, and on a root-position tonic
-    triad."""
+    """The share of pieces ending each way of :func:`cadence`, on a root-position tonic
+    triad, and opening on the tonic (:func:`opens_on_tonic`)."""
     endings = [cadence(r) for r in rolls]
     if not endings:
         return {}
@@ -285,4 +298,5 @@ def cadence_profile(rolls: list[Roll]) -> dict[str, float]:
     shares["root-position tonic triad"] = float(
         np.mean([e["root-position triad"] and e["tonic"] for e in endings])
     )
+    shares["opens on the tonic"] = float(np.mean([opens_on_tonic(r) for r in rolls]))
     return shares

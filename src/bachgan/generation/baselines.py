@@ -79,6 +79,9 @@ class MuseGANBackend:
     def mark_phrases(self, roll: Roll, closes: Sequence[int]) -> Roll:
         return roll
 
+    def phrase_plan(self, bars: int) -> tuple[int, ...]:
+        return ()
+
     def harmonize(
         self, loaded: LoadedModel, request: HarmonyRequest
     ) -> tuple[np.ndarray, np.ndarray, float]:

@@ -72,6 +72,10 @@ class CompletionBackend:
     def mark_phrases(self, roll: Roll, closes: Sequence[int]) -> Roll:
         return replace(roll, fermatas=fermata_steps(roll, closes))
 
+    def phrase_plan(self, bars: int) -> tuple[int, ...]:
+        """None: the model was not taught where phrases close, only where pieces end."""
+        return ()
+
     def harmonize(
         self, loaded: LoadedModel, request: HarmonyRequest
     ) -> tuple[np.ndarray, np.ndarray, float]:

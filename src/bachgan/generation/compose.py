@@ -63,7 +63,9 @@ def generate(
     in that key, whose signature they carry; without it they are in C major or A minor.
 
     A completion model closes a phrase (a cadence, usually a held chord) in each bar of
-    ``phrases`` (counted from 1) and in the last bar, and marks each close with a fermata.
+    ``phrases`` (counted from 1) and in the last bar, and marks each close with a fermata;
+    without ``phrases``, where its backend's plan puts them (the sequential model: every two
+    bars; the completion model: the last bar only).
     With ``final_chord`` the last bar holds the chord of its downbeat, so a piece ends instead
     of stopping. With ``candidates`` > 1 and a model that carries its critic, each piece is the
     one the critic scores highest among that many samples (discriminator rejection sampling).
@@ -79,7 +81,7 @@ def generate(
     bar_steps = meter_bar_steps(loaded, meter)
     if phrases:
         loaded.require("phrases")
-    closes = closing_bars(phrases, bars)
+    closes = closing_bars(phrases or loaded.backend.phrase_plan(bars), bars)
     time_signature = (bar_steps // loaded.encoding.resolution, 4)
     meta = {"tempo_bpm": tempo_bpm, "key_fifths": 0, "time_signature": time_signature}
     request = ComposeRequest(

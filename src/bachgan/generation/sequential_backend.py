@@ -13,7 +13,12 @@ from .completion import Revisions
 from .completion_backend import CompletionBackend
 from .sequential import DEFAULT_TEMPERATURE, write_chorale
 
-__all__ = ["SequentialBackend"]
+__all__ = ["PHRASE_BARS", "SequentialBackend"]
+
+#: Bars per phrase of a composed piece when no phrases are asked for: 73 % of the distances
+#: between the bars that hold fermatas in the training chorales are two bars (7 % one bar,
+#: 12 % three, 7 % four).
+PHRASE_BARS = 2
 
 
 class SequentialBackend(CompletionBackend):
@@ -44,6 +49,10 @@ class SequentialBackend(CompletionBackend):
         return write_chorale(
             loaded.generator, pitch, onset, free, mode, rng, temperature, closes, bar_steps, novelty
         )
+
+    def phrase_plan(self, bars: int) -> tuple[int, ...]:
+        """Every :data:`PHRASE_BARS` bars, as most of Bach's chorale phrases close."""
+        return tuple(range(PHRASE_BARS, bars, PHRASE_BARS))
 
     def sampling_note(self, sampling: str | None) -> str:
         if sampling in ("argmax", "voice-leading"):

@@ -1,8 +1,10 @@
 """The training step of the sequential model (:mod:`bachgan.models.sequential`).
 
 Each real window gets a random mask (:func:`~bachgan.models.conditional.random_masks`) and,
-with ``transpose``, a random shift, its tonic told to the model. The generator learns by
-teacher forcing: the cross-entropy of every masked cell's token given the real cells before it
+with ``transpose``, a random shift, its tonic told to the model; its ending input marks the
+bars where its phrases close (a fermata's bar, and the last bar of a piece), so that the model
+learns to close a phrase where it is asked to, on whatever degree Bach would. The generator
+learns by teacher forcing: the cross-entropy of every masked cell's token given the real cells before it
 (the reconstruction). With ``adversarial_weight`` above 0 the critic of the completion model
 (:func:`~bachgan.models.conditional.completion_critic`) compares real windows with windows the
 generator wrote itself, and the generator's loss adds the critic's score of a window written
@@ -67,6 +69,12 @@ class SequentialTrainer(CompletionTrainer):
             tonic = (shifts + MINOR_TONIC * self.modes[indices]) % 12
             tonic = tonic.to(self.device)
         return tokens.to(self.device), tonic
+
+    def _ending(self, indices: torch.Tensor, steps: int) -> torch.Tensor:
+        """``(B, T)``: 1 on the bars where a phrase closes (its fermata's bar) and on the
+        last bar of a window that ends its piece."""
+        closes = self.data.closes[indices].to(self.device)
+        return torch.maximum(super()._ending(indices, steps), closes)
 
     def step(self, batches) -> dict[str, float]:
         indices = batches.next()

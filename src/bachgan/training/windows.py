@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..config import LEARNABLE_METERS
-from ..encoding import Encoding, encode, make_windows, window_keys
+from ..encoding import Encoding, closing_bars, encode, make_windows, window_keys, window_spans
 from ..errors import BachganError
 from ..io.corpus import load_rolls
 from ..models.musegan import bar_positions
@@ -39,6 +39,8 @@ class WindowSet:
     ends: torch.Tensor
     bar_steps: torch.Tensor
     phase: torch.Tensor
+    #: ``(n, steps)``: 1 on the steps of the bars where a phrase closes (a fermata's bar).
+    closes: torch.Tensor
     stats: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -95,11 +97,12 @@ def load_windows(
         if roll.n_tracks != base.n_voices:
             raise BachganError(f"{path} has {roll.n_tracks} voices; the model needs 4")
         try:
-            by_bar.setdefault(roll.steps_per_bar, []).append(encode(roll, base, normalize_key))
+            codes = encode(roll, base, normalize_key)
+            by_bar.setdefault(roll.steps_per_bar, []).append((*codes, closing_bars(roll)))
         except ValueError:
             stats["skipped_range"] += 1
     steps = bars * base.steps_per_bar
-    cut = {bar: make_windows(by_bar[bar], steps, bar) for bar in sorted(by_bar, reverse=True)}
+    cut = {bar: _windows(by_bar[bar], steps, bar) for bar in sorted(by_bar, reverse=True)}
     cut = {bar: arrays for bar, arrays in cut.items() if len(arrays[0])}
     stats["pieces_used"] = sum(len(pieces) for pieces in by_bar.values())
     stats["windows"] = sum(len(arrays[0]) for arrays in cut.values())
@@ -121,8 +124,20 @@ def load_windows(
         torch.from_numpy(np.concatenate([arrays[2] for arrays in cut.values()])),
         torch.from_numpy(bar_steps),
         torch.from_numpy(-steps % bar_steps),
+        torch.from_numpy(np.concatenate([arrays[3] for arrays in cut.values()])).float(),
         stats,
     )
+
+
+def _windows(
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]], steps: int, bar_steps: int
+) -> tuple[np.ndarray, ...]:
+    """The windows of ``(pitch, onset, closing bars)`` pieces: :func:`make_windows`'s
+    ``(pitch, onset, ends)`` and the closing bars of each window ``(n, steps)``."""
+    pitch, onset, ends = make_windows([piece[:2] for piece in pieces], steps, bar_steps)
+    spans = window_spans([piece[:2] for piece in pieces], steps, bar_steps)
+    closes = [pieces[k][2][end - steps : end] for k, end in spans]
+    return pitch, onset, ends, np.array(closes, dtype=bool).reshape(len(spans), steps)
 
 
 def _voice_ranges(pitch: np.ndarray, base: Encoding, margin: int) -> tuple[tuple[int, int], ...]:
