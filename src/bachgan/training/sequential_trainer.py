@@ -3,13 +3,14 @@
 Each real window gets a random mask (:func:`~bachgan.models.conditional.random_masks`) and,
 with ``transpose``, a random shift, its tonic told to the model; its ending input marks the
 bars where its phrases close (a fermata's bar, and the last bar of a piece), so that the model
-learns to close a phrase where it is asked to, on whatever degree Bach would. The generator
-learns by teacher forcing: the cross-entropy of every masked cell's token given the real cells
-before it (the reconstruction). With ``adversarial_weight`` above 0 the critic of the completion model
-(:func:`~bachgan.models.conditional.completion_critic`) compares real windows with windows the
-generator wrote itself, and the generator's loss adds the critic's score of a window written
-with straight-through Gumbel-softmax draws, so that the critic's gradient reaches every choice
-it made.
+learns to close a phrase where it is asked to, on whatever degree Bach would.
+
+The generator learns by teacher forcing: the cross-entropy of every masked cell's token given
+the real cells before it (the reconstruction). With ``adversarial_weight`` above 0 the critic
+of the completion model (:func:`~bachgan.models.conditional.completion_critic`) compares real
+windows with windows the generator wrote itself, and the generator's loss adds the critic's
+score of a window written with straight-through Gumbel-softmax draws, so that the critic's
+gradient reaches every choice it made.
 """
 
 from __future__ import annotations
