@@ -27,7 +27,7 @@ DEFAULT_TEMPERATURE = 1.0
 MINOR_TONIC = 9
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def write_chorale(
     generator: SequentialGenerator,
     pitch: torch.Tensor,

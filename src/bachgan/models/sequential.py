@@ -212,31 +212,33 @@ class SequentialGenerator(nn.Module):
         config = self.config
         context = self._context(tokens, mask, mode, tonic, ending, positions)
         given = F.one_hot(tokens, config.n_tokens).float()
-        table = self.token_embedding.weight
-        before = torch.zeros(batch, voices * config.pitch_embedding, device=tokens.device)
+        free = mask[..., None] > 0
+        parts = _WritingParts(self, context)
         silence = F.one_hot(torch.tensor(config.rest), config.n_classes).float()
         sounding = [silence.to(tokens.device).expand(batch, -1)] * voices
-        state = None
+        state = torch.zeros(batch, config.recurrent, device=tokens.device)
+        recurrent_input = parts.recurrent_context[:, 0]
         chosen_tokens, pitches = [], []
         for step in range(steps):
-            here = context[:, step]
-            hidden, state = self.recurrent(torch.cat([here, before], -1)[:, None], state)
-            seen = [torch.zeros(batch, config.pitch_embedding, device=tokens.device)] * voices
+            state = parts.recurrent_step(recurrent_input, state)
+            if step + 1 < steps:
+                recurrent_input = parts.recurrent_context[:, step + 1]
+            seen = [parts.head_context[voice][:, step] for voice in range(voices)]
             step_tokens = [None] * voices
-            for voice in VOICE_ORDER:
-                logits = self.heads[voice](torch.cat([hidden[:, 0], here, *seen], -1))
-                logits = logits + self.range_mask[voice]
+            for place, voice in enumerate(VOICE_ORDER):
+                logits = parts.head_logits(voice, state, seen[voice])
                 if bias is not None:
                     logits = logits + bias[:, voice, step]
                 silent = sounding[voice][:, config.rest, None].detach() > 0.5
                 logits = logits.masked_fill(silent & self.hold_column, -1e4)
-                free = mask[:, voice, step, None]
-                token = free * choose(logits) + (1 - free) * given[:, voice, step]
+                token = torch.where(free[:, voice, step], choose(logits), given[:, voice, step])
                 step_tokens[voice] = token
-                seen[voice] = token @ table + self.voice_embedding[voice]
+                for later, seen_part in parts.seen_by_later(voice, place, token):
+                    seen[later] = seen[later] + seen_part
+                if step + 1 < steps:
+                    recurrent_input = recurrent_input + token @ parts.recurrent_tokens[voice]
                 held = token[:, config.hold, None]
                 sounding[voice] = token[:, : config.n_classes] + held * sounding[voice]
-            before = torch.cat(seen, dim=-1)
             chosen_tokens.append(torch.stack(step_tokens, dim=1))
             pitches.append(torch.stack(sounding, dim=1))
         one_hot = torch.stack(chosen_tokens, dim=2)
@@ -281,6 +283,67 @@ class SequentialGenerator(nn.Module):
         for block in self.blocks:
             hidden = block(hidden)
         return self.dropout(self.context_out(hidden).transpose(1, 2))
+
+
+class _WritingParts:
+    """The generator's weights cut for writing one cell at a time: what the context and
+    each token add to the GRU's input and to each voice head's first layer, computed once
+    per piece, so that each cell costs a few small products (the same sums as
+    :meth:`SequentialGenerator.forward`, in another order)."""
+
+    def __init__(self, generator: SequentialGenerator, context: torch.Tensor) -> None:
+        config = generator.config
+        self.config, self.heads = config, generator.heads
+        hidden, width = config.channels, config.pitch_embedding
+        tables = [
+            generator.token_embedding.weight + generator.voice_embedding[voice]
+            for voice in range(config.n_voices)
+        ]
+        recurrent = generator.recurrent
+        weight = recurrent.weight_ih_l0
+        self.recurrent_context = context @ weight[:, :hidden].T + recurrent.bias_ih_l0
+        self.recurrent_tokens = [
+            table @ weight[:, hidden + v * width : hidden + (v + 1) * width].T
+            for v, table in enumerate(tables)
+        ]
+        self.recurrent_weight, self.recurrent_bias = recurrent.weight_hh_l0, recurrent.bias_hh_l0
+        state = config.recurrent
+        self.head_context, self.head_state, self.head_tokens = [], [], []
+        for head in generator.heads:
+            first = head[0].weight
+            self.head_context.append(context @ first[:, state : state + hidden].T + head[0].bias)
+            self.head_state.append(first[:, :state])
+            start = state + hidden
+            self.head_tokens.append(
+                [
+                    table @ first[:, start + v * width : start + (v + 1) * width].T
+                    for v, table in enumerate(tables)
+                ]
+            )
+        self.range_mask = generator.range_mask
+
+    def recurrent_step(self, given: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """One step of the GRU from its input's product ``given`` ``(B, 3G)``."""
+        mixed = F.linear(state, self.recurrent_weight, self.recurrent_bias)
+        reset_in, update_in, new_in = given.chunk(3, dim=-1)
+        reset_state, update_state, new_state = mixed.chunk(3, dim=-1)
+        reset = torch.sigmoid(reset_in + reset_state)
+        update = torch.sigmoid(update_in + update_state)
+        new = torch.tanh(new_in + reset * new_state)
+        return (1 - update) * new + update * state
+
+    def head_logits(self, voice: int, state: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
+        """``voice``'s token logits ``(B, K)`` from the GRU ``state`` and ``seen``: its first
+        layer's sum of the context and the tokens written before it at this step."""
+        head = self.heads[voice]
+        first = seen + state @ self.head_state[voice].T
+        return head[2](head[1](first)) + self.range_mask[voice]
+
+    def seen_by_later(self, voice: int, place: int, token: torch.Tensor):
+        """What ``token``, just written by ``voice`` (at ``place`` in the order), adds to
+        the first layer of each voice written after it at the same step."""
+        for later in VOICE_ORDER[place + 1 :]:
+            yield later, token @ self.head_tokens[later][voice]
 
 
 def _token_range_mask(config: SequentialConfig) -> torch.Tensor:
