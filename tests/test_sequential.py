@@ -166,3 +166,31 @@ def test_the_sequential_model_composes_harmonizes_and_regenerates(sequential_mod
     rewritten = regenerate(piece, (2, 2), seed=1, model=loaded)
     first_bar = {note for note in piece.notes().to_tuples() if note[2] + note[3] <= 16}
     assert first_bar <= set(rewritten.notes().to_tuples())
+
+
+def test_without_phrases_asked_the_sequential_model_closes_one_every_two_bars(sequential_model):
+    piece = generate(1, 7, 0, sequential_model)[0]
+    bars = [step // piece.steps_per_bar for step in piece.fermatas]
+    assert bars == [1, 3, 5, 6]
+    asked = generate(1, 7, 0, sequential_model, phrases=[3])[0]
+    assert [step // asked.steps_per_bar for step in asked.fermatas] == [2, 6]
+
+
+def test_training_windows_mark_the_bars_of_bach_s_fermatas(chorales):
+    from bachgan.encoding import CHORALE_ENCODING, closing_bars
+    from bachgan.io.corpus import load_rolls
+    from bachgan.training.windows import load_windows
+
+    data = load_windows(chorales, 4, base=CHORALE_ENCODING, meters=((4, 4), (3, 4)))
+    assert data.closes.shape == data.pitch[:, 0].shape
+    marked = data.closes.view(len(data), 4, -1)  # 4/4 windows: whole bars, marked or not
+    four_four = data.bar_steps == 16
+    whole = marked[four_four]
+    assert torch.equal(whole.amax(dim=2), whole.amin(dim=2))
+    assert 0.2 < float(data.closes.mean()) < 0.7
+    roll = load_rolls(chorales)[0][0]
+    closing = closing_bars(roll)
+    assert all(closing[step] for step in roll.fermatas)
+    assert closing.sum() == roll.steps_per_bar * len(
+        {s // roll.steps_per_bar for s in roll.fermatas}
+    )
