@@ -52,7 +52,7 @@ def test_a_note_sounding_at_the_first_step_is_struck_there():
 
 def _conditions(batch: int, steps: int):
     mode = torch.zeros(batch, dtype=torch.long)
-    return mode, None, torch.zeros(batch, steps), bar_positions(steps, 16)
+    return mode, None, torch.zeros(batch, 2, steps), bar_positions(steps, 16)
 
 
 def _most_likely(logits: torch.Tensor) -> torch.Tensor:

@@ -51,7 +51,9 @@ def write_chorale(
     free = free.float()
     batch, _, steps = pitch.shape
     bar = bar_steps or config.steps_per_bar
-    ending = closing_steps(steps, bar, [-(-steps // bar) - 1] if closes is None else closes)
+    last = -(-steps // bar) - 1
+    phrase_ends = closing_steps(steps, bar, [last] if closes is None else closes)
+    ending = torch.stack([phrase_ends, closing_steps(steps, bar, [last])])
     tokens = _given_tokens(pitch, onset, free, config.rest)
     tonic = None
     if config.tonics:
@@ -62,7 +64,7 @@ def write_chorale(
         free,
         mode,
         tonic,
-        ending[None].expand(batch, -1),
+        ending[None].expand(batch, -1, -1),
         bar_positions(steps, bar),
         _drawing(temperature, rng, config.n_tokens),
         _old_pitch_cost(pitch, free, config, novelty),

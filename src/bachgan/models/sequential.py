@@ -149,7 +149,7 @@ class SequentialGenerator(nn.Module):
         v, e, h, k = config.n_voices, config.pitch_embedding, config.channels, config.n_tokens
         self.token_embedding = nn.Embedding(k, e)
         self.voice_embedding = nn.Parameter(torch.randn(v, e) * 0.1)
-        n_inputs = v * e + v + _BAR_POSITIONS + 4 + 1 + config.modes + config.tonics
+        n_inputs = v * e + v + _BAR_POSITIONS + 4 + 2 + config.modes + config.tonics
         self.inputs = nn.Conv1d(n_inputs, h, 1)
         self.blocks = nn.ModuleList(_ResidualBlock(h, d) for d in config.dilations)
         self.context_out = nn.Sequential(nn.GroupNorm(8, h), nn.GELU())
@@ -179,8 +179,10 @@ class SequentialGenerator(nn.Module):
         """Teacher-forced logits ``(B, V, T, K)`` of every cell given the real ``tokens``
         ``(B, V, T)`` before it (and the given cells under ``mask == 0`` everywhere).
         ``mode`` ``(B,)`` for a mode-conditioned model, ``tonic`` ``(B,)`` for a
-        tonic-conditioned one, ``ending`` ``(B, T)``: 1 on the steps of a bar where a piece or
-        a phrase closes; ``positions`` ``(B, T)`` or ``(T,)``: each step's place in its bar."""
+        tonic-conditioned one, ``ending`` ``(B, 2, T)``: 1 on the steps of the bars where a
+        phrase closes (the last bar of a piece among them) and, apart, 1 on the steps of the
+        piece's last bar (a piece closes on its tonic, a phrase anywhere); ``positions``
+        ``(B, T)`` or ``(T,)``: each step's place in its bar."""
         voices = tokens.shape[1]
         context = self._context(tokens, mask, mode, tonic, ending, positions)
         embedded = self.dropout(self._embed(tokens)).permute(0, 2, 1, 3)  # (B, T, V, E)
@@ -268,7 +270,7 @@ class SequentialGenerator(nn.Module):
             mask,
             F.one_hot(place.clamp(max=_BAR_POSITIONS - 1), _BAR_POSITIONS).float().transpose(1, 2),
             meter_features(place, self.config.steps_per_beat).transpose(1, 2),
-            ending[:, None],
+            ending,
         ]
         for name, value, classes in (
             ("mode", mode, self.config.modes),

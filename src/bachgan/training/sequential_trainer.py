@@ -2,8 +2,9 @@
 
 Each real window gets a random mask (:func:`~bachgan.models.conditional.random_masks`) and,
 with ``transpose``, a random shift, its tonic told to the model; its ending input marks the
-bars where its phrases close (a fermata's bar, and the last bar of a piece), so that the model
-learns to close a phrase where it is asked to, on whatever degree Bach would.
+bars where its phrases close (a fermata's bar, and the last bar of a piece) and, apart, a
+piece's last bar, so that the model learns to close a phrase where it is asked to, on
+whatever degree Bach would, and a piece on its tonic.
 
 The generator learns by teacher forcing: the cross-entropy of every masked cell's token given
 the real cells before it (the reconstruction). With ``adversarial_weight`` above 0 the critic
@@ -72,10 +73,11 @@ class SequentialTrainer(CompletionTrainer):
         return tokens.to(self.device), tonic
 
     def _ending(self, indices: torch.Tensor, steps: int) -> torch.Tensor:
-        """``(B, T)``: 1 on the bars where a phrase closes (its fermata's bar) and on the
-        last bar of a window that ends its piece."""
-        closes = self.data.closes[indices].to(self.device)
-        return torch.maximum(super()._ending(indices, steps), closes)
+        """``(B, 2, T)``: 1 on the bars where a phrase closes (its fermata's bar, and the
+        last bar of a window that ends its piece); apart, 1 on that last bar."""
+        piece_end = super()._ending(indices, steps)
+        closes = torch.maximum(piece_end, self.data.closes[indices].to(self.device))
+        return torch.stack([closes, piece_end], dim=1)
 
     def step(self, batches) -> dict[str, float]:
         indices = batches.next()
@@ -90,7 +92,7 @@ class SequentialTrainer(CompletionTrainer):
         loss_g = self.config.reconstruction_weight * reconstruction
         losses = {"reconstruction": reconstruction.item()}
         if self.config.adversarial_weight:
-            extra = critic_extra(mask, ending)
+            extra = critic_extra(mask, ending[:, 0])
             pitch, onset = from_tokens(tokens, self.model_config.rest)
             real = (F.one_hot(pitch, self.model_config.n_classes).float(), onset.float())
             with torch.no_grad():
