@@ -10,10 +10,11 @@ from bachgan.cli import main
 from bachgan.config import TrainConfig
 from bachgan.errors import BachganError
 from bachgan.evaluation.metrics import parallel_per_bar, polyphony, voice_crossing_rate
+from bachgan.generation.baselines import MuseGANBackend
 from bachgan.generation.binarize import DecodingRules
 from bachgan.generation.compose import generate
 from bachgan.generation.harmonize import fit_line, harmonize, harmonize_with_fit, melody_mode
-from bachgan.generation.loading import load_model, pretrained_path
+from bachgan.generation.loading import load_model, pretrained_names, pretrained_path
 from bachgan.io.audio import write_wav
 from bachgan.io.midi import read_midi, write_midi
 from bachgan.roll import Notes, Roll
@@ -56,6 +57,15 @@ def test_shipped_model_is_inside_the_package_and_small():
     path = pretrained_path()
     assert path.is_file() and path.stat().st_size < 8 * 2**20
     assert load_model().encoding.n_voices == 4
+
+
+def test_a_shipped_model_loads_by_its_name_unless_a_file_has_that_name(tmp_path, monkeypatch):
+    assert "chorales" in pretrained_names() and "musegan" in pretrained_names()
+    assert isinstance(load_model("musegan").backend, MuseGANBackend)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "musegan").write_bytes(b"not a model")
+    with pytest.raises(BachganError, match="musegan"):
+        load_model("musegan")
 
 
 def test_generate_is_deterministic_and_four_voices():

@@ -13,6 +13,13 @@ from .errors import BachganError
 __all__ = ["main"]
 
 
+#: What ``--model`` takes.
+_MODEL_HELP = (
+    "run folder, .pt checkpoint or the name of a model shipped with bachgan "
+    "(chorales, the default, also called 'shipped'; musegan, the earlier baseline)"
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for a user error)."""
     parser = build_parser()
@@ -437,7 +444,7 @@ def _region(args: argparse.Namespace) -> str:
 
 def _add_piece_options(command: argparse.ArgumentParser, seed_help: str) -> None:
     """The options shared by the commands that write pieces: model, output and sound."""
-    command.add_argument("--model", help="run folder or .pt checkpoint (default: shipped model)")
+    command.add_argument("--model", help=_MODEL_HELP)
     command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     command.add_argument(
         "--seed",
@@ -517,7 +524,7 @@ def _add_evaluate(commands) -> None:
         ),
     )
     command.add_argument("generated", nargs="*", help="MIDI files or folders")
-    command.add_argument("--model", help="sample this model (run folder, .pt, or 'shipped')")
+    command.add_argument("--model", help="sample this model (" + _MODEL_HELP + ")")
     command.add_argument("-n", type=int, default=200, help="pieces to sample from --model")
     command.add_argument("--bars", type=int, default=4, help="bars per sampled piece")
     command.add_argument("--seed", type=int, default=0, help="seed for sampling")
@@ -560,13 +567,12 @@ def _run_evaluate(args: argparse.Namespace) -> None:
     if args.model:
         from .generation.compose import generate
 
-        model = None if args.model == "shipped" else args.model
         # The model's own output: no held final chord, which would flatter some metrics.
         generated = generate(
             args.n,
             args.bars,
             args.seed,
-            model,
+            args.model,
             sampling=args.sampling or DEFAULT_BINARIZATION,
             final_chord=False,
             meter=meter,
@@ -687,7 +693,7 @@ def _add_app(commands) -> None:
     )
     command.add_argument("--host", default="127.0.0.1", help="address to listen on")
     command.add_argument("--port", type=_port, default=7860, help="port to listen on (1-65535)")
-    command.add_argument("--model", help="run folder or .pt checkpoint (default: shipped model)")
+    command.add_argument("--model", help=_MODEL_HELP)
     command.set_defaults(handler=_run_app)
 
 

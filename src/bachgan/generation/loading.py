@@ -30,6 +30,7 @@ __all__ = [
     "decoding_rules",
     "load_model",
     "model_from_checkpoint",
+    "pretrained_names",
     "pretrained_path",
 ]
 
@@ -41,11 +42,24 @@ CHORALE_ARCHITECTURES = {
 }
 
 
+#: What ``--model`` calls the default model besides its name.
+SHIPPED = "shipped"
+
+
 def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> LoadedModel:
-    """Load the generator of a ``completion`` or ``musegan`` checkpoint (a .pt file or a run
-    folder); without a path, the pretrained chorale model shipped with the package."""
-    path = Path(path) if path is not None else pretrained_path()
+    """Load the generator of a chorale model's checkpoint (a .pt file or a run folder, or
+    the name of a model shipped with the package, :func:`pretrained_names`, where no such
+    file exists); without a path or with :data:`SHIPPED`, the shipped chorale model."""
+    path = _model_path(path)
     return model_from_checkpoint(load_checkpoint(path, device), str(path), device)
+
+
+def _model_path(path: str | os.PathLike | None) -> Path:
+    if path is None or str(path) == SHIPPED:
+        return pretrained_path()
+    if str(path) in pretrained_names() and not Path(path).exists():
+        return pretrained_path(str(path))
+    return Path(path)
 
 
 def model_from_checkpoint(checkpoint: dict, source: str, device: str = "cpu") -> LoadedModel:
@@ -122,6 +136,12 @@ def compute_threads(threads: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def pretrained_names() -> list[str]:
+    """The names of the models shipped inside the package (``chorales``, the default, and the
+    others, which ``--model NAME`` loads)."""
+    return sorted(path.stem for path in pretrained_path().parent.glob("*.pt"))
 
 
 def pretrained_path(name: str = "chorales") -> Path:
