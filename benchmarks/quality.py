@@ -255,7 +255,7 @@ def print_table(numbers: dict) -> None:
         )
     for metric, values in model["cadences"].items():
         _row(
-            f"pieces ending: {metric}",
+            f"pieces: {metric}" if metric.startswith("opens") else f"pieces ending: {metric}",
             [values["reference"], ""],
             [numbers[n]["cadences"][metric]["generated"] for n in names],
         )
