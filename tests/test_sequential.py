@@ -14,7 +14,7 @@ from bachgan.generation.loading import load_model
 from bachgan.generation.regenerate import regenerate
 from bachgan.generation.sequential import write_chorale
 from bachgan.generation.sequential_backend import SequentialBackend
-from bachgan.io.checkpoint import load_checkpoint
+from bachgan.io.checkpoint import export_model, load_checkpoint
 from bachgan.io.melodies import example_melody
 from bachgan.models.musegan import bar_positions
 from bachgan.models.sequential import (
@@ -146,6 +146,14 @@ def test_without_the_critic_the_critic_stays_untouched(chorales, tmp_path):
     critic, generator = untrained.critic.state_dict(), untrained.generator.state_dict()
     assert all(torch.equal(saved["critic"][k], value) for k, value in critic.items())
     assert any(not torch.equal(saved["generator"][k], value) for k, value in generator.items())
+    exported = load_checkpoint(export_model(tmp_path / "run", tmp_path / "plain.pt"))
+    assert "critic" not in exported and "ema" in exported
+    assert load_model(tmp_path / "plain.pt").critic is None
+
+
+def test_a_model_trained_with_its_critic_is_exported_with_it(sequential_model, tmp_path):
+    exported = load_checkpoint(export_model(sequential_model, tmp_path / "model.pt"))
+    assert "critic" in exported
 
 
 def test_the_sequential_model_composes_harmonizes_and_regenerates(sequential_model):

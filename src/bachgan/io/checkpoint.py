@@ -111,12 +111,19 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
 
 def export_model(run: str | os.PathLike, out: str | os.PathLike) -> Path:
     """Write the part of a checkpoint that generation needs (EMA generator, critic for
-    rejection sampling, configs): a few MB instead of the full training state."""
+    rejection sampling, configs): a few MB instead of the full training state. A run trained
+    without its critic (``adversarial_weight`` 0) is exported without it: an untrained critic
+    would choose among candidates at random."""
     checkpoint = load_checkpoint(run)
     missing = [key for key in _EXPORTED if key not in checkpoint]
     if missing:
         raise BachganError(f"{run} cannot be exported (missing {', '.join(missing)})")
-    return save_checkpoint({key: checkpoint[key] for key in _EXPORTED}, out)
+    kept = [key for key in _EXPORTED if key != "critic" or _critic_trained(checkpoint)]
+    return save_checkpoint({key: checkpoint[key] for key in kept}, out)
+
+
+def _critic_trained(checkpoint: dict) -> bool:
+    return checkpoint["train_config"].get("adversarial_weight", 1.0) > 0
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
