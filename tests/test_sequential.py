@@ -12,7 +12,7 @@ from bachgan.generation.compose import generate
 from bachgan.generation.harmonize import harmonize
 from bachgan.generation.loading import load_model
 from bachgan.generation.regenerate import regenerate
-from bachgan.generation.sequential import write_chorale
+from bachgan.generation.sequential import voice_leading_rule, write_chorale
 from bachgan.generation.sequential_backend import SequentialBackend
 from bachgan.io.checkpoint import export_model, load_checkpoint
 from bachgan.io.melodies import example_melody
@@ -202,3 +202,18 @@ def test_training_windows_mark_the_bars_of_bach_s_fermatas(chorales):
     assert closing.sum() == roll.steps_per_bar * len(
         {s // roll.steps_per_bar for s in roll.fermatas}
     )
+
+
+def test_the_rule_refuses_parallel_fifths_and_octaves_and_leaps_over_an_octave():
+    refuse = voice_leading_rule(SequentialConfig())
+    before = torch.tensor([[44, 30, 30, 20]])  # soprano C5 (72), bass C3 (48): two octaves
+    now = torch.tensor([[46, 30, 30, 20]])  # the soprano has moved up to D5
+    costs = refuse(3, (0,), before, now)[0]
+    assert costs[22] < 0  # bass to D3: octaves with the soprano
+    assert costs[20] == 0 and costs[HOLD] == 0 and costs[REST] == 0  # holding, resting
+    assert costs[21] == 0 and costs[17] == 0  # C#3, A2: no parallel
+    assert costs[33] < 0 and costs[32] == 0  # a leap of 13 semitones; an octave is allowed
+    fifths = refuse(3, (0,), torch.tensor([[44, 30, 30, 25]]), now)[0]  # soprano over F3
+    assert fifths[27] < 0 and fifths[26] == 0  # bass to G3: fifths; to F#3: none
+    down = refuse(3, (0,), before, torch.tensor([[42, 30, 30, 20]]))[0]  # soprano to B flat 4
+    assert down[18] < 0 and down[30] == 0  # octaves on B flat 2 (parallel), B flat 3 (contrary)

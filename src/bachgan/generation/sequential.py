@@ -16,9 +16,9 @@ from torch.nn import functional as F
 
 from ..models.conditional import closing_steps
 from ..models.musegan import bar_positions
-from ..models.sequential import SequentialConfig, SequentialGenerator, to_tokens
+from ..models.sequential import Rule, SequentialConfig, SequentialGenerator, to_tokens
 
-__all__ = ["DEFAULT_TEMPERATURE", "MINOR_TONIC", "write_chorale"]
+__all__ = ["DEFAULT_TEMPERATURE", "MINOR_TONIC", "voice_leading_rule", "write_chorale"]
 
 #: The temperature the sequential model's cells are drawn at unless asked otherwise.
 DEFAULT_TEMPERATURE = 1.0
@@ -68,8 +68,42 @@ def write_chorale(
         bar_positions(steps, bar),
         _drawing(temperature, rng, config.n_tokens),
         _old_pitch_cost(pitch, free, config, novelty),
+        voice_leading_rule(config),
     )
     return written.codes()
+
+
+def voice_leading_rule(config: SequentialConfig) -> Rule:
+    """The rule that keeps each drawn note from moving in parallel fifths or octaves with a
+    voice written before it at the same step (:func:`~bachgan.theory.parallel_perfect_moves`,
+    step to step) and from leaping over an octave: the same faults the completion model's
+    polish avoids. Such a note is refused; holding, resting and every other note remain."""
+    codes = torch.arange(config.n_tokens)
+    is_pitch = codes < config.rest
+
+    def refuse(
+        voice: int, written: tuple[int, ...], before: torch.Tensor, now: torch.Tensor
+    ) -> torch.Tensor:
+        previous = before[:, voice, None]  # (B, 1)
+        moves = is_pitch & (previous != config.rest) & (codes != previous)  # (B, K)
+        refused = moves & ((codes - previous).abs() > 12)
+        for other in written:
+            was, goes = before[:, other, None], now[:, other, None]
+            other_moves = (was != config.rest) & (goes != config.rest) & (goes != was)
+            upper = other < voice  # the other voice is written above this one
+            sign = 1 if upper else -1
+            interval_before = (sign * (was - previous)) % 12
+            interval_after = (sign * (goes - codes)) % 12
+            refused |= (
+                moves
+                & other_moves
+                & (torch.sign(codes - previous) == torch.sign(goes - was))
+                & ((interval_before == 0) | (interval_before == 7))
+                & (interval_after == interval_before)
+            )
+        return torch.where(refused, -1e4, 0.0)
+
+    return refuse
 
 
 def _given_tokens(

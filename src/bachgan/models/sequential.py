@@ -138,6 +138,11 @@ class Written:
 #: How a head's logits ``(B, K)`` become a one-hot choice ``(B, K)``.
 Choice = Callable[[torch.Tensor], torch.Tensor]
 
+#: What a rule adds to a voice's logits ``(B, K)`` given the voice, the voices written before
+#: it at this step, each voice's pitch code at the step before ``(B, V)`` and at this step
+#: ``(B, V)`` (the rest code where silent; meaningful for the voices written so far).
+Rule = Callable[[int, tuple[int, ...], torch.Tensor, torch.Tensor], torch.Tensor]
+
 
 class SequentialGenerator(nn.Module):
     """G(given cells, mask, mode, tonic, ending, meter) -> each cell's token, written in
@@ -206,10 +211,11 @@ class SequentialGenerator(nn.Module):
         positions: torch.Tensor,
         choose: Choice,
         bias: torch.Tensor | None = None,
+        rule: Rule | None = None,
     ) -> Written:
         """Write the cells under ``mask`` in order, each token chosen by ``choose`` from its
-        logits (plus ``bias`` ``(B, V, T, K)`` when given); the given cells of ``tokens`` are
-        kept. A HOLD is allowed only where the voice is sounding."""
+        logits (plus ``bias`` ``(B, V, T, K)`` when given, and what ``rule`` adds); the given
+        cells of ``tokens`` are kept. A HOLD is allowed only where the voice is sounding."""
         batch, voices, steps = tokens.shape
         config = self.config
         context = self._context(tokens, mask, mode, tonic, ending, positions)
@@ -221,7 +227,9 @@ class SequentialGenerator(nn.Module):
         state = torch.zeros(batch, config.recurrent, device=tokens.device)
         recurrent_input = parts.recurrent_context[:, 0]
         chosen_tokens, pitches = [], []
+        before = torch.full((batch, voices), config.rest, device=tokens.device)
         for step in range(steps):
+            now = before.clone()
             state = parts.recurrent_step(recurrent_input, state)
             if step + 1 < steps:
                 recurrent_input = parts.recurrent_context[:, step + 1]
@@ -231,6 +239,8 @@ class SequentialGenerator(nn.Module):
                 logits = parts.head_logits(voice, state, seen[voice])
                 if bias is not None:
                     logits = logits + bias[:, voice, step]
+                if rule is not None:
+                    logits = logits + rule(voice, VOICE_ORDER[:place], before, now)
                 silent = sounding[voice][:, config.rest, None].detach() > 0.5
                 logits = logits.masked_fill(silent & self.hold_column, -1e4)
                 token = torch.where(free[:, voice, step], choose(logits), given[:, voice, step])
@@ -241,8 +251,10 @@ class SequentialGenerator(nn.Module):
                     recurrent_input = recurrent_input + token @ parts.recurrent_tokens[voice]
                 held = token[:, config.hold, None]
                 sounding[voice] = token[:, : config.n_classes] + held * sounding[voice]
+                now[:, voice] = sounding[voice].detach().argmax(dim=-1)
             chosen_tokens.append(torch.stack(step_tokens, dim=1))
             pitches.append(torch.stack(sounding, dim=1))
+            before = now
         one_hot = torch.stack(chosen_tokens, dim=2)
         onset = one_hot[..., : config.rest].sum(dim=-1)
         return Written(one_hot, torch.stack(pitches, dim=2), onset)
