@@ -217,3 +217,15 @@ def test_the_rule_refuses_parallel_fifths_and_octaves_and_leaps_over_an_octave()
     assert fifths[27] < 0 and fifths[26] == 0  # bass to G3: fifths; to F#3: none
     down = refuse(3, (0,), before, torch.tensor([[42, 30, 30, 20]]))[0]  # soprano to B flat 4
     assert down[18] < 0 and down[30] == 0  # octaves on B flat 2 (parallel), B flat 3 (contrary)
+
+
+def test_the_shipped_sequential_model_writes_in_every_voice_with_bach_s_note_values():
+    loaded = load_model("sequential")
+    assert isinstance(loaded.backend, SequentialBackend) and loaded.critic is None
+    pieces = generate(6, 8, 0, loaded)
+    pieces += generate(2, 8, 0, loaded, meter="3/4")
+    assert all(piece.n_tracks == 4 and piece.notes().pitch.size > 60 for piece in pieces)
+    durations = np.concatenate([piece.notes().duration for piece in pieces])
+    assert 0.15 < float(np.mean(durations <= 2)) < 0.7  # eighths and sixteenths
+    assert float(np.mean(durations == 4)) > 0.2  # quarters
+    assert all(len(piece.fermatas) == 4 for piece in pieces)

@@ -16,7 +16,8 @@ __all__ = ["main"]
 #: What ``--model`` takes.
 _MODEL_HELP = (
     "run folder, .pt checkpoint or the name of a model shipped with bachgan "
-    "(chorales, the default, also called 'shipped'; musegan, the earlier baseline)"
+    "(chorales, the default, also called 'shipped'; sequential, which writes a sixteenth at "
+    "a time; musegan, the earlier baseline)"
 )
 
 
