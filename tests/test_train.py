@@ -126,7 +126,7 @@ def test_bad_inputs_are_clear_errors(chorales, tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "missing.npz"), "--out", "x"]) == 2
     assert capsys.readouterr().err.startswith("bachgan: error: no data set")
     assert main(["train", "--data", str(chorales), "--out", "x", "--preset", "nothing"]) == 2
-    assert "chorales, musegan, quick, smoke are shipped" in capsys.readouterr().err
+    assert "chorales, musegan, quick, sequential, smoke are shipped" in capsys.readouterr().err
     (tmp_path / "typo.json").write_text('{"n_critics": 2}')
     assert (
         main(
