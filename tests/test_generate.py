@@ -62,6 +62,9 @@ def test_shipped_model_is_inside_the_package_and_small():
 def test_a_shipped_model_loads_by_its_name_unless_a_file_has_that_name(tmp_path, monkeypatch):
     assert "chorales" in pretrained_names() and "musegan" in pretrained_names()
     assert isinstance(load_model("musegan").backend, MuseGANBackend)
+    out = tmp_path / "songs"
+    assert main(["generate", "--model", "musegan", "--no-audio", "--out", str(out)]) == 0
+    assert len(list(out.glob("*.mid"))) == 1
     monkeypatch.chdir(tmp_path)
     (tmp_path / "musegan").write_bytes(b"not a model")
     with pytest.raises(BachganError, match="musegan"):

@@ -253,13 +253,13 @@ def _run_generate(args: argparse.Namespace) -> None:
     from .generation.baselines import seed_compositions
     from .generation.binarize import DEFAULT_BINARIZATION
     from .generation.compose import generate
-    from .generation.loading import model_from_checkpoint, pretrained_path
+    from .generation.loading import model_from_checkpoint, model_path
     from .generation.requests import parse_phrases
     from .io.checkpoint import load_checkpoint
     from .io.outputs import write_seed_composition
     from .limits import MAX_PIECES, check_count, check_tempo
 
-    source = args.model or pretrained_path()
+    source = model_path(args.model)
     checkpoint = load_checkpoint(source)  # read once: its arch says what to do with it
     if checkpoint.get("arch") == "seed":
         check_tempo(args.tempo)

@@ -30,6 +30,7 @@ __all__ = [
     "decoding_rules",
     "load_model",
     "model_from_checkpoint",
+    "model_path",
     "pretrained_names",
     "pretrained_path",
 ]
@@ -50,11 +51,13 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Lo
     """Load the generator of a chorale model's checkpoint (a .pt file or a run folder, or
     the name of a model shipped with the package, :func:`pretrained_names`, where no such
     file exists); without a path or with :data:`SHIPPED`, the shipped chorale model."""
-    path = _model_path(path)
+    path = model_path(path)
     return model_from_checkpoint(load_checkpoint(path, device), str(path), device)
 
 
-def _model_path(path: str | os.PathLike | None) -> Path:
+def model_path(path: str | os.PathLike | None) -> Path:
+    """The file :func:`load_model` reads for ``path`` (a path, a shipped model's name or
+    ``None``)."""
     if path is None or str(path) == SHIPPED:
         return pretrained_path()
     if str(path) in pretrained_names() and not Path(path).exists():
