@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -204,19 +206,88 @@ def test_training_windows_mark_the_bars_of_bach_s_fermatas(chorales):
     )
 
 
+def test_a_piece_closes_on_its_tonic_chord_with_the_root_in_the_bass():
+    torch.manual_seed(0)
+    generator = SequentialGenerator(TINY).eval()
+    shape = (6, 4, 32)
+    minor = torch.tensor([0, 1] * 3)
+    pitch, _ = write_chorale(
+        generator,
+        torch.full(shape, REST),
+        torch.zeros(shape),
+        torch.ones(shape),
+        minor,
+        torch.Generator().manual_seed(0),
+        temperature=2.0,
+    )
+    closing = (pitch[..., -8:] + 28) % 12  # the last two beats, as pitch classes
+    tonic = (9 * minor)[:, None, None]
+    assert (pitch[..., -8:] != REST).all()
+    assert ((closing[:, 3] - tonic[:, 0]) % 12 == 0).all()
+    intervals = (closing[:, :3] - tonic) % 12
+    assert torch.isin(intervals[minor == 0], torch.tensor([0, 4, 7])).all()
+    assert torch.isin(intervals[minor == 1], torch.tensor([0, 3, 4, 7])).all()
+    assert (pitch[..., :-8] != REST).any() and not torch.isin(
+        (pitch[..., :-8] + 28) % 12, torch.tensor([0, 4, 7])
+    ).all()
+
+
+def test_training_windows_know_where_their_piece_begins(chorales):
+    from bachgan.encoding import CHORALE_ENCODING, encode
+    from bachgan.io.corpus import load_rolls
+    from bachgan.training.windows import load_windows
+
+    data = load_windows(chorales, 4, base=CHORALE_ENCODING, meters=((4, 4), (3, 4)))
+    four_four = [roll for roll in load_rolls(chorales)[0] if roll.time_signature == (4, 4)]
+    assert 0 < int(data.starts.sum()) <= len(four_four)
+    assert not data.starts[data.bar_steps == 12].any()
+    first_piece, _ = encode(four_four[0], CHORALE_ENCODING, True)
+    assert data.starts[0] and not data.starts[1]
+    assert np.array_equal(data.pitch[0].numpy(), first_piece[:, :64])
+    trainer = make_trainer(tiny_config(chorales, "unused", arch="sequential"), CPU)
+    ending = trainer._ending(torch.tensor([0, 1]), 64)
+    assert ending.shape == (2, 3, 64)
+    assert ending[0, 2, :16].eq(1).all() and ending[0, 2, 16:].eq(0).all()
+    assert ending[1, 2].eq(0).all()
+
+
 def test_the_rule_refuses_parallel_fifths_and_octaves_and_leaps_over_an_octave():
     refuse = voice_leading_rule(SequentialConfig())
     before = torch.tensor([[44, 30, 30, 20]])  # soprano C5 (72), bass C3 (48): two octaves
     now = torch.tensor([[46, 30, 30, 20]])  # the soprano has moved up to D5
-    costs = refuse(3, (0,), before, now)[0]
+    costs = refuse(3, 0, (0,), before, now)[0]
     assert costs[22] < 0  # bass to D3: octaves with the soprano
     assert costs[20] == 0 and costs[HOLD] == 0 and costs[REST] == 0  # holding, resting
     assert costs[21] == 0 and costs[17] == 0  # C#3, A2: no parallel
     assert costs[33] < 0 and costs[32] == 0  # a leap of 13 semitones; an octave is allowed
-    fifths = refuse(3, (0,), torch.tensor([[44, 30, 30, 25]]), now)[0]  # soprano over F3
+    fifths = refuse(3, 0, (0,), torch.tensor([[44, 30, 30, 25]]), now)[0]  # soprano over F3
     assert fifths[27] < 0 and fifths[26] == 0  # bass to G3: fifths; to F#3: none
-    down = refuse(3, (0,), before, torch.tensor([[42, 30, 30, 20]]))[0]  # soprano to B flat 4
+    down = refuse(3, 0, (0,), before, torch.tensor([[42, 30, 30, 20]]))[0]  # soprano to B flat 4
     assert down[18] < 0 and down[30] == 0  # octaves on B flat 2 (parallel), B flat 3 (contrary)
+    both = refuse(
+        3, 0, (0,), before.repeat(2, 1), torch.tensor([[46, 30, 30, 20], [44, 30, 30, 20]])
+    )
+    assert both[0, 22] < 0 and both[1, 22] == 0  # the second soprano holds: no parallel
+    assert torch.equal(both[0], costs)
+
+
+def test_pieces_are_written_in_the_data_s_ranges_though_trained_in_wider_ones():
+    ranges = ((30, 40), (22, 34), (14, 28), (5, 20))
+    torch.manual_seed(0)
+    generator = SequentialGenerator(replace(TINY, writing_ranges=ranges)).eval()
+    shape = (8, 4, 32)
+    pitch, _ = write_chorale(
+        generator,
+        torch.full(shape, REST),
+        torch.zeros(shape),
+        torch.ones(shape),
+        torch.zeros(8, dtype=torch.long),
+        torch.Generator().manual_seed(0),
+        temperature=2.0,
+    )
+    for voice, (low, high) in enumerate(ranges):
+        sung = pitch[:, voice][pitch[:, voice] != REST]
+        assert sung.numel() and low <= int(sung.min()) and int(sung.max()) <= high
 
 
 def test_the_shipped_sequential_model_writes_in_every_voice_with_bach_s_note_values():

@@ -116,6 +116,9 @@ class Backend(Protocol):
     def mark_phrases(self, roll: Roll, closes: Sequence[int]) -> Roll:
         """``roll`` with fermatas where its phrases close, if the model places phrases."""
 
+    def hold_close(self, roll: Roll) -> Roll:
+        """``roll`` ending on a held chord, where the model does not write one itself."""
+
     def phrase_plan(self, bars: int) -> tuple[int, ...]:
         """The bars (from 1) where a composed piece of ``bars`` bars closes phrases when none
         are asked for, besides its last bar."""

@@ -29,6 +29,7 @@ from ..models.seed import SeedConfig, SeedGenerator
 from ..roll import Roll
 from .backend import ComposeRequest, HarmonyRequest, LoadedModel, batch_passes, mode_index
 from .binarize import DecodingRules, decode_output, hold_lone_rests, voice_leading_decode
+from .endings import hold_final_chord
 
 __all__ = ["MuseGANBackend", "seed_compositions"]
 
@@ -78,6 +79,10 @@ class MuseGANBackend:
 
     def mark_phrases(self, roll: Roll, closes: Sequence[int]) -> Roll:
         return roll
+
+    def hold_close(self, roll: Roll) -> Roll:
+        """The chord of the last bar's downbeat, held through the bar."""
+        return hold_final_chord(roll)
 
     def phrase_plan(self, bars: int) -> tuple[int, ...]:
         return ()

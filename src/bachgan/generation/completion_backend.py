@@ -25,7 +25,7 @@ from .backend import (
     mode_index,
 )
 from .completion import NO_REVISIONS, Revisions, complete_chorale
-from .endings import fermata_steps
+from .endings import fermata_steps, hold_final_chord
 
 __all__ = ["KEY_RETRIES", "CompletionBackend"]
 
@@ -71,6 +71,10 @@ class CompletionBackend:
 
     def mark_phrases(self, roll: Roll, closes: Sequence[int]) -> Roll:
         return replace(roll, fermatas=fermata_steps(roll, closes))
+
+    def hold_close(self, roll: Roll) -> Roll:
+        """The chord of the last bar's downbeat, held through the bar."""
+        return hold_final_chord(roll)
 
     def phrase_plan(self, bars: int) -> tuple[int, ...]:
         """None: the model was not taught where phrases close, only where pieces end."""

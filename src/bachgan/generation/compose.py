@@ -23,7 +23,7 @@ from ..theory import parse_key
 from .backend import DEFAULT_REVISIONS, ComposeRequest, LoadedModel, meter_bar_steps
 from .binarize import DEFAULT_BINARIZATION
 from .completion import Revisions
-from .endings import closing_bars, hold_final_chord
+from .endings import closing_bars
 from .loading import load_model
 
 __all__ = ["generate"]
@@ -66,9 +66,11 @@ def generate(
     ``phrases`` (counted from 1) and in the last bar, and marks each close with a fermata;
     without ``phrases``, where its backend's plan puts them (the sequential model: every two
     bars; the completion model: the last bar only).
-    With ``final_chord`` the last bar holds the chord of its downbeat, so a piece ends instead
-    of stopping. With ``candidates`` > 1 and a model that carries its critic, each piece is the
-    one the critic scores highest among that many samples (discriminator rejection sampling).
+    With ``final_chord`` a piece ends on a held chord instead of stopping (the completion
+    model: its last bar holds the chord of its downbeat; the sequential model writes its
+    closing tonic chord itself). With ``candidates`` > 1 and a model that carries its critic,
+    each piece is the one the critic scores highest among that many samples (discriminator
+    rejection sampling).
     """
     check_count("pieces", n, MAX_PIECES)
     check_count("bars", bars, MAX_BARS)
@@ -88,7 +90,7 @@ def generate(
         n, bars, bar_steps, candidates, key_mode, closes, revisions, sampling, temperature, meta
     )
     rolls = loaded.backend.compose(loaded, request, torch.Generator().manual_seed(seed))
-    rolls = [hold_final_chord(roll) if final_chord else roll for roll in rolls]
+    rolls = [loaded.backend.hold_close(roll) if final_chord else roll for roll in rolls]
     rolls = [loaded.backend.mark_phrases(roll, closes) for roll in rolls]
     if fifths is None:
         return rolls

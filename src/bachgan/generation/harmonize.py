@@ -26,7 +26,7 @@ from ..theory import key_signature, melody_key, mode_in_signature, parse_key
 from .backend import DEFAULT_REVISIONS, KEY_MODES, HarmonyRequest, LoadedModel, meter_bar_steps
 from .binarize import DEFAULT_RULES, DecodingRules
 from .completion import Revisions
-from .endings import closing_bars, hold_final_chord
+from .endings import closing_bars
 from .loading import load_model
 
 __all__ = [
@@ -195,7 +195,7 @@ def harmonize_with_fit(
     tempo = clamp_tempo(line.tempo_bpm)  # an absurd tempo marking is played within the limits
     roll = decode(pitch, onset, encoding, VOICE_NAMES, tempo_bpm=tempo, **meta)
     ends_held = _ends_on_held_note(target_pitch, line.steps_per_bar, encoding)
-    roll = hold_final_chord(roll) if ends_held else roll
+    roll = loaded.backend.hold_close(roll) if ends_held else roll
     if own_fermatas:  # the melody's own, whatever the model
         roll = replace(roll, fermatas=own_fermatas)
     else:

@@ -18,13 +18,23 @@ from ..models.conditional import closing_steps
 from ..models.musegan import bar_positions
 from ..models.sequential import Rule, SequentialConfig, SequentialGenerator, to_tokens
 
-__all__ = ["DEFAULT_TEMPERATURE", "MINOR_TONIC", "voice_leading_rule", "write_chorale"]
+__all__ = [
+    "CLOSING_BEATS",
+    "DEFAULT_TEMPERATURE",
+    "MINOR_TONIC",
+    "closing_rule",
+    "voice_leading_rule",
+    "write_chorale",
+]
 
 #: The temperature the sequential model's cells are drawn at unless asked otherwise.
 DEFAULT_TEMPERATURE = 1.0
 
 #: The tonic (pitch class) of the model's minor key, A minor; its major key is C major.
 MINOR_TONIC = 9
+
+#: The beats at the end of a piece that sound its tonic chord, as Bach's chorales close.
+CLOSING_BEATS = 2
 
 
 @torch.inference_mode()
@@ -52,13 +62,17 @@ def write_chorale(
     batch, _, steps = pitch.shape
     bar = bar_steps or config.steps_per_bar
     last = -(-steps // bar) - 1
-    phrase_ends = closing_steps(steps, bar, [last] if closes is None else closes)
-    ending = torch.stack([phrase_ends, closing_steps(steps, bar, [last])])
+    rows = [
+        closing_steps(steps, bar, [last] if closes is None else closes),
+        closing_steps(steps, bar, [last]),
+    ]
+    if config.marks_opening:
+        rows.append(closing_steps(steps, bar, [0]))
+    ending = torch.stack(rows)
     tokens = _given_tokens(pitch, onset, free, config.rest)
-    tonic = None
-    if config.tonics:
-        minor = mode if mode is not None else torch.zeros(batch, dtype=torch.long)
-        tonic = minor * MINOR_TONIC
+    minor = mode if mode is not None else torch.zeros(batch, dtype=torch.long)
+    bias = _writing_range(config) + _old_pitch_cost(pitch, free, config, novelty)
+    tonic = minor * MINOR_TONIC if config.tonics else None
     written = generator.write(
         tokens,
         free,
@@ -67,8 +81,8 @@ def write_chorale(
         ending[None].expand(batch, -1, -1),
         bar_positions(steps, bar),
         _drawing(temperature, rng, config.n_tokens),
-        _old_pitch_cost(pitch, free, config, novelty),
-        voice_leading_rule(config),
+        bias.expand(batch, -1, steps, -1),
+        _together(voice_leading_rule(config), closing_rule(pitch, free, minor, config)),
     )
     return written.codes()
 
@@ -78,29 +92,32 @@ def voice_leading_rule(config: SequentialConfig) -> Rule:
     voice written before it at the same step (:func:`~bachgan.theory.parallel_perfect_moves`,
     step to step) and from leaping over an octave: the same faults the completion model's
     polish avoids. Such a note is refused; holding, resting and every other note remain."""
+    rest = config.rest
     codes = torch.arange(config.n_tokens)
-    is_pitch = codes < config.rest
+    is_pitch = codes < rest
+    sounded = torch.arange(config.n_classes)[:, None]
+    too_far = is_pitch & ((codes - sounded).abs() > 12) & (sounded != rest)  # (C, K)
 
     def refuse(
-        voice: int, written: tuple[int, ...], before: torch.Tensor, now: torch.Tensor
+        voice: int, step: int, written: tuple[int, ...], before: torch.Tensor, now: torch.Tensor
     ) -> torch.Tensor:
-        previous = before[:, voice, None]  # (B, 1)
-        moves = is_pitch & (previous != config.rest) & (codes != previous)  # (B, K)
-        refused = moves & ((codes - previous).abs() > 12)
+        previous = before[:, voice]  # (B,)
+        refused = too_far[previous]
         for other in written:
-            was, goes = before[:, other, None], now[:, other, None]
-            other_moves = (was != config.rest) & (goes != config.rest) & (goes != was)
-            upper = other < voice  # the other voice is written above this one
-            sign = 1 if upper else -1
-            interval_before = (sign * (was - previous)) % 12
-            interval_after = (sign * (goes - codes)) % 12
-            refused |= (
-                moves
-                & other_moves
-                & (torch.sign(codes - previous) == torch.sign(goes - was))
-                & ((interval_before == 0) | (interval_before == 7))
-                & (interval_after == interval_before)
+            was, goes = before[:, other], now[:, other]
+            sign = 1 if other < voice else -1  # the other voice is written above this one
+            interval = (sign * (was - previous)) % 12
+            perfect = (interval == 0) | (interval == 7)
+            at_risk = perfect & (was != rest) & (goes != rest) & (goes != was) & (previous != rest)
+            if not at_risk.any():
+                continue
+            parallel = (
+                is_pitch
+                & (codes != previous[:, None])
+                & (torch.sign(codes - previous[:, None]) == torch.sign(goes - was)[:, None])
+                & ((sign * (goes[:, None] - codes)) % 12 == interval[:, None])
             )
+            refused = refused | (parallel & at_risk[:, None])
         return torch.where(refused, -1e4, 0.0)
 
     return refuse
@@ -130,12 +147,67 @@ def _drawing(temperature: float, rng: torch.Generator, tokens: int):
     return choose
 
 
+def _writing_range(config: SequentialConfig) -> torch.Tensor:
+    """``(1, V, 1, K)``: -1e4 on the pitches outside each voice's writing range (the data's,
+    narrower than the ranges the model was trained in when it was trained transposed)."""
+    bias = torch.zeros(1, config.n_voices, 1, config.n_tokens)
+    for voice, (low, high) in enumerate(config.writing_ranges or config.voice_ranges):
+        bias[0, voice, 0, :low] = -1e4
+        bias[0, voice, 0, high + 1 : config.rest] = -1e4
+    return bias
+
+
+def closing_rule(
+    pitch: torch.Tensor, free: torch.Tensor, minor: torch.Tensor, config: SequentialConfig
+) -> Rule:
+    """The rule that makes the last :data:`CLOSING_BEATS` beats of a piece its tonic chord
+    (C major; A minor, its major third allowed: the Picardy third Bach often ends on), the
+    bass on the root: every other note, the rest and the holding of a note outside the chord
+    are refused there. A piece whose given notes there are not all in that chord (a melody
+    that ends elsewhere) is left free."""
+    steps = pitch.shape[-1]
+    first = max(steps - CLOSING_BEATS * config.steps_per_beat, 0)
+    allowed = _tonic_chord(minor, config)  # (B, V, K)
+    given = pitch[..., first:]
+    table = allowed[:, :, None].expand(-1, -1, given.shape[-1], -1)
+    in_chord = torch.gather(table, 3, given[..., None])[..., 0] | (given == config.rest)
+    free_piece = ~(in_chord | (free[..., first:] > 0)).flatten(1).all(dim=1)
+
+    def refuse(
+        voice: int, step: int, written: tuple[int, ...], before: torch.Tensor, now: torch.Tensor
+    ) -> torch.Tensor | float:
+        if step < first:
+            return 0.0
+        ok = allowed[:, voice].clone()
+        ok[:, config.hold] = torch.gather(allowed[:, voice], 1, before[:, voice, None])[:, 0]
+        return torch.where(ok | free_piece[:, None], 0.0, -1e4)
+
+    return refuse
+
+
+def _tonic_chord(minor: torch.Tensor, config: SequentialConfig) -> torch.Tensor:
+    """``(B, V, K)`` bool: the tokens that sound the tonic chord of each piece's mode, the
+    bass only its root (no rest, no HOLD)."""
+    pitch_class = (torch.arange(config.rest) + config.lowest_pitch) % 12
+    interval = (pitch_class[None] - torch.where(minor > 0, MINOR_TONIC, 0)[:, None]) % 12
+    minor_third = (interval == 3) & (minor[:, None] > 0)
+    in_chord = (interval == 0) | (interval == 4) | (interval == 7) | minor_third
+    allowed = in_chord[:, None].repeat(1, config.n_voices, 1)
+    allowed[:, -1] = interval == 0
+    return F.pad(allowed, (0, config.n_tokens - config.rest), value=False)
+
+
+def _together(*rules: Rule) -> Rule:
+    """The rule that adds what each of ``rules`` adds."""
+    return lambda *arguments: sum(rule(*arguments) for rule in rules)
+
+
 def _old_pitch_cost(
     pitch: torch.Tensor, free: torch.Tensor, config: SequentialConfig, cost: float
-) -> torch.Tensor | None:
+) -> torch.Tensor | float:
     """``-cost`` on the token that strikes each free cell's present pitch ``(B, V, T, K)``
-    (nothing on a rest); ``None`` for no cost."""
+    (nothing on a rest); 0 for no cost."""
     if cost <= 0:
-        return None
+        return 0.0
     sounding = (pitch != config.rest) & (free > 0)
     return -cost * F.one_hot(pitch, config.n_tokens).float() * sounding[..., None]

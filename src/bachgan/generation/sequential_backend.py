@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import torch
 
+from ..roll import Roll
 from .backend import LoadedModel
 from .completion import Revisions
 from .completion_backend import CompletionBackend
@@ -49,6 +50,11 @@ class SequentialBackend(CompletionBackend):
         return write_chorale(
             loaded.generator, pitch, onset, free, mode, rng, temperature, closes, bar_steps, novelty
         )
+
+    def hold_close(self, roll: Roll) -> Roll:
+        """``roll`` as written: its last beats are already its tonic chord
+        (:func:`~bachgan.generation.sequential.closing_rule`)."""
+        return roll
 
     def phrase_plan(self, bars: int) -> tuple[int, ...]:
         """Every :data:`PHRASE_BARS` bars, as most of Bach's chorale phrases close."""

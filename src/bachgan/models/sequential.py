@@ -22,7 +22,7 @@ by drawing the cells in that order (:meth:`SequentialGenerator.write`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -69,7 +69,13 @@ class SequentialConfig:
     #: C major / A minor only.
     tonics: int = 0
     lowest_pitch: int = 28
+    #: Each voice's pitch codes in training: the data's, widened by the transposition.
     voice_ranges: tuple[tuple[int, int], ...] = field(default=((0, 59),) * 4)
+    #: Each voice's pitch codes when writing in C major / A minor: the data's own (``None``:
+    #: the training ranges).
+    writing_ranges: tuple[tuple[int, int], ...] | None = None
+    #: Whether the ending input has a third row, 1 on the piece's first bar (its opening).
+    marks_opening: bool = False
     #: The meters the model has learned, as beats (quarters) per bar: 4 (4/4), 3 (3/4).
     meters: tuple[int, ...] = (4,)
     critic_channels: int = 128
@@ -92,11 +98,18 @@ class SequentialConfig:
         return self.n_classes + 1
 
     def to_dict(self) -> dict:
-        return sizes_to_dict(self)
+        data = sizes_to_dict(self)
+        if self.writing_ranges is not None:
+            data["writing_ranges"] = [list(r) for r in self.writing_ranges]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> SequentialConfig:
-        return sizes_from_dict(cls, data)
+        config = sizes_from_dict(cls, data)
+        if config.writing_ranges is None:
+            return config
+        ranges = tuple(tuple(int(x) for x in r) for r in config.writing_ranges)
+        return replace(config, writing_ranges=ranges)
 
 
 def to_tokens(pitch: torch.Tensor, onset: torch.Tensor, rest: int) -> torch.Tensor:
@@ -138,10 +151,11 @@ class Written:
 #: How a head's logits ``(B, K)`` become a one-hot choice ``(B, K)``.
 Choice = Callable[[torch.Tensor], torch.Tensor]
 
-#: What a rule adds to a voice's logits ``(B, K)`` given the voice, the voices written before
-#: it at this step, each voice's pitch code at the step before ``(B, V)`` and at this step
-#: ``(B, V)`` (the rest code where silent; meaningful for the voices written so far).
-Rule = Callable[[int, tuple[int, ...], torch.Tensor, torch.Tensor], torch.Tensor]
+#: What a rule adds to a voice's logits ``(B, K)`` given the voice, the step, the voices
+#: written before it at this step, each voice's pitch code at the step before ``(B, V)`` and
+#: at this step ``(B, V)`` (the rest code where silent; meaningful for the voices written so
+#: far).
+Rule = Callable[[int, int, tuple[int, ...], torch.Tensor, torch.Tensor], torch.Tensor | float]
 
 
 class SequentialGenerator(nn.Module):
@@ -154,7 +168,8 @@ class SequentialGenerator(nn.Module):
         v, e, h, k = config.n_voices, config.pitch_embedding, config.channels, config.n_tokens
         self.token_embedding = nn.Embedding(k, e)
         self.voice_embedding = nn.Parameter(torch.randn(v, e) * 0.1)
-        n_inputs = v * e + v + _BAR_POSITIONS + 4 + 2 + config.modes + config.tonics
+        ending_rows = 3 if config.marks_opening else 2
+        n_inputs = v * e + v + _BAR_POSITIONS + 4 + ending_rows + config.modes + config.tonics
         self.inputs = nn.Conv1d(n_inputs, h, 1)
         self.blocks = nn.ModuleList(_ResidualBlock(h, d) for d in config.dilations)
         self.context_out = nn.Sequential(nn.GroupNorm(8, h), nn.GELU())
@@ -186,7 +201,8 @@ class SequentialGenerator(nn.Module):
         ``mode`` ``(B,)`` for a mode-conditioned model, ``tonic`` ``(B,)`` for a
         tonic-conditioned one, ``ending`` ``(B, 2, T)``: 1 on the steps of the bars where a
         phrase closes (the last bar of a piece among them) and, apart, 1 on the steps of the
-        piece's last bar (a piece closes on its tonic, a phrase anywhere); ``positions``
+        piece's last bar (a piece closes on its tonic, a phrase anywhere); with
+        ``marks_opening`` a third row, 1 on the steps of the piece's first bar; ``positions``
         ``(B, T)`` or ``(T,)``: each step's place in its bar."""
         voices = tokens.shape[1]
         context = self._context(tokens, mask, mode, tonic, ending, positions)
@@ -221,6 +237,7 @@ class SequentialGenerator(nn.Module):
         context = self._context(tokens, mask, mode, tonic, ending, positions)
         given = F.one_hot(tokens, config.n_tokens).float()
         free = mask[..., None] > 0
+        any_free = free[..., 0].any(dim=0).tolist()  # (V, T): a cell to write in the batch
         parts = _WritingParts(self, context)
         silence = F.one_hot(torch.tensor(config.rest), config.n_classes).float()
         sounding = [silence.to(tokens.device).expand(batch, -1)] * voices
@@ -236,14 +253,16 @@ class SequentialGenerator(nn.Module):
             seen = [parts.head_context[voice][:, step] for voice in range(voices)]
             step_tokens = [None] * voices
             for place, voice in enumerate(VOICE_ORDER):
-                logits = parts.head_logits(voice, state, seen[voice])
-                if bias is not None:
-                    logits = logits + bias[:, voice, step]
-                if rule is not None:
-                    logits = logits + rule(voice, VOICE_ORDER[:place], before, now)
-                silent = sounding[voice][:, config.rest, None].detach() > 0.5
-                logits = logits.masked_fill(silent & self.hold_column, -1e4)
-                token = torch.where(free[:, voice, step], choose(logits), given[:, voice, step])
+                token = given[:, voice, step]
+                if any_free[voice][step]:
+                    logits = parts.head_logits(voice, state, seen[voice])
+                    if bias is not None:
+                        logits = logits + bias[:, voice, step]
+                    if rule is not None:
+                        logits = logits + rule(voice, step, VOICE_ORDER[:place], before, now)
+                    silent = sounding[voice][:, config.rest, None].detach() > 0.5
+                    logits = logits.masked_fill(silent & self.hold_column, -1e4)
+                    token = torch.where(free[:, voice, step], choose(logits), token)
                 step_tokens[voice] = token
                 for later, seen_part in parts.seen_by_later(voice, place, token):
                     seen[later] = seen[later] + seen_part

@@ -4,7 +4,9 @@ Each real window gets a random mask (:func:`~bachgan.models.conditional.random_m
 with ``transpose``, a random shift, its tonic told to the model; its ending input marks the
 bars where its phrases close (a fermata's bar, and the last bar of a piece) and, apart, a
 piece's last bar, so that the model learns to close a phrase where it is asked to, on
-whatever degree Bach would, and a piece on its tonic.
+whatever degree Bach would, and a piece on its tonic; a third row marks the first bar of a
+window that begins its piece, where Bach opens on the tonic. A quarter of each batch is drawn
+from such opening and closing windows.
 
 The generator learns by teacher forcing: the cross-entropy of every masked cell's token given
 the real cells before it (the reconstruction). With ``adversarial_weight`` above 0 the critic
@@ -29,7 +31,11 @@ from .monitor import score_samples
 from .trainers import _EVAL_PIECES, CompletionTrainer
 from .windows import transposed_batch
 
-__all__ = ["SequentialTrainer"]
+__all__ = ["EDGE_SHARE", "SequentialTrainer"]
+
+#: The share of each batch drawn from the windows that begin or end a piece (about 8 % of
+#: the windows each in the chorales).
+EDGE_SHARE = 0.25
 
 
 class SequentialTrainer(CompletionTrainer):
@@ -46,6 +52,8 @@ class SequentialTrainer(CompletionTrainer):
             **SEQUENTIAL_SIZES[config.model_size],
             meters=self.data.meters,
             tonics=tonics,
+            writing_ranges=self.data.sung_ranges,
+            marks_opening=True,
         )
         self.generator = SequentialGenerator(self.model_config).to(device)
         self.critic = completion_critic(self.model_config).to(device)
@@ -73,14 +81,28 @@ class SequentialTrainer(CompletionTrainer):
         return tokens.to(self.device), tonic
 
     def _ending(self, indices: torch.Tensor, steps: int) -> torch.Tensor:
-        """``(B, 2, T)``: 1 on the bars where a phrase closes (its fermata's bar, and the
-        last bar of a window that ends its piece); apart, 1 on that last bar."""
+        """``(B, 3, T)``: 1 on the bars where a phrase closes (its fermata's bar, and the
+        last bar of a window that ends its piece); apart, 1 on that last bar; and 1 on the
+        first bar of a window that begins its piece."""
         piece_end = super()._ending(indices, steps)
         closes = torch.maximum(piece_end, self.data.closes[indices].to(self.device))
-        return torch.stack([closes, piece_end], dim=1)
+        first_bar = torch.arange(steps) < self.data.bar_steps[indices, None]
+        opening = (self.data.starts[indices, None] & first_bar).float().to(self.device)
+        return torch.stack([closes, piece_end, opening], dim=1)
+
+    def _with_edges(self, indices: torch.Tensor) -> torch.Tensor:
+        """``indices`` with a share of them (:data:`EDGE_SHARE`) replaced by windows that
+        begin or end a piece, drawn at random: a piece has one of each among its many
+        windows, and its opening and close are what a listener hears first and last."""
+        edges = torch.nonzero(self.data.starts | self.data.ends)[:, 0]
+        if not len(edges):
+            return indices
+        replaced = torch.rand(len(indices), generator=self.augment_rng) < EDGE_SHARE
+        drawn = edges[torch.randint(len(edges), (len(indices),), generator=self.augment_rng)]
+        return torch.where(replaced, drawn, indices)
 
     def step(self, batches) -> dict[str, float]:
-        indices = batches.next()
+        indices = self._with_edges(batches.next())
         tokens, tonic = self._tokens(indices)
         mode = self._real_modes(indices)
         steps = tokens.shape[2]

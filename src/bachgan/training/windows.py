@@ -41,6 +41,10 @@ class WindowSet:
     phase: torch.Tensor
     #: ``(n, steps)``: 1 on the steps of the bars where a phrase closes (a fermata's bar).
     closes: torch.Tensor
+    #: ``(n,)``: whether each window begins where its piece begins.
+    starts: torch.Tensor
+    #: Each voice's lowest and highest pitch code in the windows, before any widening.
+    sung_ranges: tuple[tuple[int, int], ...]
     stats: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -125,6 +129,8 @@ def load_windows(
         torch.from_numpy(bar_steps),
         torch.from_numpy(-steps % bar_steps),
         torch.from_numpy(np.concatenate([arrays[3] for arrays in cut.values()])).float(),
+        torch.from_numpy(np.concatenate([arrays[4] for arrays in cut.values()])),
+        _voice_ranges(pitch, base, 0),
         stats,
     )
 
@@ -133,11 +139,13 @@ def _windows(
     pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]], steps: int, bar_steps: int
 ) -> tuple[np.ndarray, ...]:
     """The windows of ``(pitch, onset, closing bars)`` pieces: :func:`make_windows`'s
-    ``(pitch, onset, ends)`` and the closing bars of each window ``(n, steps)``."""
+    ``(pitch, onset, ends)``, the closing bars of each window ``(n, steps)`` and whether it
+    starts its piece ``(n,)``."""
     pitch, onset, ends = make_windows([piece[:2] for piece in pieces], steps, bar_steps)
     spans = window_spans([piece[:2] for piece in pieces], steps, bar_steps)
     closes = [pieces[k][2][end - steps : end] for k, end in spans]
-    return pitch, onset, ends, np.array(closes, dtype=bool).reshape(len(spans), steps)
+    closes = np.array(closes, dtype=bool).reshape(len(spans), steps)
+    return pitch, onset, ends, closes, np.array([end == steps for _, end in spans], dtype=bool)
 
 
 def _voice_ranges(pitch: np.ndarray, base: Encoding, margin: int) -> tuple[tuple[int, int], ...]:
