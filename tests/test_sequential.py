@@ -252,7 +252,7 @@ def test_training_windows_know_where_their_piece_begins(chorales):
 
 
 def test_the_rule_refuses_parallel_fifths_and_octaves_and_leaps_over_an_octave():
-    refuse = voice_leading_rule(SequentialConfig())
+    refuse = voice_leading_rule(SequentialConfig(), torch.tensor([0, 0]))
     before = torch.tensor([[44, 30, 30, 20]])  # soprano C5 (72), bass C3 (48): two octaves
     now = torch.tensor([[46, 30, 30, 20]])  # the soprano has moved up to D5
     costs = refuse(3, 0, (0,), before, now)[0]
@@ -269,6 +269,11 @@ def test_the_rule_refuses_parallel_fifths_and_octaves_and_leaps_over_an_octave()
     )
     assert both[0, 22] < 0 and both[1, 22] == 0  # the second soprano holds: no parallel
     assert torch.equal(both[0], costs)
+    in_minor = voice_leading_rule(SequentialConfig(), torch.tensor([1, 0]))
+    f4 = torch.tensor([[44, 30, 37, 20]] * 2)  # the tenor on F4 (65)
+    leaps = in_minor(2, 0, (), f4, f4)
+    assert leaps[0, 40] < 0 and leaps[1, 40] == 0  # to G sharp 4: refused in A minor only
+    assert leaps[0, 34] == 0 and leaps[0, 39] == 0  # to D4 (a minor third), to G4
 
 
 def test_pieces_are_written_in_the_data_s_ranges_though_trained_in_wider_ones():

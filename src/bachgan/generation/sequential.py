@@ -82,27 +82,39 @@ def write_chorale(
         bar_positions(steps, bar),
         _drawing(temperature, rng, config.n_tokens),
         bias.expand(batch, -1, steps, -1),
-        _together(voice_leading_rule(config), closing_rule(pitch, free, minor, config)),
+        _together(voice_leading_rule(config, minor), closing_rule(pitch, free, minor, config)),
     )
     return written.codes()
 
 
-def voice_leading_rule(config: SequentialConfig) -> Rule:
+def voice_leading_rule(config: SequentialConfig, minor: torch.Tensor) -> Rule:
     """The rule that keeps each drawn note from moving in parallel fifths or octaves with a
     voice written before it at the same step (:func:`~bachgan.theory.parallel_perfect_moves`,
-    step to step) and from leaping over an octave: the same faults the completion model's
-    polish avoids. Such a note is refused; holding, resting and every other note remain."""
+    step to step), from leaping over an octave (the faults the completion model's polish
+    avoids) and, in the pieces in A minor (``minor`` ``(B,)``), from the augmented second
+    between F and G sharp, which Bach's chorale voices never sing. Such a note is refused;
+    holding, resting and every other note remain."""
     rest = config.rest
     codes = torch.arange(config.n_tokens)
     is_pitch = codes < rest
     sounded = torch.arange(config.n_classes)[:, None]
     too_far = is_pitch & ((codes - sounded).abs() > 12) & (sounded != rest)  # (C, K)
+    classes = (torch.arange(config.n_tokens) + config.lowest_pitch) % 12
+    sixth, raised_seventh = (MINOR_TONIC + 8) % 12, (MINOR_TONIC + 11) % 12
+    augmented = (
+        is_pitch
+        & (sounded != rest)
+        & ((codes - sounded).abs() == 3)
+        & (classes[sounded] + classes == sixth + raised_seventh)
+        & ((classes == sixth) | (classes == raised_seventh))
+    )  # (C, K): F to G sharp, or back, in A minor
+    in_minor = (minor > 0)[:, None]
 
     def refuse(
         voice: int, step: int, written: tuple[int, ...], before: torch.Tensor, now: torch.Tensor
     ) -> torch.Tensor:
         previous = before[:, voice]  # (B,)
-        refused = too_far[previous]
+        refused = too_far[previous] | (augmented[previous] & in_minor)
         for other in written:
             was, goes = before[:, other], now[:, other]
             sign = 1 if other < voice else -1  # the other voice is written above this one
