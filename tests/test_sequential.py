@@ -153,6 +153,32 @@ def test_without_the_critic_the_critic_stays_untouched(chorales, tmp_path):
     assert load_model(tmp_path / "plain.pt").critic is None
 
 
+class _SameBatch:
+    """A batch stream that hands out the same windows every time."""
+
+    def __init__(self, indices: list[int]) -> None:
+        self.indices = torch.tensor(indices)
+
+    def next(self) -> torch.Tensor:
+        return self.indices
+
+
+def test_the_generator_learns_from_the_critic_alone(chorales):
+    config = tiny_config(
+        chorales, "unused", arch="sequential", reconstruction_weight=0.0, adversarial_weight=1.0
+    )
+    torch.manual_seed(0)
+    trainer = make_trainer(config, CPU)
+    critic = {k: v.clone() for k, v in trainer.critic.state_dict().items()}
+    generator = {k: v.clone() for k, v in trainer.generator.state_dict().items()}
+    losses = trainer.step(_SameBatch(list(range(8))))
+    assert {"critic", "wasserstein", "generator"} <= set(losses)
+    assert losses["reconstruction"] > 0  # measured, though it does not train the generator
+    changed = [not torch.equal(v, generator[k]) for k, v in trainer.generator.state_dict().items()]
+    assert any(changed)
+    assert any(not torch.equal(v, critic[k]) for k, v in trainer.critic.state_dict().items())
+
+
 def test_a_model_trained_with_its_critic_is_exported_with_it(sequential_model, tmp_path):
     exported = load_checkpoint(export_model(sequential_model, tmp_path / "model.pt"))
     assert "critic" in exported

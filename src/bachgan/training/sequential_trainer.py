@@ -11,9 +11,11 @@ from such opening and closing windows.
 The generator learns by teacher forcing: the cross-entropy of every masked cell's token given
 the real cells before it (the reconstruction). With ``adversarial_weight`` above 0 the critic
 of the completion model (:func:`~bachgan.models.conditional.completion_critic`) compares real
-windows with windows the generator wrote itself, and the generator's loss adds the critic's
-score of a window written with straight-through Gumbel-softmax draws, so that the critic's
-gradient reaches every choice it made.
+windows with windows the generator wrote itself, a cell at a time from its own earlier
+choices, as it writes when composing; and the generator learns from the critic by policy
+gradient (as SeqGAN): the windows the critic finds more real than the batch's average become
+likelier, the others less likely. Teacher forcing never shows the model its own mistakes;
+the critic does.
 """
 
 from __future__ import annotations
@@ -114,23 +116,37 @@ class SequentialTrainer(CompletionTrainer):
         loss_g = self.config.reconstruction_weight * reconstruction
         losses = {"reconstruction": reconstruction.item()}
         if self.config.adversarial_weight:
-            extra = critic_extra(mask, ending[:, 0])
-            pitch, onset = from_tokens(tokens, self.model_config.rest)
-            real = (F.one_hot(pitch, self.model_config.n_classes).float(), onset.float())
-            with torch.no_grad():
-                drawn = self.generator.write(tokens, mask, *conditions, _sampled)
-            losses.update(
-                self._critic_step(real, (drawn.pitch, drawn.onset), mode, extra, positions)
-            )
-            self.critic.requires_grad_(False)
-            written = self.generator.write(tokens, mask, *conditions, _straight_through)
-            adversarial = -self.critic(written.pitch, written.onset, mode, extra, positions)
-            adversarial = adversarial.mean()
+            adversarial, critic_losses = self._adversarial(tokens, mask, conditions)
+            losses.update(critic_losses)
             loss_g = loss_g + self.config.adversarial_weight * adversarial
             losses["generator"] = adversarial.item()
         self.critic.requires_grad_(False)
         self._generator_update(loss_g)
         return losses
+
+    def _adversarial(
+        self, tokens: torch.Tensor, mask: torch.Tensor, conditions: tuple
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """The critic's update on the real windows and windows the generator wrote itself
+        (the free cells drawn one at a time), and the generator's policy-gradient loss: the
+        log-likelihood of each written window, weighted by how much more real than the
+        batch's average the critic finds it (REINFORCE with the batch mean as baseline)."""
+        mode, _, ending, positions = conditions
+        extra = critic_extra(mask, ending[:, 0])
+        pitch, onset = from_tokens(tokens, self.model_config.rest)
+        real = (F.one_hot(pitch, self.model_config.n_classes).float(), onset.float())
+        with torch.no_grad():
+            drawn = self.generator.write(tokens, mask, *conditions, _sampled)
+        losses = self._critic_step(real, (drawn.pitch, drawn.onset), mode, extra, positions)
+        self.critic.requires_grad_(False)
+        with torch.no_grad():
+            score = self.critic(drawn.pitch, drawn.onset, mode, extra, positions).flatten()
+            advantage = (score - score.mean()) / (score.std() + 1e-6)
+        written = drawn.tokens.argmax(dim=-1)
+        logits = self.g(written, mask, *conditions)
+        cells = F.cross_entropy(logits.permute(0, 3, 1, 2), written, reduction="none")
+        log_likelihood = -(cells * mask).sum(dim=(1, 2)) / mask.sum(dim=(1, 2)).clamp(min=1)
+        return -(advantage * log_likelihood).mean(), losses
 
     def load_state_dict(self, state: dict) -> None:
         if SequentialConfig.from_dict(state["model_config"]) != self.model_config:
@@ -173,8 +189,3 @@ def _sampled(logits: torch.Tensor) -> torch.Tensor:
     """A token drawn from the logits, one-hot."""
     picked = torch.multinomial(logits.softmax(dim=-1), 1)[:, 0]
     return F.one_hot(picked, logits.shape[-1]).float()
-
-
-def _straight_through(logits: torch.Tensor) -> torch.Tensor:
-    """A token drawn by Gumbel-softmax: one-hot forward, the relaxed draw's gradient back."""
-    return F.gumbel_softmax(logits, tau=1.0, hard=True)
