@@ -189,6 +189,10 @@ def test_the_sequential_model_composes_harmonizes_and_regenerates(sequential_mod
     assert isinstance(loaded.backend, SequentialBackend)
     pieces = generate(2, 3, 4, loaded, candidates=2)
     assert [(p.n_tracks, p.n_steps) for p in pieces] == [(4, 48), (4, 48)]
+    for piece in pieces:  # the closing tonic chord is kept, not the last downbeat's held
+        bass = piece.notes().select(piece.notes().track == 3)
+        last = int(bass.pitch[np.argmax(bass.start)]) % 12
+        assert last == (0 if piece.key_mode == "major" else 9)
     again = generate(2, 3, 4, loaded, candidates=2)
     assert all(np.array_equal(a.sounding, b.sounding) for a, b in zip(pieces, again, strict=True))
     melody = example_melody("Ode to Joy (Beethoven)")

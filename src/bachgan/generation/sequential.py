@@ -59,7 +59,7 @@ def write_chorale(
     ``(pitch, onset (bool))``."""
     config = generator.config
     free = free.float()
-    batch, _, steps = pitch.shape
+    batch, voices, steps = pitch.shape
     bar = bar_steps or config.steps_per_bar
     last = -(-steps // bar) - 1
     rows = [
@@ -80,7 +80,7 @@ def write_chorale(
         tonic,
         ending[None].expand(batch, -1, -1),
         bar_positions(steps, bar),
-        _drawing(temperature, rng, config.n_tokens),
+        _drawing(temperature, rng, (voices * steps, batch, config.n_tokens)),
         bias.expand(batch, -1, steps, -1),
         _together(voice_leading_rule(config, minor), closing_rule(pitch, free, minor, config)),
     )
@@ -108,28 +108,40 @@ def voice_leading_rule(config: SequentialConfig, minor: torch.Tensor) -> Rule:
         & (classes[sounded] + classes == sixth + raised_seventh)
         & ((classes == sixth) | (classes == raised_seventh))
     )  # (C, K): F to G sharp, or back, in A minor
-    in_minor = (minor > 0)[:, None]
+    leaps = torch.stack([too_far, too_far | augmented])  # (2, C, K): major, minor
+    costs = torch.where(leaps, -1e4, 0.0)
+    in_minor = (minor > 0).long()
+    voices = range(config.n_voices)
+    upper = torch.tensor([[other < voice for other in voices] for voice in voices])
+    signs = torch.where(upper, 1, -1)  # (V, V): +1 where the other voice is above
 
     def refuse(
         voice: int, step: int, written: tuple[int, ...], before: torch.Tensor, now: torch.Tensor
     ) -> torch.Tensor:
         previous = before[:, voice]  # (B,)
-        refused = too_far[previous] | (augmented[previous] & in_minor)
-        for other in written:
-            was, goes = before[:, other], now[:, other]
-            sign = 1 if other < voice else -1  # the other voice is written above this one
-            interval = (sign * (was - previous)) % 12
-            perfect = (interval == 0) | (interval == 7)
-            at_risk = perfect & (was != rest) & (goes != rest) & (goes != was) & (previous != rest)
-            if not at_risk.any():
-                continue
+        if not written:
+            return costs[in_minor, previous]
+        others = list(written)
+        was, goes = before[:, others], now[:, others]  # (B, W)
+        sign = signs[voice, others]
+        interval = (sign * (was - previous[:, None])) % 12
+        at_risk = ((interval == 0) | (interval == 7)) & (was != rest) & (goes != rest)
+        at_risk &= (goes != was) & (previous != rest)[:, None]
+        if not at_risk.any():
+            return costs[in_minor, previous]
+        refused = leaps[in_minor, previous]
+        for column in torch.nonzero(at_risk.any(dim=0))[:, 0].tolist():
+            moving, target = goes[:, column, None], sign[column] * goes[:, column, None]
             parallel = (
                 is_pitch
                 & (codes != previous[:, None])
-                & (torch.sign(codes - previous[:, None]) == torch.sign(goes - was)[:, None])
-                & ((sign * (goes[:, None] - codes)) % 12 == interval[:, None])
+                & (
+                    torch.sign(codes - previous[:, None])
+                    == torch.sign(moving - was[:, column, None])
+                )
+                & ((target - sign[column] * codes) % 12 == interval[:, column, None])
             )
-            refused = refused | (parallel & at_risk[:, None])
+            refused = refused | (parallel & at_risk[:, column, None])
         return torch.where(refused, -1e4, 0.0)
 
     return refuse
@@ -145,18 +157,23 @@ def _given_tokens(
     return torch.where(after_free & (free == 0) & (tokens == rest + 1), pitch, tokens)
 
 
-def _drawing(temperature: float, rng: torch.Generator, tokens: int):
-    """The choice of a token from its logits: drawn at ``temperature``, or the most likely."""
+def _drawing(temperature: float, rng: torch.Generator, shape: tuple[int, ...]):
+    """The choice of a token from its logits ``(B, K)``: drawn at ``temperature`` (the most
+    likely after Gumbel noise, drawn for all ``shape`` ``(cells, B, K)`` at once, one cell's
+    per call), or the most likely."""
+    cells = iter(_gumbel_noise(shape, rng) * temperature if temperature > 0 else [])
 
     def choose(logits: torch.Tensor) -> torch.Tensor:
-        if temperature <= 0:
-            picked = logits.argmax(dim=-1)
-        else:
-            probs = (logits / temperature).softmax(dim=-1)
-            picked = torch.multinomial(probs, 1, generator=rng)[:, 0]
-        return F.one_hot(picked, tokens).float()
+        noise = next(cells, 0.0)
+        return F.one_hot((logits + noise).argmax(dim=-1), shape[-1]).float()
 
     return choose
+
+
+def _gumbel_noise(shape: tuple[int, ...], rng: torch.Generator) -> torch.Tensor:
+    """Standard Gumbel noise: the most likely token after adding it to logits is a draw."""
+    uniform = torch.rand(shape, generator=rng).clamp(1e-10, 1 - 1e-7)
+    return -torch.log(-torch.log(uniform))
 
 
 def _writing_range(config: SequentialConfig) -> torch.Tensor:

@@ -251,11 +251,12 @@ class SequentialGenerator(nn.Module):
             if step + 1 < steps:
                 recurrent_input = parts.recurrent_context[:, step + 1]
             seen = [parts.head_context[voice][:, step] for voice in range(voices)]
+            state_shares = parts.state_shares(state)
             step_tokens = [None] * voices
             for place, voice in enumerate(VOICE_ORDER):
                 token = given[:, voice, step]
                 if any_free[voice][step]:
-                    logits = parts.head_logits(voice, state, seen[voice])
+                    logits = parts.head_logits(voice, state_shares[voice], seen[voice])
                     if bias is not None:
                         logits = logits + bias[:, voice, step]
                     if rule is not None:
@@ -341,11 +342,11 @@ class _WritingParts:
         ]
         self.recurrent_weight, self.recurrent_bias = recurrent.weight_hh_l0, recurrent.bias_hh_l0
         state = config.recurrent
-        self.head_context, self.head_state, self.head_tokens = [], [], []
+        self.head_context, self.head_tokens = [], []
+        self.head_state = torch.cat([head[0].weight[:, :state] for head in generator.heads]).T
         for head in generator.heads:
             first = head[0].weight
             self.head_context.append(context @ first[:, state : state + hidden].T + head[0].bias)
-            self.head_state.append(first[:, :state])
             start = state + hidden
             self.head_tokens.append(
                 [
@@ -365,12 +366,18 @@ class _WritingParts:
         new = torch.tanh(new_in + reset * new_state)
         return (1 - update) * new + update * state
 
-    def head_logits(self, voice: int, state: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
-        """``voice``'s token logits ``(B, K)`` from the GRU ``state`` and ``seen``: its first
-        layer's sum of the context and the tokens written before it at this step."""
+    def state_shares(self, state: torch.Tensor) -> list[torch.Tensor]:
+        """What the GRU ``state`` ``(B, R)`` adds to each voice head's first layer."""
+        return list((state @ self.head_state).chunk(len(self.heads), dim=-1))
+
+    def head_logits(
+        self, voice: int, state_share: torch.Tensor, seen: torch.Tensor
+    ) -> torch.Tensor:
+        """``voice``'s token logits ``(B, K)`` from its ``state_share`` (:meth:`state_shares`)
+        and ``seen``: its first layer's sum of the context and the tokens written before it
+        at this step."""
         head = self.heads[voice]
-        first = seen + state @ self.head_state[voice].T
-        return head[2](head[1](first)) + self.range_mask[voice]
+        return head[2](head[1](seen + state_share)) + self.range_mask[voice]
 
     def seen_by_later(self, voice: int, place: int, token: torch.Tensor):
         """What ``token``, just written by ``voice`` (at ``place`` in the order), adds to
