@@ -260,6 +260,14 @@ def test_a_piece_closes_on_its_tonic_chord_with_the_root_in_the_bass():
     assert (pitch[..., :-8] != REST).any() and not torch.isin(
         (pitch[..., :-8] + 28) % 12, torch.tensor([0, 4, 7])
     ).all()
+    given, free = torch.full(shape, REST), torch.ones(shape)
+    given[:, 0, -8:], free[:, 0, -8:] = 46, 0  # a melody that ends on D5, outside the chord
+    onsets = torch.zeros(shape)
+    onsets[:, 0, -8] = 1
+    rng = torch.Generator().manual_seed(0)
+    pitch, _ = write_chorale(generator, given, onsets, free, minor, rng, temperature=2.0)
+    assert (pitch[:, 0, -8:] == 46).all()
+    assert ((pitch[:, 3, -8:] + 28) % 12 != (9 * minor)[:, None]).any()  # the bass is free
 
 
 def test_training_windows_know_where_their_piece_begins(chorales):

@@ -192,14 +192,14 @@ def closing_rule(
     """The rule that makes the last :data:`CLOSING_BEATS` beats of a piece its tonic chord
     (C major; A minor, its major third allowed: the Picardy third Bach often ends on), the
     bass on the root: every other note, the rest and the holding of a note outside the chord
-    are refused there. A piece whose given notes there are not all in that chord (a melody
-    that ends elsewhere) is left free."""
+    are refused there. A piece whose given cells there are not all in that chord (a melody
+    that ends elsewhere, or rests) is left free."""
     steps = pitch.shape[-1]
     first = max(steps - CLOSING_BEATS * config.steps_per_beat, 0)
     allowed = _tonic_chord(minor, config)  # (B, V, K)
     given = pitch[..., first:]
     table = allowed[:, :, None].expand(-1, -1, given.shape[-1], -1)
-    in_chord = torch.gather(table, 3, given[..., None])[..., 0] | (given == config.rest)
+    in_chord = torch.gather(table, 3, given[..., None])[..., 0]
     free_piece = ~(in_chord | (free[..., first:] > 0)).flatten(1).all(dim=1)
 
     def refuse(
