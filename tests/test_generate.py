@@ -285,3 +285,12 @@ def test_a_wav_has_two_channels_only_when_they_differ(tmp_path):
             pcm = np.frombuffer(audio.readframes(audio.getnframes()), dtype="<i2")
         written = pcm.reshape(-1, channels) / 32767
         assert np.abs(written - samples[:, :channels]).max() < 1e-4
+
+
+def test_a_fermata_stands_on_the_closing_chord_not_a_passing_note_after_it():
+    from bachgan.generation.endings import fermata_steps
+
+    chord = [(0, 72, 8, 8), (1, 67, 8, 8), (2, 64, 8, 8), (3, 48, 8, 4), (3, 50, 12, 4)]
+    roll = make_roll(chord, n_steps=16)
+    assert fermata_steps(roll, [0]) == (8,)  # not the bass's passing note on step 12
+    assert fermata_steps(make_roll([], n_steps=16), [0]) == (0,)

@@ -27,13 +27,15 @@ def closing_bars(phrases: Sequence[int], n_bars: int, pickup_bar: bool = False) 
 
 def fermata_steps(roll: Roll, bars: Sequence[int]) -> tuple[int, ...]:
     """Where the fermata of each closing bar (from 0) stands: on the last chord that starts
-    in that bar (its first step when nothing starts there)."""
-    starts = roll.onsets.any(axis=(0, 2))
+    in that bar, the last step where most voices strike together, not a passing note of one
+    voice after it (the bar's first step when nothing starts there)."""
+    voices_struck = roll.onsets.any(axis=2).sum(axis=0)
     steps = []
     for bar in bars:
         first = bar * roll.steps_per_bar
-        struck = np.flatnonzero(starts[first : first + roll.steps_per_bar])
-        steps.append(first + int(struck[-1]) if struck.size else first)
+        struck = voices_struck[first : first + roll.steps_per_bar]
+        most = np.flatnonzero((struck == struck.max()) & (struck > 0))
+        steps.append(first + int(most[-1]) if most.size else first)
     return tuple(steps)
 
 
