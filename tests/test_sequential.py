@@ -10,6 +10,7 @@ import torch
 from conftest import make_roll, tiny_config
 from torch.nn import functional as F
 
+from bachgan.generation import sequential
 from bachgan.generation.compose import generate
 from bachgan.generation.harmonize import harmonize
 from bachgan.generation.loading import load_model
@@ -268,6 +269,37 @@ def test_a_piece_closes_on_its_tonic_chord_with_the_root_in_the_bass():
     pitch, _ = write_chorale(generator, given, onsets, free, minor, rng, temperature=2.0)
     assert (pitch[:, 0, -8:] == 46).all()
     assert ((pitch[:, 3, -8:] + 28) % 12 != (9 * minor)[:, None]).any()  # the bass is free
+
+
+def test_a_piece_begins_on_its_tonic_chord_unless_the_melody_begins_elsewhere(monkeypatch):
+    torch.manual_seed(0)
+    generator = SequentialGenerator(TINY).eval()
+    shape = (8, 4, 32)
+    minor = torch.tensor([0, 1] * 4)
+
+    def first_notes(given: torch.Tensor, onsets: torch.Tensor, free: torch.Tensor):
+        """The intervals above the tonic of the notes sounding where each piece begins, and
+        whether each voice sounds there."""
+        rng = torch.Generator().manual_seed(0)
+        pitch, _ = write_chorale(generator, given, onsets, free, minor, rng, temperature=2.0)
+        first = (pitch != REST).any(dim=1).float().argmax(dim=1)  # (B,): the first step sounding
+        chord = pitch[torch.arange(len(pitch)), :, first]  # (B, V)
+        return (chord + 28 - (9 * minor)[:, None]) % 12, chord != REST
+
+    composed = (torch.full(shape, REST), torch.zeros(shape), torch.ones(shape))
+    monkeypatch.setattr(sequential, "OPENING_BIAS", 0.0)
+    unbiased, sounding = first_notes(*composed)
+    assert not torch.isin(unbiased[sounding], torch.tensor([0, 3, 4, 7])).all()
+    monkeypatch.setattr(sequential, "OPENING_BIAS", 1e3)
+    opening, sounding = first_notes(*composed)
+    major, in_minor = sounding & (minor == 0)[:, None], sounding & (minor == 1)[:, None]
+    assert torch.isin(opening[major], torch.tensor([0, 4, 7])).all()
+    assert torch.isin(opening[in_minor], torch.tensor([0, 3, 4, 7])).all()
+    assert (opening[:, 3][sounding[:, 3]] == 0).all()
+    given, onsets, free = composed
+    given[:, 0], onsets[:, 0, 0], free[:, 0] = 46, 1, 0  # a melody on D5, outside the chord
+    bass, sounding = first_notes(given, onsets, free)
+    assert (bass[:, 3][sounding[:, 3]] != 0).any()  # the bass is free
 
 
 def test_training_windows_know_where_their_piece_begins(chorales):
