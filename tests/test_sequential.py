@@ -27,6 +27,7 @@ from bachgan.models.sequential import (
     to_tokens,
 )
 from bachgan.training.architectures import make_trainer
+from bachgan.training.sequential_trainer import advantages_to_go
 from bachgan.training.train import train
 from bachgan.training.windows import transposed_batch
 
@@ -178,6 +179,15 @@ def test_the_generator_learns_from_the_critic_alone(chorales):
     changed = [not torch.equal(v, generator[k]) for k, v in trainer.generator.state_dict().items()]
     assert any(changed)
     assert any(not torch.equal(v, critic[k]) for k, v in trainer.critic.state_dict().items())
+
+
+def test_a_choice_is_credited_with_the_bars_it_leads_to():
+    scores = torch.tensor([[1.0, 3.0], [-1.0, 5.0]])  # two windows of two bars
+    # per bar over the batch: [[1, -1], [-1, 1]] / sqrt(2); the first bar's steps get the
+    # mean of both bars (0), the second bar's its own
+    half = 1 / np.sqrt(2)
+    expected = torch.tensor([[0, 0, -half, -half], [0, 0, half, half]])
+    assert torch.allclose(advantages_to_go(scores, steps=4), expected.float(), atol=1e-5)
 
 
 def test_a_model_trained_with_its_critic_is_exported_with_it(sequential_model, tmp_path):

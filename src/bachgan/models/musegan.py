@@ -294,7 +294,19 @@ class Critic(nn.Module):
         mode-conditioned critic ``mode`` ``(B,)``, the ``extra`` per-step inputs
         ``(B, critic_extra_features, T)`` when it has them, and each step's position in its
         bar ``(B, T)`` (:func:`bar_positions`; by default bars of ``steps_per_bar`` from the
-        first step) -> scores ``(B,)``."""
+        first step) -> scores ``(B,)``: the mean of :meth:`bar_scores`."""
+        return self.bar_scores(pitch, onset, mode, extra, positions).mean(dim=1)
+
+    def bar_scores(
+        self,
+        pitch: torch.Tensor,
+        onset: torch.Tensor,
+        mode: torch.Tensor | None = None,
+        extra: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The score of each ``steps_per_bar``-long stretch of the windows ``(B, T /
+        steps_per_bar)``, each seeing the stretches around it; inputs as :meth:`forward`."""
         batch, _, steps, _ = pitch.shape
         embedded = self.pitch_embedding(pitch) + self.voice_embedding[None, :, None]
         chroma = pitch @ self.chroma_matrix  # (B, V, T, 12)
@@ -327,7 +339,7 @@ class Critic(nn.Module):
             per_step.append(extra.transpose(1, 2))
         features = self.body(torch.cat(per_step, dim=2).transpose(1, 2))  # (B, c, bars)
         features = self.bars(_with_group_spread(features, self.config.critic_group))
-        return self.score(features.transpose(1, 2)).mean(dim=(1, 2))
+        return self.score(features.transpose(1, 2))[..., 0]
 
 
 class VoiceLeadingFaults(nn.Module):

@@ -13,9 +13,9 @@ the real cells before it (the reconstruction). With ``adversarial_weight`` above
 of the completion model (:func:`~bachgan.models.conditional.completion_critic`) compares real
 windows with windows the generator wrote itself, a cell at a time from its own earlier
 choices, as it writes when composing; and the generator learns from the critic by policy
-gradient (as SeqGAN): the windows the critic finds more real than the batch's average become
-likelier, the others less likely. Teacher forcing never shows the model its own mistakes;
-the critic does.
+gradient (as SeqGAN): the choices that lead to bars the critic finds more real than the
+batch's average become likelier, the others less likely. Teacher forcing never shows the model
+its own mistakes; the critic does.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from .monitor import score_samples
 from .trainers import _EVAL_PIECES, CompletionTrainer
 from .windows import transposed_batch
 
-__all__ = ["EDGE_SHARE", "SequentialTrainer"]
+__all__ = ["EDGE_SHARE", "SequentialTrainer", "advantages_to_go"]
 
 #: The share of each batch drawn from the windows that begin or end a piece (about 8 % of
 #: the windows each in the chorales).
@@ -129,8 +129,9 @@ class SequentialTrainer(CompletionTrainer):
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """The critic's update on the real windows and windows the generator wrote itself
         (the free cells drawn one at a time), and the generator's policy-gradient loss: the
-        log-likelihood of each written window, weighted by how much more real than the
-        batch's average the critic finds it (REINFORCE with the batch mean as baseline)."""
+        log-likelihood of each written cell, weighted by how much more real than the batch's
+        average the critic finds the bar it lies in and the bars after it
+        (:func:`advantages_to_go`; REINFORCE with the batch mean as baseline)."""
         mode, _, ending, positions = conditions
         extra = critic_extra(mask, ending[:, 0])
         pitch, onset = from_tokens(tokens, self.model_config.rest)
@@ -140,13 +141,13 @@ class SequentialTrainer(CompletionTrainer):
         losses = self._critic_step(real, (drawn.pitch, drawn.onset), mode, extra, positions)
         self.critic.requires_grad_(False)
         with torch.no_grad():
-            score = self.critic(drawn.pitch, drawn.onset, mode, extra, positions).flatten()
-            advantage = (score - score.mean()) / (score.std() + 1e-6)
+            scores = self.critic.bar_scores(drawn.pitch, drawn.onset, mode, extra, positions)
+            advantage = advantages_to_go(scores, tokens.shape[2])
         written = drawn.tokens.argmax(dim=-1)
         logits = self.g(written, mask, *conditions)
         cells = F.cross_entropy(logits.permute(0, 3, 1, 2), written, reduction="none")
-        log_likelihood = -(cells * mask).sum(dim=(1, 2)) / mask.sum(dim=(1, 2)).clamp(min=1)
-        return -(advantage * log_likelihood).mean(), losses
+        weighted = (cells * mask * advantage[:, None]).sum(dim=(1, 2))
+        return (weighted / mask.sum(dim=(1, 2)).clamp(min=1)).mean(), losses
 
     def load_state_dict(self, state: dict) -> None:
         if SequentialConfig.from_dict(state["model_config"]) != self.model_config:
@@ -175,6 +176,18 @@ class SequentialTrainer(CompletionTrainer):
             for p, o in zip(pitch, onset, strict=True)
         ]
         return score_samples(rolls, self._reference_features(), writer, step)
+
+
+def advantages_to_go(scores: torch.Tensor, steps: int) -> torch.Tensor:
+    """Each step's advantage ``(B, T)`` from the critic's scores of each bar-long stretch of
+    the windows ``(B, S)``: a stretch's score standardized over the batch, averaged with those
+    of the stretches after it, since a choice shapes the music that follows it, not what came
+    before."""
+    advantage = (scores - scores.mean(dim=0)) / (scores.std(dim=0) + 1e-6)
+    stretches = advantage.shape[1]
+    remaining = torch.arange(stretches, 0, -1, device=scores.device)
+    to_go = advantage.flip(1).cumsum(dim=1).flip(1) / remaining
+    return to_go.repeat_interleave(-(-steps // stretches), dim=1)[:, :steps]
 
 
 def _masked_cross_entropy(
