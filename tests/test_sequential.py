@@ -15,7 +15,7 @@ from bachgan.generation.compose import generate
 from bachgan.generation.harmonize import harmonize
 from bachgan.generation.loading import load_model
 from bachgan.generation.regenerate import regenerate
-from bachgan.generation.sequential import voice_leading_rule, write_chorale
+from bachgan.generation.sequential import circling_rule, voice_leading_rule, write_chorale
 from bachgan.generation.sequential_backend import SequentialBackend
 from bachgan.io.checkpoint import export_model, load_checkpoint
 from bachgan.io.melodies import example_melody
@@ -310,6 +310,22 @@ def test_a_piece_begins_on_its_tonic_chord_unless_the_melody_begins_elsewhere(mo
     given[:, 0], onsets[:, 0, 0], free[:, 0] = 46, 1, 0  # a melody on D5, outside the chord
     bass, sounding = first_notes(given, onsets, free)
     assert (bass[:, 3][sounding[:, 3]] != 0).any()  # the bass is free
+
+
+def test_a_voice_may_not_circle_between_two_notes_a_sixth_time():
+    config = replace(TINY, voice_ranges=((0, 59),) * 4)
+    rule = circling_rule(config, batch=2)
+    # piece 0's alto sings C-D-C-D-C (a rest and a held note between), piece 1's C-D-C-E-C
+    alto = [[30, 32, REST, 30, 30, 32, 30], [30, 32, 30, 30, 34, 30, 30]]
+    costs = None
+    for step, (first, second) in enumerate(zip(*alto, strict=True), start=1):
+        before = torch.full((2, 4), REST)
+        before[:, 1] = torch.tensor([first, second])
+        costs = rule(1, step, (0, 3), before, before)
+    refused = torch.nonzero(torch.as_tensor(costs) < 0).tolist()
+    assert refused == [[0, 32]]  # D again in piece 0; anything in piece 1
+    soprano = rule(0, len(alto[0]) + 1, (), before, before)
+    assert not torch.as_tensor(soprano).any()  # the soprano has sung nothing
 
 
 def test_training_windows_know_where_their_piece_begins(chorales):
