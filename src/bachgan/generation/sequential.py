@@ -175,27 +175,32 @@ def voice_leading_rule(config: SequentialConfig, minor: torch.Tensor) -> Rule:
 def circling_rule(config: SequentialConfig, batch: int) -> Rule:
     """The rule that keeps a voice from circling: after five notes that alternate between two
     pitches (a-b-a-b-a), the sixth may not be b again. Bach's voices do so once in 28 windows
-    of four bars, the model two to three times as often without this rule. It follows each voice's notes as they are
-    written (rests and repeated notes are not counted as notes)."""
+    of four bars, the model two to three times as often without this rule. It follows each
+    voice's notes as they are written, a step at a time (a rest or a note struck again on the
+    same pitch does not end a figure)."""
     rest = config.rest
-    notes = torch.full((batch, config.n_voices, CIRCLING_NOTES - 1), -1)
+    shape = (batch, config.n_voices)
+    previous, before_previous = torch.full(shape, -1), torch.full(shape, -1)
+    length = torch.zeros(shape, dtype=torch.long)  # notes in the alternating figure so far
+    at_risk, last_step = [False] * config.n_voices, -1
 
     def refuse(
         voice: int, step: int, written: tuple[int, ...], before: torch.Tensor, now: torch.Tensor
     ) -> torch.Tensor | float:
-        last = before[:, voice]
-        moved = (last != rest) & (last != notes[:, voice, -1])
-        notes[moved, voice] = torch.cat([notes[moved, voice, 1:], last[moved, None]], dim=1)
-        mine = notes[:, voice]
-        a, b = mine[:, -1], mine[:, -2]
-        circling = (mine[:, ::2] == a[:, None]).all(dim=1) & (mine[:, 1::2] == b[:, None]).all(
-            dim=1
-        )
-        circling &= (a != b) & (mine >= 0).all(dim=1)
-        if not circling.any():
+        nonlocal at_risk, last_step
+        if step != last_step:  # once a step: each voice's note at the step before
+            last_step = step
+            moved = (before != rest) & (before != previous)
+            alternating = moved & ((length <= 1) | (before == before_previous))
+            length.copy_(torch.where(alternating, length + 1, torch.where(moved, 2, length)))
+            before_previous.copy_(torch.where(moved, previous, before_previous))
+            previous.copy_(torch.where(moved, before, previous))
+            at_risk = (length >= CIRCLING_NOTES - 1).any(dim=0).tolist()
+        if not at_risk[voice]:
             return 0.0
+        circling = length[:, voice] >= CIRCLING_NOTES - 1
         costs = torch.zeros(batch, config.n_tokens)
-        costs[circling, b[circling]] = -1e4
+        costs[circling, before_previous[circling, voice]] = -1e4
         return costs
 
     return refuse
@@ -284,14 +289,18 @@ def opening_rule(
     in_chord = torch.gather(allowed, 2, pitch) | (free > 0)
     fits = in_chord.all(dim=1)  # (B, T): no given note there outside the chord
     begun = torch.zeros(len(minor), dtype=torch.bool)
+    weights, last_step = None, -1
 
     def favour(
         voice: int, step: int, written: tuple[int, ...], before: torch.Tensor, now: torch.Tensor
     ) -> torch.Tensor | float:
-        begun.logical_or_(before.ne(config.rest).any(dim=1))
-        if begun.all():
-            return 0.0
-        return bias[:, voice] * (fits[:, step] & ~begun)[:, None]
+        nonlocal weights, last_step
+        if step != last_step:  # once a step: which pieces have not begun yet
+            last_step = step
+            begun.logical_or_(before.ne(config.rest).any(dim=1))
+            waiting = fits[:, step] & ~begun
+            weights = waiting[:, None].float() if waiting.any() else None
+        return 0.0 if weights is None else bias[:, voice] * weights
 
     return favour
 
