@@ -50,7 +50,7 @@ HOLD_BIAS = 0.25
 #: The notes of the shortest circling figure (a-b-a-b-a-b) that writing refuses.
 CIRCLING_NOTES = 6
 
-#: What the notes of the tonic chord gain on a piece's first step when writing (nats). The
+#: What the notes of the tonic chord gain where a piece begins, when writing (nats). The
 #: model opens on the tonic in about half its pieces where Bach opens on it in three of four
 #: (its opening row sees few openings: one window in twelve begins a piece); this brings it
 #: to his rate without making every opening the same (docs/ABLATIONS.md).
